@@ -1,0 +1,78 @@
+"""What every formulation module shares: the index sets and the cost and energy registers.
+
+Index letters: s site, z zone, p period, h hour, k cooling technology, u upgrade.
+Sets are sparse: a (site, cooling, period) triple exists only if the cooling technology is
+allowed at the site and the site can be energized in that period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+
+CostTerm = Callable[[pyo.ConcreteModel], pyo.Expression]
+
+
+def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+    """Index sets on the model, named by their dimensions."""
+    sites = [str(s) for s in data["site"].to_numpy()]
+    periods = [str(p) for p in data["period"].to_numpy()]
+    coolings = [str(k) for k in data["cooling"].to_numpy()]
+    first = dict(zip(sites, data["site_first_index"].to_numpy().tolist(), strict=True))
+    allowed = data["allowed"].to_numpy()
+    n_periods = len(periods)
+
+    buildable = [s for s in sites if first[s] < n_periods and allowed[sites.index(s)].any()]
+    m.SITES = pyo.Set(initialize=buildable, ordered=True, doc="Candidate campuses that can be built")
+    m.PERIODS = pyo.Set(initialize=periods, ordered=True, doc="Planning periods")
+    m.COOLING_TECHS = pyo.Set(initialize=coolings, ordered=True, doc="Cooling technologies")
+    m.ZONES = pyo.Set(initialize=[str(z) for z in data["zone"].to_numpy()], ordered=True)
+    m.HOURS = pyo.Set(initialize=data["hour"].to_numpy().tolist(), ordered=True)
+    m.SITE_COOLING = pyo.Set(
+        dimen=2, ordered=True, doc="Allowed (site, cooling) pairs",
+        initialize=[(s, k) for s in buildable for j, k in enumerate(coolings)
+                    if allowed[sites.index(s), j]],
+    )
+    m.SITE_PERIODS = pyo.Set(
+        dimen=2, ordered=True, doc="(site, period) from the site's first energizable period",
+        initialize=[(s, p) for s in buildable for i, p in enumerate(periods) if i >= first[s]],
+    )
+    m.SITE_COOLING_PERIODS = pyo.Set(
+        dimen=3, ordered=True, doc="(site, cooling, period) where IT capacity can exist",
+        initialize=[(s, k, p) for (s, k) in m.SITE_COOLING for p in periods[first[s]:]],
+    )
+    m.period_index = {p: i for i, p in enumerate(periods)}
+    m.cost_terms_musd = {}
+    m.energy_terms_mwh = {}
+
+
+def previous(m: pyo.ConcreteModel, p: str) -> str | None:
+    """The period before ``p``, or None for the first."""
+    i = m.period_index[p]
+    return None if i == 0 else m.PERIODS.at(i)  # Pyomo sets are 1-based
+
+
+def last_period(m: pyo.ConcreteModel) -> str:
+    return str(m.PERIODS.last())
+
+
+def value_of(data: xr.Dataset, name: str, **where: str) -> float:
+    """One scalar of the data, e.g. ``value_of(data, "max_it_mw", site="abilene_tx")``."""
+    return float(data[name].sel(where).item())
+
+
+def site_series(data: xr.Dataset, name: str) -> dict[str, float]:
+    """A per-site variable of the data as a plain dict."""
+    return dict(zip(data["site"].to_numpy().tolist(), data[name].to_numpy().tolist(), strict=True))
+
+
+def pair_table(data: xr.Dataset, name: str) -> dict[tuple[str, str], float]:
+    """A (site, cooling) variable of the data as a plain dict."""
+    values = data[name].to_numpy()
+    sites = data["site"].to_numpy().tolist()
+    coolings = data["cooling"].to_numpy().tolist()
+    return {(s, k): float(values[i, j]) for i, s in enumerate(sites)
+            for j, k in enumerate(coolings) if np.isfinite(values[i, j])}

@@ -1,0 +1,41 @@
+"""Siting: which campuses open, and when.
+
+``site_open[s,p]`` = 1 once campus s is open (it stays open). Opening costs the fixed
+development capex (land, campus substation) in the period it opens:
+
+    cost = sum_{s,p} dev_s * DF_p * (site_open[s,p] - site_open[s,p-1])
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+import xarray as xr
+
+from formulations.core import previous, site_series
+
+
+def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+    b = m.siting = pyo.Block()
+    dev = site_series(data, "development_capex_musd")
+    df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
+
+    b.site_open = pyo.Var(
+        m.SITE_PERIODS, within=pyo.Binary, doc="1 once the campus is open (stays open)"
+    )
+
+    @b.Constraint(m.SITE_PERIODS)
+    def stays_open(b: pyo.Block, s: str, p: str) -> object:
+        """site_open[s,p] >= site_open[s,p-1]."""
+        q = previous(m, p)
+        if q is None or (s, q) not in m.SITE_PERIODS:
+            return pyo.Constraint.Skip
+        return b.site_open[s, p] >= b.site_open[s, q]
+
+    def opened(s: str, p: str) -> object:
+        q = previous(m, p)
+        before = b.site_open[s, q] if q is not None and (s, q) in m.SITE_PERIODS else 0
+        return b.site_open[s, p] - before
+
+    m.cost_terms_musd["development"] = sum(
+        dev[s] * df[p] * opened(s, p) for s, p in m.SITE_PERIODS
+    )

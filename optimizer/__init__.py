@@ -1,0 +1,23 @@
+"""gridsite: where, when and how to build gigawatt-scale AI campuses.
+
+``optimizer`` owns the outside world (scenario files, data preparation, the HiGHS solve, the
+plan, the CLI); ``formulations`` owns the math.
+"""
+
+from optimizer.api import DEFAULT_SCENARIO, options_for, solve
+from optimizer.errors import Problem, ScenarioError
+from optimizer.plan import Plan
+from optimizer.scenario import Scenario, load_scenario
+from optimizer.solver import SolveOptions
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "Plan",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "SolveOptions",
+    "load_scenario",
+    "options_for",
+    "solve",
+]

@@ -1,0 +1,263 @@
+"""The deployment plan: the solution as an ``xarray.Dataset`` with pandas views and files.
+
+Per site and period the plan reports IT MW (new and cumulative), peak facility draw, energy,
+energy cost, water and carbon, all recomputed from the solution and the prepared coefficients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import xarray as xr
+
+from optimizer.solver import SolveResult
+
+PLAN_FILES = ("plan.json", "sites.csv", "build.csv", "plan.nc")
+
+
+@dataclass
+class Plan:
+    """A solved (or unsolved) scenario: ``dataset`` holds everything, the rest are views."""
+
+    dataset: xr.Dataset
+    result: SolveResult
+    build_seconds: float
+    cost_npv_musd: dict[str, float]
+
+    @property
+    def status(self) -> str:
+        """``optimal``, ``feasible`` (stopped with an incumbent), ``infeasible`` or
+        ``no_solution``."""
+        if self.result.solution != "none":
+            return self.result.solution
+        return "infeasible" if self.result.termination == "infeasible" else "no_solution"
+
+    @property
+    def has_solution(self) -> bool:
+        return self.result.solution != "none"
+
+    @property
+    def periods(self) -> list[str]:
+        return [str(p) for p in self.dataset["period"].to_numpy()]
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """One row per candidate campus: open, cooling, opening period, final IT MW, upgrades."""
+        ds = self.dataset
+        frame = pd.DataFrame({
+            "site_id": ds["site"].to_numpy(),
+            "name": ds["site_name"].to_numpy(),
+            "zone": ds["site_zone"].to_numpy(),
+            "open": ds["site_open"].to_numpy(),
+            "open_period": ds["site_open_period"].to_numpy(),
+            "cooling": ds["site_cooling"].to_numpy(),
+            "it_mw": ds["it_mw"].isel(period=-1).to_numpy(),
+            "peak_facility_mw": ds["peak_facility_mw"].isel(period=-1).to_numpy(),
+            "upgrades": [";".join(u) for u in self._upgrades_by_site()],
+        })
+        return frame
+
+    @property
+    def build(self) -> pd.DataFrame:
+        """Site x period (open sites only): new blocks, IT MW, peak draw, energy, cost, water,
+        carbon."""
+        ds = self.dataset
+        columns = ["new_blocks", "new_it_mw", "it_mw", "peak_facility_mw", "energy_mwh",
+                   "energy_cost_musd", "water_m3", "emissions_tco2"]
+        frame = ds[columns].to_dataframe().reset_index()
+        open_sites = set(ds["site"].to_numpy()[ds["site_open"].to_numpy()])
+        frame = frame[frame["site"].isin(open_sites)]
+        return frame.rename(columns={"site": "site_id"}).reset_index(drop=True)
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        """Per period: target and installed IT MW, energy, cost, water, carbon, average PUE."""
+        ds = self.dataset
+        energy = ds["energy_mwh"].sum("site")
+        it_energy = (ds["it_mw"] * ds["period_years"] * ds.attrs["it_load_factor_frac"]
+                     * 8760).sum("site")
+        frame = pd.DataFrame({
+            "target_it_mw": ds["target_it_mw"].to_numpy(),
+            "it_mw": ds["it_mw"].sum("site").to_numpy(),
+            "new_it_mw": ds["new_it_mw"].sum("site").to_numpy(),
+            "peak_facility_mw": ds["peak_facility_mw"].sum("site").to_numpy(),
+            "energy_mwh": energy.to_numpy(),
+            "energy_cost_musd": ds["energy_cost_musd"].sum("site").to_numpy(),
+            "water_m3": ds["water_m3"].sum("site").to_numpy(),
+            "emissions_tco2": ds["emissions_tco2"].sum("site").to_numpy(),
+            "average_pue": (energy / it_energy.where(it_energy > 0)).to_numpy(),
+        }, index=pd.Index(self.periods, name="period"))
+        return frame
+
+    def _upgrades_by_site(self) -> list[list[str]]:
+        ds = self.dataset
+        out: list[list[str]] = [[] for _ in range(ds.sizes["site"])]
+        index = {s: i for i, s in enumerate(ds["site"].to_numpy())}
+        for u, s, when in zip(ds["upgrade"].to_numpy(), ds["upgrade_site"].to_numpy(),
+                              ds["upgrade_online_period"].to_numpy(), strict=True):
+            if when:
+                out[index[s]].append(f"{u}@{when}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``plan.json``."""
+        r = self.result
+        ds = self.dataset
+        sites = []
+        if self.has_solution:
+            up = self._upgrades_by_site()
+            for i, s in enumerate(ds["site"].to_numpy()):
+                sites.append({
+                    "site_id": str(s),
+                    "open": bool(ds["site_open"].to_numpy()[i]),
+                    "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
+                    "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
+                    "upgrades": up[i],
+                    "it_mw_by_period": {p: _num(v) for p, v in
+                                        zip(self.periods, ds["it_mw"].to_numpy()[i], strict=True)},
+                })
+        totals = self.totals if self.has_solution else None
+        return {
+            "scenario": ds.attrs["scenario"],
+            "status": self.status,
+            "termination": r.termination,
+            "objective_musd": _num(r.objective_musd),
+            "best_bound_musd": _num(r.best_bound_musd),
+            "mip_gap": _num(r.mip_gap_frac),
+            "build_seconds": round(self.build_seconds, 3),
+            "handoff_seconds": round(r.handoff_seconds, 3),
+            "solve_seconds": round(r.solve_seconds, 3),
+            "model_size": {"rows": r.rows, "columns": r.columns, "nonzeros": r.nonzeros,
+                           "integers": r.integers},
+            "periods": self.periods,
+            "target_it_mw_by_period": dict(zip(self.periods,
+                                               map(_num, ds["target_it_mw"].to_numpy()),
+                                               strict=True)),
+            "total_it_mw_by_period": (dict(zip(self.periods, map(_num, totals["it_mw"]),
+                                               strict=True)) if totals is not None else None),
+            "cost_npv_musd": {k: _num(v) for k, v in self.cost_npv_musd.items()},
+            "totals_by_period": (json.loads(totals.to_json(orient="index"))
+                                 if totals is not None else None),
+            "sites": sites,
+        }
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write the plan files into ``out_dir`` atomically: a temporary folder beside it is
+        filled and renamed at the end, so an interrupted write leaves no half plan."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+            if self.has_solution:
+                self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.6g")
+                self.build.to_csv(tmp / "build.csv", index=False, float_format="%.6g")
+                self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
+            if out.exists():
+                old = out.with_name(f".{out.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if not np.isfinite(x) else round(x, 6)
+
+
+def extract_plan(
+    model: pyo.ConcreteModel, data: xr.Dataset, result: SolveResult, build_seconds: float
+) -> Plan:
+    """Read the solution out of ``model`` into a plan dataset (no Pyomo object leaves)."""
+    sites = [str(s) for s in data["site"].to_numpy()]
+    periods = [str(p) for p in data["period"].to_numpy()]
+    coolings = [str(k) for k in data["cooling"].to_numpy()]
+    upgrades = [str(u) for u in data["upgrade"].to_numpy()]
+    si = {s: i for i, s in enumerate(sites)}
+    pi = {p: i for i, p in enumerate(periods)}
+    ki = {k: i for i, k in enumerate(coolings)}
+    n_s, n_p, n_k = len(sites), len(periods), len(coolings)
+    it = np.zeros((n_s, n_k, n_p))
+    new = np.zeros((n_s, n_k, n_p))
+    open_ = np.zeros((n_s, n_p), dtype=bool)
+    online = np.zeros((len(upgrades), n_p), dtype=bool)
+    cost: dict[str, float] = {}
+    if result.solution != "none":
+        for (s, k, p), var in model.phasing.it_mw.items():
+            it[si[s], ki[k], pi[p]] = var.value
+        for (s, k, p), expr in model.phasing.new_it_mw.items():
+            new[si[s], ki[k], pi[p]] = pyo.value(expr)
+        for (s, p), var in model.siting.site_open.items():
+            open_[si[s], pi[p]] = var.value > 0.5
+        ui = {u: i for i, u in enumerate(upgrades)}
+        for (u, p), var in model.interconnection.upgrade_online.items():
+            online[ui[u], pi[p]] = var.value > 0.5
+        cost = {k: float(pyo.value(v)) for k, v in model.cost_terms_musd.items()}
+        cost["total"] = float(pyo.value(model.objective.total_cost_musd))
+    it = np.where(np.abs(it) < 1e-6, 0.0, it)
+    new = np.where(np.abs(new) < 1e-6, 0.0, new)
+
+    chosen = it.sum(axis=2).argmax(axis=1)
+    has_it = it.sum(axis=(1, 2)) > 0
+    site_cooling = np.where(has_it, np.array(coolings, dtype=object)[chosen], "")
+    years = data["period_years"].to_numpy()
+    block = float(data.attrs["block_it_mw"])
+
+    def per_pair(name: str) -> np.ndarray:  # (site, cooling) coefficient, NaN -> 0
+        return np.nan_to_num(data[name].to_numpy())
+
+    def weigh(coef: np.ndarray) -> np.ndarray:  # sum over cooling of it x coef -> (site, period)
+        return np.einsum("skp,sk->sp", it, coef)
+
+    ds = data[["target_it_mw", "period_years", "discount_factor", "upgrade_site"]].copy()
+    ds.attrs = dict(data.attrs)
+    dims = ("site", "period")
+    ds["site_name"] = data["site_name"]
+    ds["site_zone"] = data["site_zone"]
+    ds["site_latitude_deg"] = data["site_latitude_deg"]
+    ds["site_longitude_deg"] = data["site_longitude_deg"]
+    # A campus is open from the first period it has IT capacity; an opening decision without
+    # capacity (possible only at zero development cost) is not reported as open.
+    open_ &= it.sum(axis=1) > 0
+    ds["site_open"] = ("site", open_[:, -1] if n_p else np.zeros(n_s, bool))
+    first_open = np.where(open_.any(axis=1), open_.argmax(axis=1), -1)
+    ds["site_open_period"] = ("site", np.array([periods[i] if i >= 0 else "" for i in first_open],
+                                               dtype=str))
+    ds["site_cooling"] = ("site", site_cooling.astype(str))
+    ds["it_mw"] = (dims, it.sum(axis=1))
+    ds["new_it_mw"] = (dims, new.sum(axis=1))
+    ds["new_blocks"] = (dims, np.round(new.sum(axis=1) / block) if block > 0 else new.sum(axis=1))
+    ds["it_mw_by_cooling"] = (("site", "cooling", "period"), it)
+    ds["peak_facility_mw"] = (dims, weigh(per_pair("peak_pue")))
+    ds["energy_mwh"] = (dims, weigh(per_pair("energy_mwh_per_mw_year")) * years)
+    ds["energy_cost_musd"] = (dims, weigh(per_pair("energy_cost_musd_per_mw_year")) * years)
+    ds["water_m3"] = (dims, weigh(per_pair("water_m3_per_mw_year")) * years)
+    ds["emissions_tco2"] = (dims, weigh(per_pair("carbon_t_per_mw_year")) * years)
+    first_online = np.where(online.any(axis=1), online.argmax(axis=1), -1)
+    ds["upgrade_online_period"] = ("upgrade", np.array(
+        [periods[i] if i >= 0 else "" for i in first_online], dtype=str))
+    units = {"it_mw": "MW", "new_it_mw": "MW", "peak_facility_mw": "MW", "energy_mwh": "MWh",
+             "energy_cost_musd": "million USD (undiscounted)", "water_m3": "m3",
+             "emissions_tco2": "t CO2e"}
+    for name, unit in units.items():
+        ds[name].attrs["units"] = unit
+    ds.attrs.update(status=result.solution, termination=result.termination)
+    return Plan(dataset=ds, result=result, build_seconds=build_seconds, cost_npv_musd=cost)

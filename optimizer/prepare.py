@@ -1,0 +1,199 @@
+"""Scenario -> model data: one ``xarray.Dataset`` in model units (MW, million USD).
+
+All unit scaling happens here and nowhere else. The IT load is flat (installed MW x load
+factor), so PUE and WUE, being data, collapse into per (site, cooling) coefficients:
+
+* ``peak_pue[s,k]`` = max over representative hours of PUE (the design-day draw per MW IT),
+* ``energy_mwh_per_mw_year[s,k]`` = LF x sum_h w_h PUE_{s,k,h},
+* ``energy_cost_musd_per_mw_year[s,k]`` = LF x sum_h w_h PUE_{s,k,h} price_{z,h} / 1e6,
+* ``water_m3_per_mw_year[s,k]`` = LF x sum_h w_h WUE_{s,k,h}  (L/kWh = m3/MWh of IT energy).
+
+Only the zonal limit needs hours (campuses in a zone peak at different hours): it keeps the
+hours not dominated by another hour for every (site, cooling) pair of the zone, which gives the
+same feasible set as all hours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from optimizer.periods import Period
+from optimizer.profiles import RepresentativeHours, reduce_profiles
+from optimizer.scenario import Scenario
+
+USD_PER_MUSD = 1e6
+KG_PER_T = 1e3
+
+
+def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> xr.Dataset:
+    """Model data for ``scenario``; ``reduced`` reuses representative hours already made."""
+    cfg = scenario.config
+    if reduced is None:
+        reduced = reduce_profiles(scenario.profiles, cfg.representative_days)
+    periods = cfg.horizon.periods
+    first = periods[0]
+    sites = pd.DataFrame([s.model_dump() for s in scenario.sites]).set_index("site_id")
+    zones = pd.DataFrame([z.model_dump() for z in scenario.zones]).set_index("zone_id")
+    cooling = pd.DataFrame([c.model_dump() for c in scenario.cooling]).set_index("cooling_id")
+    upgrades = pd.DataFrame(
+        [u.model_dump() for u in scenario.upgrades],
+        columns=["upgrade_id", "site_id", "name", "added_mw", "capex_musd", "lead_periods"],
+    ).set_index("upgrade_id")
+
+    ds = xr.Dataset(
+        coords={
+            "site": sites.index.to_list(),
+            "zone": zones.index.to_list(),
+            "cooling": cooling.index.to_list(),
+            "period": [p.label for p in periods],
+            "upgrade": upgrades.index.to_list(),
+            "hour": np.arange(reduced.n_hours),
+        }
+    )
+    _add_periods(ds, scenario, periods)
+    _add_sites(ds, scenario, sites, first)
+    ds["zone_import_limit_mw"] = ("zone", zones["import_limit_mw"].astype(float).to_numpy())
+    ds["zone_region"] = ("zone", zones["region"].to_numpy(dtype=str))
+    ds["hour_weight_h"] = ("hour", reduced.weight_h)
+    ds["upgrade_site"] = ("upgrade", upgrades["site_id"].to_numpy(dtype=str))
+    ds["upgrade_added_mw"] = ("upgrade", upgrades["added_mw"].to_numpy(dtype=float))
+    ds["upgrade_capex_musd"] = ("upgrade", upgrades["capex_musd"].to_numpy(dtype=float))
+    ds["upgrade_first_index"] = ("upgrade", upgrades["lead_periods"].to_numpy(dtype=int))
+    ds["cooling_capex_musd_per_mw"] = ("cooling", cooling["capex_musd_per_mw"].to_numpy(float))
+    _add_cooling_performance(ds, scenario, sites, cooling, reduced)
+    _add_zone_hours(ds, sites)
+    ds.attrs.update(
+        scenario=cfg.name,
+        block_it_mw=cfg.portfolio.block_it_mw or 0.0,
+        accelerator_supply_it_mw_per_period=cfg.portfolio.accelerator_supply_it_mw_per_period
+        or 0.0,
+        it_load_factor_frac=cfg.portfolio.it_load_factor_frac,
+        energy_weight_musd_per_mwh=cfg.objective.energy_weight_usd_per_mwh / USD_PER_MUSD,
+    )
+    return ds
+
+
+def _add_periods(ds: xr.Dataset, scenario: Scenario, periods: list[Period]) -> None:
+    h = scenario.config.horizon
+    years = np.array([p.years for p in periods])
+    start = np.array([p.start_year for p in periods])
+    ds["period_years"] = ("period", years)
+    ds["period_start_year"] = ("period", start)
+    ds["discount_factor"] = ("period", (1 + h.discount_rate_frac_per_year) ** -(start - h.base_year))
+    targets = scenario.config.portfolio.target_it_mw_by_period
+    ds["target_it_mw"] = ("period", np.array([targets[p.label] for p in periods], dtype=float))
+
+
+def _add_sites(ds: xr.Dataset, scenario: Scenario, sites: pd.DataFrame, first: Period) -> None:
+    lead = scenario.config.portfolio.construction_lead_periods
+    n_periods = ds.sizes["period"]
+    earliest = np.array([Period.parse(p) - first + lead for p in sites["earliest_period"]])
+    headroom_from = np.array([Period.parse(p) - first for p in sites["headroom_period"]])
+    index = np.arange(n_periods)
+    ds["site_zone"] = ("site", sites["zone_id"].to_numpy(dtype=str))
+    ds["site_weather"] = ("site", sites["weather_id"].to_numpy(dtype=str))
+    ds["site_name"] = ("site", sites["name"].to_numpy(dtype=str))
+    ds["site_latitude_deg"] = ("site", sites["latitude_deg"].to_numpy(dtype=float))
+    ds["site_longitude_deg"] = ("site", sites["longitude_deg"].to_numpy(dtype=float))
+    ds["site_first_index"] = ("site", np.maximum(earliest, 0))
+    ds["min_it_mw"] = ("site", sites["min_it_mw"].to_numpy(dtype=float))
+    ds["max_it_mw"] = ("site", sites["max_it_mw"].to_numpy(dtype=float))
+    ds["development_capex_musd"] = ("site", sites["development_capex_musd"].to_numpy(float))
+    ds["building_capex_musd_per_mw"] = ("site", sites["building_capex_musd_per_mw"].to_numpy(float))
+    ds["headroom_mw"] = (
+        ("site", "period"),
+        np.where(index[None, :] >= headroom_from[:, None],
+                 sites["headroom_mw"].to_numpy(float)[:, None], 0.0),
+    )
+    limit = sites["water_limit_m3_per_year"].astype(float).to_numpy()
+    ds["water_limit_m3_per_year"] = ("site", limit)  # NaN = unlimited
+    ds["water_price_usd_per_m3"] = ("site", sites["water_price_usd_per_m3"].to_numpy(float))
+
+
+def _curve(scenario: Scenario, cooling_id: str, quantity: str) -> tuple[np.ndarray, np.ndarray]:
+    points = [(r.ambient_c, r.value) for r in scenario.cooling_curves
+              if r.cooling_id == cooling_id and r.quantity == quantity]
+    x, y = zip(*points, strict=True)
+    return np.array(x), np.array(y)
+
+
+def _add_cooling_performance(
+    ds: xr.Dataset,
+    scenario: Scenario,
+    sites: pd.DataFrame,
+    cooling: pd.DataFrame,
+    reduced: RepresentativeHours,
+) -> None:
+    ambient = {
+        "dry_bulb": reduced.frames["dry_bulb_c"],
+        "wet_bulb": reduced.frames["wet_bulb_c"],
+    }
+    n_s, n_k, n_h = ds.sizes["site"], ds.sizes["cooling"], ds.sizes["hour"]
+    pue = np.empty((n_s, n_k, n_h))
+    wue = np.empty((n_s, n_k, n_h))
+    allowed = np.ones((n_s, n_k), dtype=bool)
+    liquid_only = scenario.config.portfolio.requires_liquid_cooling
+    design_dry = np.array([ambient["dry_bulb"][w].max() for w in sites["weather_id"]])
+    design_wet = np.array([ambient["wet_bulb"][w].max() for w in sites["weather_id"]])
+    for k, (cid, tech) in enumerate(cooling.iterrows()):
+        px, py = _curve(scenario, str(cid), "pue")
+        wx, wy = _curve(scenario, str(cid), "wue_l_per_kwh")
+        for s, weather in enumerate(sites["weather_id"]):
+            pue[s, k] = np.interp(ambient[tech["pue_ambient"]][weather].to_numpy(), px, py)
+            wue[s, k] = np.interp(ambient[tech["wue_ambient"]][weather].to_numpy(), wx, wy)
+        if liquid_only and not tech["serves_liquid_racks"]:
+            allowed[:, k] = False
+        if not pd.isna(tech["max_dry_bulb_c"]):
+            allowed[:, k] &= design_dry <= tech["max_dry_bulb_c"]
+        if not pd.isna(tech["max_wet_bulb_c"]):
+            allowed[:, k] &= design_wet <= tech["max_wet_bulb_c"]
+
+    weights = reduced.weight_h
+    load = scenario.config.portfolio.it_load_factor_frac
+    zone_of = sites["zone_id"].to_numpy()
+    price = reduced.frames["price_usd_per_mwh"][zone_of].to_numpy().T  # (site, hour)
+    carbon = reduced.frames["carbon_kg_per_mwh"][zone_of].to_numpy().T
+    energy_per_h = load * pue * weights  # MWh per MW IT per year, by hour
+    dims = ("site", "cooling")
+    ds["design_dry_bulb_c"] = ("site", design_dry)
+    ds["design_wet_bulb_c"] = ("site", design_wet)
+    ds["allowed"] = (dims, allowed)
+    ds["pue"] = (("site", "cooling", "hour"), pue)
+    ds["wue_l_per_kwh"] = (("site", "cooling", "hour"), wue)
+    ds["peak_pue"] = (dims, pue.max(axis=2))
+    ds["energy_mwh_per_mw_year"] = (dims, energy_per_h.sum(axis=2))
+    ds["energy_cost_musd_per_mw_year"] = (
+        dims, (energy_per_h * price[:, None, :]).sum(axis=2) / USD_PER_MUSD)
+    ds["carbon_t_per_mw_year"] = (dims, (energy_per_h * carbon[:, None, :]).sum(axis=2) / KG_PER_T)
+    water = load * (wue * weights).sum(axis=2)
+    ds["water_m3_per_mw_year"] = (dims, water)
+    ds["water_cost_musd_per_mw_year"] = (
+        dims, water * ds["water_price_usd_per_m3"].to_numpy()[:, None] / USD_PER_MUSD)
+
+
+def _add_zone_hours(ds: xr.Dataset, sites: pd.DataFrame) -> None:
+    """Mark, per zone, the hours at which the zonal limit can bind (non-dominated hours)."""
+    binding = np.zeros((ds.sizes["zone"], ds.sizes["hour"]), dtype=bool)
+    pue = ds["pue"].to_numpy()
+    allowed = ds["allowed"].to_numpy()
+    for z, zone in enumerate(ds["zone"].to_numpy()):
+        members = np.flatnonzero(sites["zone_id"].to_numpy() == zone)
+        if members.size == 0 or np.isnan(ds["zone_import_limit_mw"].to_numpy()[z]):
+            continue
+        columns = pue[members][allowed[members]]  # (pairs, hour)
+        if columns.size == 0:
+            continue
+        binding[z, _non_dominated(columns.T)] = True
+    ds["zone_binding_hour"] = (("zone", "hour"), binding)
+
+
+def _non_dominated(rows: np.ndarray) -> np.ndarray:
+    """Indices of rows not dominated (<= everywhere) by another row; ties keep the first."""
+    order = np.lexsort((np.arange(len(rows)), -rows.sum(axis=1)))
+    kept: list[int] = []
+    for i in order:
+        if not any(np.all(rows[j] >= rows[i]) for j in kept):
+            kept.append(int(i))
+    return np.array(sorted(kept), dtype=int)

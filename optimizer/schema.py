@@ -1,0 +1,259 @@
+"""Typed scenario schema: ``scenario.yaml`` and one row model per CSV table.
+
+Every field carries its unit in its name. Models are strict (``extra="forbid"``), frozen
+and reject NaN and infinity; cross-field rules live in ``model_validator``s and cross-table
+rules in :mod:`optimizer.scenario`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from optimizer.periods import Period
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+PeriodLabel = Annotated[str, Field(pattern=r"^\d{4}[HQ]\d$")]
+Ambient = Literal["dry_bulb", "wet_bulb"]
+
+#: A campus larger than this is a unit error (kW given where MW is expected), not a plan.
+MAX_SITE_IT_MW = 20_000.0
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True
+    )
+
+
+def _check_period(label: str) -> str:
+    Period.parse(label)
+    return label
+
+
+# --------------------------------------------------------------------------- scenario.yaml
+
+
+class Horizon(StrictModel):
+    first_period: PeriodLabel
+    """First planning period, e.g. ``2026H2`` (half-years) or ``2026Q3`` (quarters)."""
+    last_period: PeriodLabel
+    """Last planning period, same kind as ``first_period``."""
+    discount_rate_frac_per_year: float = Field(ge=0.0, le=0.5)
+    """Real discount rate for the NPV, e.g. 0.08."""
+    base_year: float = Field(ge=2000, le=2100)
+    """Calendar year to which costs are discounted (2026.0 = 1 Jan 2026)."""
+
+    _first = field_validator("first_period", "last_period")(_check_period)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        first, last = Period.parse(self.first_period), Period.parse(self.last_period)
+        if first.kind != last.kind:
+            raise ValueError("first_period and last_period must both be half-years or quarters")
+        if last < first:
+            raise ValueError("last_period comes before first_period")
+        if last - first >= 80:
+            raise ValueError("at most 80 periods")
+        return self
+
+    @property
+    def periods(self) -> list[Period]:
+        first, last = Period.parse(self.first_period), Period.parse(self.last_period)
+        return [first + i for i in range(last - first + 1)]
+
+
+class Portfolio(StrictModel):
+    target_it_mw_by_period: dict[PeriodLabel, Annotated[float, Field(ge=0.0, le=1e6)]]
+    """Cumulative IT MW that must be online in each period of the horizon (non-decreasing)."""
+    block_it_mw: float | None = Field(default=None, gt=0.0, le=MAX_SITE_IT_MW)
+    """Size of one hall in MW IT; capacity comes in whole blocks. Absent: continuous."""
+    accelerator_supply_it_mw_per_period: float | None = Field(default=None, gt=0.0, le=1e6)
+    """Most IT MW of accelerators that can be delivered and energized in one period."""
+    construction_lead_periods: int = Field(ge=0, le=40)
+    """Periods from a site's earliest (permitted) period to its first energized block."""
+    requires_liquid_cooling: bool
+    """The platform's racks are liquid-cooled (Vera Rubin ~120-190 kW/rack)."""
+    it_load_factor_frac: float = Field(gt=0.0, le=1.0)
+    """Average IT draw as a share of installed IT MW (energy); peak draw uses 1.0."""
+
+    @model_validator(mode="after")
+    def _non_decreasing(self) -> Portfolio:
+        items = sorted(self.target_it_mw_by_period.items(), key=lambda kv: Period.parse(kv[0]))
+        for (p0, v0), (p1, v1) in zip(items, items[1:], strict=False):
+            if v1 < v0:
+                raise ValueError(f"target falls from {v0:g} MW in {p0} to {v1:g} MW in {p1}")
+        return self
+
+
+class ObjectiveSettings(StrictModel):
+    energy_weight_usd_per_mwh: float = Field(default=0.0, ge=0.0, le=1e4)
+    """Extra weight on each MWh bought (undiscounted), to trade cost against energy."""
+
+
+class RepresentativeDays(StrictModel):
+    typical_days: int = Field(ge=1, le=365)
+    """Number of typical days tsam clusters the year into."""
+    keep_extreme_days: bool = True
+    """Add the hottest dry-bulb and wet-bulb day of each weather station and the highest
+    price day of each zone as days of their own, so peak draw is sized on the design day."""
+
+
+class SolverSettings(StrictModel):
+    time_limit_s: float = Field(default=600.0, gt=0.0, le=7 * 24 * 3600)
+    mip_gap_frac: float = Field(default=0.01, ge=0.0, le=1.0)
+    threads: int = Field(default=1, ge=1, le=256)
+    random_seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class ScenarioConfig(StrictModel):
+    """Contents of ``scenario.yaml``."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    horizon: Horizon
+    portfolio: Portfolio
+    objective: ObjectiveSettings = ObjectiveSettings()
+    representative_days: RepresentativeDays | None = None
+    """Reduce 8,760-hour profiles with tsam. Absent: profiles are already representative
+    hours and ``profiles/hour_weights.csv`` gives each hour's weight (hours per year)."""
+    solver: SolverSettings = SolverSettings()
+
+    @model_validator(mode="after")
+    def _targets_cover_horizon(self) -> ScenarioConfig:
+        horizon = {p.label for p in self.horizon.periods}
+        given = set(self.portfolio.target_it_mw_by_period)
+        if missing := sorted(horizon - given):
+            raise ValueError(f"portfolio.target_it_mw_by_period misses {', '.join(missing)}")
+        if extra := sorted(given - horizon):
+            raise ValueError(
+                f"portfolio.target_it_mw_by_period has periods outside the horizon: "
+                f"{', '.join(extra)}"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- CSV tables
+
+
+class SiteRow(StrictModel):
+    """One candidate campus (``sites.csv``)."""
+
+    site_id: Identifier
+    name: str = Field(min_length=1)
+    latitude_deg: float = Field(ge=-90, le=90)
+    longitude_deg: float = Field(ge=-180, le=180)
+    zone_id: Identifier
+    """Grid zone the campus draws from (``zones.csv``)."""
+    weather_id: Identifier
+    """Column of the weather profiles (dry-bulb and wet-bulb) for this campus."""
+    min_it_mw: float = Field(ge=0.0, le=MAX_SITE_IT_MW)
+    """Smallest campus worth opening, IT MW, reached by the end of the horizon."""
+    max_it_mw: float = Field(gt=0.0, le=MAX_SITE_IT_MW)
+    """Largest campus the land and permits allow, IT MW."""
+    development_capex_musd: float = Field(ge=0.0, le=1e5)
+    """Fixed cost of opening: land, campus substation, site works, million USD."""
+    building_capex_musd_per_mw: float = Field(ge=0.0, le=1e3)
+    """Shell and electrical fit-out per MW IT, excluding cooling, million USD/MW."""
+    earliest_period: PeriodLabel
+    """Period from which construction may start (permits, land in hand)."""
+    headroom_mw: float = Field(ge=0.0, le=1e5)
+    """Existing firm interconnection headroom for facility draw, MW."""
+    headroom_period: PeriodLabel
+    """Period from which that headroom is available."""
+    water_limit_m3_per_year: float | None = Field(default=None, ge=0.0, le=1e10)
+    """Annual water the campus may consume, m3/year. Empty: unlimited."""
+    water_price_usd_per_m3: float = Field(ge=0.0, le=1e3)
+
+    _periods = field_validator("earliest_period", "headroom_period")(_check_period)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> SiteRow:
+        if self.min_it_mw > self.max_it_mw:
+            raise ValueError(f"min_it_mw {self.min_it_mw:g} exceeds max_it_mw {self.max_it_mw:g}")
+        return self
+
+
+class ZoneRow(StrictModel):
+    """One grid zone (``zones.csv``): price and carbon profiles are its columns."""
+
+    zone_id: Identifier
+    name: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    """Grid region / ISO the zone belongs to (reporting only)."""
+    import_limit_mw: float | None = Field(default=None, ge=0.0, le=1e6)
+    """Shared limit on the coincident facility draw of all campuses in the zone, MW.
+    Empty: no zonal limit."""
+
+
+class UpgradeRow(StrictModel):
+    """One interconnection upgrade option (``upgrades.csv``), built at most once."""
+
+    upgrade_id: Identifier
+    site_id: Identifier
+    name: str = Field(min_length=1)
+    added_mw: float = Field(gt=0.0, le=1e5)
+    """Firm headroom the upgrade adds, MW."""
+    capex_musd: float = Field(ge=0.0, le=1e5)
+    lead_periods: int = Field(ge=0, le=80)
+    """Earliest in service: this many periods after the first period of the horizon."""
+
+
+class CoolingRow(StrictModel):
+    """One cooling technology (``cooling_technologies.csv``)."""
+
+    cooling_id: Identifier
+    name: str = Field(min_length=1)
+    capex_musd_per_mw: float = Field(ge=0.0, le=1e3)
+    """Cooling plant capex per MW IT, million USD/MW."""
+    serves_liquid_racks: bool
+    pue_ambient: Ambient
+    """Ambient temperature that drives PUE (dry-bulb or wet-bulb)."""
+    wue_ambient: Ambient
+    """Ambient temperature that drives WUE."""
+    max_dry_bulb_c: float | None = Field(default=None, ge=-50, le=70)
+    """Highest design dry-bulb the plant can reject heat at. Empty: no limit."""
+    max_wet_bulb_c: float | None = Field(default=None, ge=-50, le=50)
+    """Highest design wet-bulb the plant can reject heat at. Empty: no limit."""
+
+
+class CoolingCurveRow(StrictModel):
+    """One breakpoint of a piecewise-linear PUE or WUE curve (``cooling_curves.csv``).
+    Between breakpoints values are interpolated; beyond the ends they stay flat."""
+
+    cooling_id: Identifier
+    quantity: Literal["pue", "wue_l_per_kwh"]
+    ambient_c: float = Field(ge=-60, le=70)
+    value: float = Field(ge=0.0, le=10.0)
+
+    @model_validator(mode="after")
+    def _pue_at_least_one(self) -> CoolingCurveRow:
+        if self.quantity == "pue" and self.value < 1.0:
+            raise ValueError(f"PUE {self.value:g} is below 1")
+        return self
+
+
+TABLES: dict[str, type[StrictModel]] = {
+    "sites.csv": SiteRow,
+    "zones.csv": ZoneRow,
+    "upgrades.csv": UpgradeRow,
+    "cooling_technologies.csv": CoolingRow,
+    "cooling_curves.csv": CoolingCurveRow,
+}
+"""Every CSV table of a scenario folder and the model of its rows."""
+
+PROFILES: dict[str, str] = {
+    "price_usd_per_mwh": "zone",
+    "carbon_kg_per_mwh": "zone",
+    "dry_bulb_c": "weather",
+    "wet_bulb_c": "weather",
+}
+"""Hourly profiles (``profiles/<name>.csv``) and what their columns are ids of."""
+
+PROFILE_BOUNDS: dict[str, tuple[float, float]] = {
+    "price_usd_per_mwh": (-1e4, 1e5),
+    "carbon_kg_per_mwh": (0.0, 3e3),
+    "dry_bulb_c": (-60.0, 65.0),
+    "wet_bulb_c": (-60.0, 45.0),
+}

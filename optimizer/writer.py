@@ -1,0 +1,58 @@
+"""Write a scenario folder from plain Python data (tests, generators, notebooks).
+
+The folder written is exactly what :func:`optimizer.load_scenario` reads, so anything built
+in code goes through the same validation as a planner's files.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from optimizer.schema import TABLES
+
+
+def write_scenario(
+    folder: str | Path,
+    config: Mapping[str, Any],
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    profiles: Mapping[str, pd.DataFrame],
+    hour_weights: Sequence[float] | None = None,
+) -> Path:
+    """Write ``scenario.yaml``, the CSV tables and ``profiles/*.csv`` into ``folder``.
+
+    ``tables`` maps a file name of :data:`~optimizer.schema.TABLES` to its rows; ``profiles``
+    maps a profile name to a frame whose columns are ids (the index becomes ``hour``).
+    """
+    root = Path(folder)
+    (root / "profiles").mkdir(parents=True, exist_ok=True)
+    (root / "scenario.yaml").write_text(yaml.safe_dump(dict(config), sort_keys=False))
+    for name, model in TABLES.items():
+        columns = list(model.model_fields)
+        with open(root / name, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            for row in tables.get(name, []):
+                writer.writerow([_cell(row.get(c)) for c in columns])
+    for name, frame in profiles.items():
+        out = frame.reset_index(drop=True)
+        out.index.name = "hour"
+        out.to_csv(root / "profiles" / f"{name}.csv")
+    if hour_weights is not None:
+        weights = pd.DataFrame({"weight_h": list(hour_weights)})
+        weights.index.name = "hour"
+        weights.to_csv(root / "profiles" / "hour_weights.csv")
+    return root
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,125 @@
+"""Tiny scenarios for hand-solved tests.
+
+``Tiny`` starts from one zone, one weather station with two representative hours of 4,380 h
+each, one liquid cooling technology with a flat PUE of 1.25 and no water, zero prices, no
+discounting, and a one-period horizon (2026H2). Tests override what they need and
+``solve()`` goes through the real path: files -> load_scenario -> prepare -> model -> HiGHS.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from formulations import build_model
+from optimizer import SolveOptions, load_scenario, solve
+from optimizer.plan import Plan, extract_plan
+from optimizer.prepare import prepare
+from optimizer.solver import solve_model
+from optimizer.writer import write_scenario
+
+EXACT = SolveOptions(time_limit_s=60, mip_gap_frac=0.0, threads=1, random_seed=0)
+
+
+def site(site_id: str, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "site_id": site_id, "name": site_id, "latitude_deg": 32.0, "longitude_deg": -100.0,
+        "zone_id": "z1", "weather_id": "w1", "min_it_mw": 0.0, "max_it_mw": 1000.0,
+        "development_capex_musd": 0.0, "building_capex_musd_per_mw": 1.0,
+        "earliest_period": "2026H1", "headroom_mw": 10000.0, "headroom_period": "2026H2",
+        "water_limit_m3_per_year": None, "water_price_usd_per_m3": 0.0,
+    }
+    row.update(overrides)
+    return row
+
+
+def cooling(cooling_id: str, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "cooling_id": cooling_id, "name": cooling_id, "capex_musd_per_mw": 0.0,
+        "serves_liquid_racks": True, "pue_ambient": "dry_bulb", "wue_ambient": "wet_bulb",
+        "max_dry_bulb_c": None, "max_wet_bulb_c": None,
+    }
+    row.update(overrides)
+    return row
+
+
+def flat_curve(cooling_id: str, pue: float, wue_l_per_kwh: float = 0.0) -> list[dict[str, Any]]:
+    return [
+        {"cooling_id": cooling_id, "quantity": "pue", "ambient_c": 0.0, "value": pue},
+        {"cooling_id": cooling_id, "quantity": "wue_l_per_kwh", "ambient_c": 0.0,
+         "value": wue_l_per_kwh},
+    ]
+
+
+class Tiny:
+    """A tiny scenario under construction; attributes are plain dicts and lists."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.config: dict[str, Any] = {
+            "name": "tiny",
+            "horizon": {"first_period": "2026H2", "last_period": "2026H2",
+                        "discount_rate_frac_per_year": 0.0, "base_year": 2026.5},
+            "portfolio": {"target_it_mw_by_period": {"2026H2": 100.0},
+                          "construction_lead_periods": 1, "requires_liquid_cooling": True,
+                          "it_load_factor_frac": 1.0},
+        }
+        self.sites: list[dict[str, Any]] = [site("a")]
+        self.zones: list[dict[str, Any]] = [
+            {"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": None}]
+        self.upgrades: list[dict[str, Any]] = []
+        self.cooling: list[dict[str, Any]] = [cooling("liq")]
+        self.curves: list[dict[str, Any]] = flat_curve("liq", 1.25)
+        self.hour_weights = [4380.0, 4380.0]
+        self.price = {"z1": [0.0, 0.0]}
+        self.carbon = {"z1": [0.0, 0.0]}
+        self.dry_bulb = {"w1": [20.0, 30.0]}
+        self.wet_bulb = {"w1": [15.0, 22.0]}
+
+    @property
+    def portfolio(self) -> dict[str, Any]:
+        return self.config["portfolio"]  # type: ignore[no-any-return]
+
+    def periods(self, first: str, last: str, targets: list[float]) -> Tiny:
+        from optimizer.periods import Period, period_range
+
+        labels = [p.label for p in period_range(Period.parse(first), Period.parse(last))]
+        self.config["horizon"].update(first_period=first, last_period=last)
+        self.portfolio["target_it_mw_by_period"] = dict(zip(labels, targets, strict=True))
+        return self
+
+    def write(self, name: str = "scenario") -> Path:
+        return write_scenario(
+            self.folder / name,
+            config=copy.deepcopy(self.config),
+            tables={
+                "sites.csv": self.sites, "zones.csv": self.zones, "upgrades.csv": self.upgrades,
+                "cooling_technologies.csv": self.cooling, "cooling_curves.csv": self.curves,
+            },
+            profiles={
+                "price_usd_per_mwh": pd.DataFrame(self.price),
+                "carbon_kg_per_mwh": pd.DataFrame(self.carbon),
+                "dry_bulb_c": pd.DataFrame(self.dry_bulb),
+                "wet_bulb_c": pd.DataFrame(self.wet_bulb),
+            },
+            hour_weights=self.hour_weights,
+        )
+
+    def solve(self, name: str = "scenario") -> Plan:
+        return solve(load_scenario(self.write(name)), EXACT)
+
+    def solve_without(self, *constraints: str, name: str = "ablated") -> Plan:
+        """Solve with the named constraint families (``"interconnection.within_headroom"``)
+        deactivated: the ablation that shows a family matters."""
+        data = prepare(load_scenario(self.write(name)))
+        model = build_model(data)
+        for dotted in constraints:
+            block, family = dotted.split(".")
+            component = getattr(getattr(model, block), family)
+            assert isinstance(component, pyo.Constraint), dotted
+            component.deactivate()
+        return extract_plan(model, data, solve_model(model, EXACT), 0.0)
