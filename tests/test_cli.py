@@ -1,0 +1,72 @@
+"""The command line: exit codes, files written, and clean errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+from tests.tiny import Tiny, site
+
+runner = CliRunner()
+
+
+def test_solve_writes_plan_files_and_exits_0(tmp_path: Path) -> None:
+    tiny = Tiny(tmp_path)
+    tiny.sites.append(site("b", building_capex_musd_per_mw=0.8))
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["solve", str(tiny.write()), "--out", str(out), "--mip-gap",
+                                 "0"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["build.csv", "plan.json", "plan.nc",
+                                                      "sites.csv"]
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["status"] == "optimal"
+    assert plan["objective_musd"] == 80.0
+    for key in ("termination", "best_bound_musd", "mip_gap", "build_seconds", "solve_seconds",
+                "periods", "target_it_mw_by_period", "total_it_mw_by_period", "sites"):
+        assert key in plan
+    b = next(s for s in plan["sites"] if s["site_id"] == "b")
+    assert b["open"] and b["cooling"] == "liq" and b["it_mw_by_period"] == {"2026H2": 100.0}
+    assert "Campuses" in result.output
+
+
+def test_infeasible_exits_3(tmp_path: Path) -> None:
+    """Headroom 100 MW and no upgrade cannot carry 100 MW IT at PUE 1.25."""
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", headroom_mw=100.0)]
+    result = runner.invoke(app, ["solve", str(tiny.write()), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    plan = json.loads((tmp_path / "o" / "plan.json").read_text())
+    assert plan["status"] == "infeasible" and plan["sites"] == []
+
+
+def test_invalid_input_exits_2_naming_file_row_field_and_writes_nothing(tmp_path: Path) -> None:
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", max_it_mw=-5), site("b", zone_id="nowhere")]
+    folder = tiny.write()
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["solve", str(folder), "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"{folder}/sites.csv:2: max_it_mw:" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_validate_reports_unknown_reference(tmp_path: Path) -> None:
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", zone_id="nowhere")]
+    result = runner.invoke(app, ["validate", str(tiny.write())])
+    assert result.exit_code == 2
+    assert "sites.csv:2: zone_id: unknown zone 'nowhere'" in result.output
+
+
+def test_schema_prints_every_table() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert set(schema) == {"scenario.yaml", "sites.csv", "zones.csv", "upgrades.csv",
+                           "cooling_technologies.csv", "cooling_curves.csv"}
+    assert "max_it_mw" in schema["sites.csv"]["properties"]
