@@ -30,8 +30,9 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     limit = site_series(data, "water_limit_m3_per_year")
     water = pair_table(data, "water_m3_per_mw_year")
     water_cost = pair_table(data, "water_cost_musd_per_mw_year")
-    capex = dict(zip(m.COOLING_TECHS, data["cooling_capex_musd_per_mw"].to_numpy().tolist(),
-                     strict=True))
+    capex = dict(
+        zip(m.COOLING_TECHS, data["cooling_capex_musd_per_mw"].to_numpy().tolist(), strict=True)
+    )
     df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
     years = dict(zip(m.PERIODS, data["period_years"].to_numpy().tolist(), strict=True))
     last = last_period(m)
@@ -68,5 +69,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
     m.cost_terms_musd["water"] = sum(
         m.phasing.it_mw[s, k, p] * water_cost[s, k] * years[p] * df[p]
-        for s, k, p in m.SITE_COOLING_PERIODS if water_cost[s, k] > 0
+        for s, k, p in m.SITE_COOLING_PERIODS
+        if water_cost[s, k] > 0
     )

@@ -26,23 +26,32 @@ def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     n_periods = len(periods)
 
     buildable = [s for s in sites if first[s] < n_periods and allowed[sites.index(s)].any()]
-    m.SITES = pyo.Set(initialize=buildable, ordered=True, doc="Candidate campuses that can be built")
+    m.SITES = pyo.Set(
+        initialize=buildable, ordered=True, doc="Candidate campuses that can be built"
+    )
     m.PERIODS = pyo.Set(initialize=periods, ordered=True, doc="Planning periods")
     m.COOLING_TECHS = pyo.Set(initialize=coolings, ordered=True, doc="Cooling technologies")
     m.ZONES = pyo.Set(initialize=[str(z) for z in data["zone"].to_numpy()], ordered=True)
     m.HOURS = pyo.Set(initialize=data["hour"].to_numpy().tolist(), ordered=True)
     m.SITE_COOLING = pyo.Set(
-        dimen=2, ordered=True, doc="Allowed (site, cooling) pairs",
-        initialize=[(s, k) for s in buildable for j, k in enumerate(coolings)
-                    if allowed[sites.index(s), j]],
+        dimen=2,
+        ordered=True,
+        doc="Allowed (site, cooling) pairs",
+        initialize=[
+            (s, k) for s in buildable for j, k in enumerate(coolings) if allowed[sites.index(s), j]
+        ],
     )
     m.SITE_PERIODS = pyo.Set(
-        dimen=2, ordered=True, doc="(site, period) from the site's first energizable period",
+        dimen=2,
+        ordered=True,
+        doc="(site, period) from the site's first energizable period",
         initialize=[(s, p) for s in buildable for i, p in enumerate(periods) if i >= first[s]],
     )
     m.SITE_COOLING_PERIODS = pyo.Set(
-        dimen=3, ordered=True, doc="(site, cooling, period) where IT capacity can exist",
-        initialize=[(s, k, p) for (s, k) in m.SITE_COOLING for p in periods[first[s]:]],
+        dimen=3,
+        ordered=True,
+        doc="(site, cooling, period) where IT capacity can exist",
+        initialize=[(s, k, p) for (s, k) in m.SITE_COOLING for p in periods[first[s] :]],
     )
     m.period_index = {p: i for i, p in enumerate(periods)}
     m.cost_terms_musd = {}
@@ -74,5 +83,9 @@ def pair_table(data: xr.Dataset, name: str) -> dict[tuple[str, str], float]:
     values = data[name].to_numpy()
     sites = data["site"].to_numpy().tolist()
     coolings = data["cooling"].to_numpy().tolist()
-    return {(s, k): float(values[i, j]) for i, s in enumerate(sites)
-            for j, k in enumerate(coolings) if np.isfinite(values[i, j])}
+    return {
+        (s, k): float(values[i, j])
+        for i, s in enumerate(sites)
+        for j, k in enumerate(coolings)
+        if np.isfinite(values[i, j])
+    }

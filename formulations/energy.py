@@ -31,11 +31,13 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     it = m.phasing.it_mw
 
     b.energy_mwh = pyo.Expression(
-        m.PERIODS, doc="Energy bought in the period, MWh",
+        m.PERIODS,
+        doc="Energy bought in the period, MWh",
         rule=lambda _, p: sum(it[s, k, p] * mwh[s, k] * years[p] for s, k in pairs[p]),
     )
     b.emissions_tco2 = pyo.Expression(
-        m.PERIODS, doc="Emissions of the energy bought in the period, t CO2e",
+        m.PERIODS,
+        doc="Emissions of the energy bought in the period, t CO2e",
         rule=lambda _, p: sum(it[s, k, p] * carbon[s, k] * years[p] for s, k in pairs[p]),
     )
     m.cost_terms_musd["energy"] = sum(

@@ -36,14 +36,20 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     upgrades = {
         str(u): (str(s), float(mw), float(capex), int(first))
         for u, s, mw, capex, first in zip(
-            data["upgrade"].to_numpy(), data["upgrade_site"].to_numpy(),
-            data["upgrade_added_mw"].to_numpy(), data["upgrade_capex_musd"].to_numpy(),
-            data["upgrade_first_index"].to_numpy(), strict=True)
+            data["upgrade"].to_numpy(),
+            data["upgrade_site"].to_numpy(),
+            data["upgrade_added_mw"].to_numpy(),
+            data["upgrade_capex_musd"].to_numpy(),
+            data["upgrade_first_index"].to_numpy(),
+            strict=True,
+        )
         if str(s) in sites and int(first) < len(periods)
     }
     m.UPGRADES = pyo.Set(initialize=list(upgrades), ordered=True, doc="Upgrade options")
     m.UPGRADE_PERIODS = pyo.Set(
-        dimen=2, ordered=True, doc="(upgrade, period) from the upgrade's lead time on",
+        dimen=2,
+        ordered=True,
+        doc="(upgrade, period) from the upgrade's lead time on",
         initialize=[(u, p) for u, (_, _, _, first) in upgrades.items() for p in periods[first:]],
     )
     at_site: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -82,20 +88,31 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             members[str(z)].append(str(s))
     binding = data["zone_binding_hour"].to_numpy()
     zone_hours = [
-        (z, p, int(h)) for zi, z in enumerate(m.ZONES) if math.isfinite(limit[z]) and members[z]
-        for p in periods for h in np.flatnonzero(binding[zi])
+        (z, p, int(h))
+        for zi, z in enumerate(m.ZONES)
+        if math.isfinite(limit[z]) and members[z]
+        for p in periods
+        for h in np.flatnonzero(binding[zi])
         if any(techs[s, p] for s in members[z])
     ]
-    m.ZONE_PERIOD_HOURS = pyo.Set(dimen=3, ordered=True, initialize=zone_hours,
-                                  doc="(zone, period, hour) where the zonal limit can bind")
+    m.ZONE_PERIOD_HOURS = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=zone_hours,
+        doc="(zone, period, hour) where the zonal limit can bind",
+    )
 
     @b.Constraint(m.ZONE_PERIOD_HOURS)
     def within_zone_limit(b: pyo.Block, z: str, p: str, h: int) -> object:
         """sum_{s in z, k} it_mw[s,k,p] * pue[s,k,h] <= import_limit_mw_z."""
-        return sum(
-            m.phasing.it_mw[s, k, p] * float(pue[site_index[s], cool_index[k], h])
-            for s in members[z] for k in techs[s, p]
-        ) <= limit[z]
+        return (
+            sum(
+                m.phasing.it_mw[s, k, p] * float(pue[site_index[s], cool_index[k], h])
+                for s in members[z]
+                for k in techs[s, p]
+            )
+            <= limit[z]
+        )
 
     def entered(u: str, p: str) -> object:
         q = previous(m, p)

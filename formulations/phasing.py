@@ -43,23 +43,27 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         by_period[p].append((s, k))
 
     b.it_mw = pyo.Var(
-        m.SITE_COOLING_PERIODS, within=pyo.NonNegativeReals,
+        m.SITE_COOLING_PERIODS,
+        within=pyo.NonNegativeReals,
         bounds=lambda _, s, k, p: (0, max_mw[s]),
         doc="Cumulative IT capacity online, MW",
     )
     if block > 0:
         b.new_blocks = pyo.Var(
-            m.SITE_COOLING_PERIODS, within=pyo.NonNegativeIntegers,
+            m.SITE_COOLING_PERIODS,
+            within=pyo.NonNegativeIntegers,
             bounds=lambda _, s, k, p: (0, math.floor(max_mw[s] / block + 1e-9)),
             doc="Blocks (halls) coming online in the period",
         )
         b.new_it_mw = pyo.Expression(
-            m.SITE_COOLING_PERIODS, rule=lambda b, s, k, p: block * b.new_blocks[s, k, p],
+            m.SITE_COOLING_PERIODS,
+            rule=lambda b, s, k, p: block * b.new_blocks[s, k, p],
             doc="IT capacity coming online in the period, MW",
         )
     else:
         b.new_it_mw = pyo.Var(
-            m.SITE_COOLING_PERIODS, within=pyo.NonNegativeReals,
+            m.SITE_COOLING_PERIODS,
+            within=pyo.NonNegativeReals,
             bounds=lambda _, s, k, p: (0, max_mw[s]),
             doc="IT capacity coming online in the period, MW",
         )
@@ -82,7 +86,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         if min_mw[s] <= 0:
             return pyo.Constraint.Skip
         return sum(b.it_mw[s, k, last] for k in by_site[s, last]) >= (
-            min_mw[s] * m.siting.site_open[s, last])
+            min_mw[s] * m.siting.site_open[s, last]
+        )
 
     @b.Constraint(m.PERIODS)
     def meets_ramp(b: pyo.Block, p: str) -> object:

@@ -36,6 +36,4 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         before = b.site_open[s, q] if q is not None and (s, q) in m.SITE_PERIODS else 0
         return b.site_open[s, p] - before
 
-    m.cost_terms_musd["development"] = sum(
-        dev[s] * df[p] * opened(s, p) for s, p in m.SITE_PERIODS
-    )
+    m.cost_terms_musd["development"] = sum(dev[s] * df[p] * opened(s, p) for s, p in m.SITE_PERIODS)

@@ -1,13 +1,12 @@
 """The Python API: load a scenario, solve it, get a plan.
 
-    from optimizer import load_scenario, solve
-    plan = solve(load_scenario("data/default"))
-    plan.sites, plan.build, plan.totals, plan.dataset
+from optimizer import load_scenario, solve
+plan = solve(load_scenario("data/default"))
+plan.sites, plan.build, plan.totals, plan.dataset
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -20,12 +19,24 @@ from optimizer.solver import SolveOptions, solve_model
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "default"
 
 
-def options_for(scenario: Scenario, **overrides: object) -> SolveOptions:
-    """Solver options from the scenario's ``solver`` section, with ``overrides`` (None = keep)."""
+def options_for(
+    scenario: Scenario,
+    *,
+    time_limit_s: float | None = None,
+    mip_gap_frac: float | None = None,
+    threads: int | None = None,
+    random_seed: int | None = None,
+    log_to_console: bool = False,
+) -> SolveOptions:
+    """Solver options from the scenario's ``solver`` section; a given argument overrides."""
     s = scenario.config.solver
-    base = SolveOptions(time_limit_s=s.time_limit_s, mip_gap_frac=s.mip_gap_frac,
-                        threads=s.threads, random_seed=s.random_seed)
-    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    return SolveOptions(
+        time_limit_s=s.time_limit_s if time_limit_s is None else time_limit_s,
+        mip_gap_frac=s.mip_gap_frac if mip_gap_frac is None else mip_gap_frac,
+        threads=s.threads if threads is None else threads,
+        random_seed=s.random_seed if random_seed is None else random_seed,
+        log_to_console=log_to_console,
+    )
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:

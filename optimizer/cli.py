@@ -22,8 +22,11 @@ from optimizer.schema import TABLES, ScenarioConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="gridsite: siting, phasing, cooling and grid upgrades for AI campuses.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="gridsite: siting, phasing, cooling and grid upgrades for AI campuses.",
+)
 out = Console()
 err = Console(stderr=True, highlight=False)
 
@@ -42,20 +45,23 @@ def _load(path: Path | None) -> Scenario:
             where = folder / problem.file if problem.file != str(folder) else folder
             line = str(problem).replace(problem.file, str(where), 1)
             err.print(f"error: {line}", markup=False, soft_wrap=True)
-        err.print(f"{len(e.problems)} problem(s) in {folder}; nothing was written.",
-                  markup=False)
+        err.print(f"{len(e.problems)} problem(s) in {folder}; nothing was written.", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
 
 
 @app.command("solve")
 def solve_command(
     scenario: ScenarioArg = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the plan files "
-                                                 "(default: out/<scenario name>).")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.001,
-                                                     help="Seconds.")] = None,
-    mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0.0, max=1.0,
-                                                  help="Relative gap, e.g. 0.01.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the plan files (default: out/<scenario name>)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.001, help="Seconds.")
+    ] = None,
+    mip_gap: Annotated[
+        float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap, e.g. 0.01.")
+    ] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1)] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
     log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log.")] = False,
@@ -63,8 +69,14 @@ def solve_command(
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc)."""
     s = _load(scenario)
-    options = options_for(s, time_limit_s=time_limit, mip_gap_frac=mip_gap, threads=threads,
-                          random_seed=seed, log_to_console=log or None)
+    options = options_for(
+        s,
+        time_limit_s=time_limit,
+        mip_gap_frac=mip_gap,
+        threads=threads,
+        random_seed=seed,
+        log_to_console=log,
+    )
     plan = solve(s, options)
     print_plan(plan, out)
     folder = plan.write(out_dir or Path("out") / s.config.name)
@@ -73,8 +85,10 @@ def solve_command(
         err.print("infeasible: no plan meets every constraint of this scenario.")
         raise typer.Exit(EXIT_INFEASIBLE)
     if not plan.has_solution:
-        err.print(f"no solution found ({plan.result.termination}) within "
-                  f"{options.time_limit_s:g} s; raise --time-limit.")
+        err.print(
+            f"no solution found ({plan.result.termination}) within "
+            f"{options.time_limit_s:g} s; raise --time-limit."
+        )
         raise typer.Exit(EXIT_NO_SOLUTION)
 
 
@@ -82,9 +96,11 @@ def solve_command(
 def validate_command(scenario: ScenarioArg = None) -> None:
     """Check a scenario folder and report every problem (file, row, field)."""
     s = _load(scenario)
-    out.print(f"ok: {s.path} - {len(s.sites)} sites, {len(s.zones)} zones, "
-              f"{len(s.upgrades)} upgrades, {len(s.cooling)} cooling technologies, "
-              f"{len(s.config.horizon.periods)} periods, {s.profiles.n_hours} profile hours")
+    out.print(
+        f"ok: {s.path} - {len(s.sites)} sites, {len(s.zones)} zones, "
+        f"{len(s.upgrades)} upgrades, {len(s.cooling)} cooling technologies, "
+        f"{len(s.config.horizon.periods)} periods, {s.profiles.n_hours} profile hours"
+    )
 
 
 @app.command("schema")

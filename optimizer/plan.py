@@ -53,17 +53,19 @@ class Plan:
     def sites(self) -> pd.DataFrame:
         """One row per candidate campus: open, cooling, opening period, final IT MW, upgrades."""
         ds = self.dataset
-        frame = pd.DataFrame({
-            "site_id": ds["site"].to_numpy(),
-            "name": ds["site_name"].to_numpy(),
-            "zone": ds["site_zone"].to_numpy(),
-            "open": ds["site_open"].to_numpy(),
-            "open_period": ds["site_open_period"].to_numpy(),
-            "cooling": ds["site_cooling"].to_numpy(),
-            "it_mw": ds["it_mw"].isel(period=-1).to_numpy(),
-            "peak_facility_mw": ds["peak_facility_mw"].isel(period=-1).to_numpy(),
-            "upgrades": [";".join(u) for u in self._upgrades_by_site()],
-        })
+        frame = pd.DataFrame(
+            {
+                "site_id": ds["site"].to_numpy(),
+                "name": ds["site_name"].to_numpy(),
+                "zone": ds["site_zone"].to_numpy(),
+                "open": ds["site_open"].to_numpy(),
+                "open_period": ds["site_open_period"].to_numpy(),
+                "cooling": ds["site_cooling"].to_numpy(),
+                "it_mw": ds["it_mw"].isel(period=-1).to_numpy(),
+                "peak_facility_mw": ds["peak_facility_mw"].isel(period=-1).to_numpy(),
+                "upgrades": [";".join(u) for u in self._upgrades_by_site()],
+            }
+        )
         return frame
 
     @property
@@ -71,8 +73,16 @@ class Plan:
         """Site x period (open sites only): new blocks, IT MW, peak draw, energy, cost, water,
         carbon."""
         ds = self.dataset
-        columns = ["new_blocks", "new_it_mw", "it_mw", "peak_facility_mw", "energy_mwh",
-                   "energy_cost_musd", "water_m3", "emissions_tco2"]
+        columns = [
+            "new_blocks",
+            "new_it_mw",
+            "it_mw",
+            "peak_facility_mw",
+            "energy_mwh",
+            "energy_cost_musd",
+            "water_m3",
+            "emissions_tco2",
+        ]
         frame = ds[columns].to_dataframe().reset_index()
         open_sites = set(ds["site"].to_numpy()[ds["site_open"].to_numpy()])
         frame = frame[frame["site"].isin(open_sites)]
@@ -83,27 +93,35 @@ class Plan:
         """Per period: target and installed IT MW, energy, cost, water, carbon, average PUE."""
         ds = self.dataset
         energy = ds["energy_mwh"].sum("site")
-        it_energy = (ds["it_mw"] * ds["period_years"] * ds.attrs["it_load_factor_frac"]
-                     * 8760).sum("site")
-        frame = pd.DataFrame({
-            "target_it_mw": ds["target_it_mw"].to_numpy(),
-            "it_mw": ds["it_mw"].sum("site").to_numpy(),
-            "new_it_mw": ds["new_it_mw"].sum("site").to_numpy(),
-            "peak_facility_mw": ds["peak_facility_mw"].sum("site").to_numpy(),
-            "energy_mwh": energy.to_numpy(),
-            "energy_cost_musd": ds["energy_cost_musd"].sum("site").to_numpy(),
-            "water_m3": ds["water_m3"].sum("site").to_numpy(),
-            "emissions_tco2": ds["emissions_tco2"].sum("site").to_numpy(),
-            "average_pue": (energy / it_energy.where(it_energy > 0)).to_numpy(),
-        }, index=pd.Index(self.periods, name="period"))
+        it_energy = (ds["it_mw"] * ds["period_years"] * ds.attrs["it_load_factor_frac"] * 8760).sum(
+            "site"
+        )
+        frame = pd.DataFrame(
+            {
+                "target_it_mw": ds["target_it_mw"].to_numpy(),
+                "it_mw": ds["it_mw"].sum("site").to_numpy(),
+                "new_it_mw": ds["new_it_mw"].sum("site").to_numpy(),
+                "peak_facility_mw": ds["peak_facility_mw"].sum("site").to_numpy(),
+                "energy_mwh": energy.to_numpy(),
+                "energy_cost_musd": ds["energy_cost_musd"].sum("site").to_numpy(),
+                "water_m3": ds["water_m3"].sum("site").to_numpy(),
+                "emissions_tco2": ds["emissions_tco2"].sum("site").to_numpy(),
+                "average_pue": (energy / it_energy.where(it_energy > 0)).to_numpy(),
+            },
+            index=pd.Index(self.periods, name="period"),
+        )
         return frame
 
     def _upgrades_by_site(self) -> list[list[str]]:
         ds = self.dataset
         out: list[list[str]] = [[] for _ in range(ds.sizes["site"])]
         index = {s: i for i, s in enumerate(ds["site"].to_numpy())}
-        for u, s, when in zip(ds["upgrade"].to_numpy(), ds["upgrade_site"].to_numpy(),
-                              ds["upgrade_online_period"].to_numpy(), strict=True):
+        for u, s, when in zip(
+            ds["upgrade"].to_numpy(),
+            ds["upgrade_site"].to_numpy(),
+            ds["upgrade_online_period"].to_numpy(),
+            strict=True,
+        ):
             if when:
                 out[index[s]].append(f"{u}@{when}")
         return out
@@ -116,15 +134,19 @@ class Plan:
         if self.has_solution:
             up = self._upgrades_by_site()
             for i, s in enumerate(ds["site"].to_numpy()):
-                sites.append({
-                    "site_id": str(s),
-                    "open": bool(ds["site_open"].to_numpy()[i]),
-                    "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
-                    "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
-                    "upgrades": up[i],
-                    "it_mw_by_period": {p: _num(v) for p, v in
-                                        zip(self.periods, ds["it_mw"].to_numpy()[i], strict=True)},
-                })
+                sites.append(
+                    {
+                        "site_id": str(s),
+                        "open": bool(ds["site_open"].to_numpy()[i]),
+                        "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
+                        "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
+                        "upgrades": up[i],
+                        "it_mw_by_period": {
+                            p: _num(v)
+                            for p, v in zip(self.periods, ds["it_mw"].to_numpy()[i], strict=True)
+                        },
+                    }
+                )
         totals = self.totals if self.has_solution else None
         return {
             "scenario": ds.attrs["scenario"],
@@ -136,17 +158,25 @@ class Plan:
             "build_seconds": round(self.build_seconds, 3),
             "handoff_seconds": round(r.handoff_seconds, 3),
             "solve_seconds": round(r.solve_seconds, 3),
-            "model_size": {"rows": r.rows, "columns": r.columns, "nonzeros": r.nonzeros,
-                           "integers": r.integers},
+            "model_size": {
+                "rows": r.rows,
+                "columns": r.columns,
+                "nonzeros": r.nonzeros,
+                "integers": r.integers,
+            },
             "periods": self.periods,
-            "target_it_mw_by_period": dict(zip(self.periods,
-                                               map(_num, ds["target_it_mw"].to_numpy()),
-                                               strict=True)),
-            "total_it_mw_by_period": (dict(zip(self.periods, map(_num, totals["it_mw"]),
-                                               strict=True)) if totals is not None else None),
+            "target_it_mw_by_period": dict(
+                zip(self.periods, map(_num, ds["target_it_mw"].to_numpy()), strict=True)
+            ),
+            "total_it_mw_by_period": (
+                dict(zip(self.periods, map(_num, totals["it_mw"]), strict=True))
+                if totals is not None
+                else None
+            ),
             "cost_npv_musd": {k: _num(v) for k, v in self.cost_npv_musd.items()},
-            "totals_by_period": (json.loads(totals.to_json(orient="index"))
-                                 if totals is not None else None),
+            "totals_by_period": (
+                json.loads(totals.to_json(orient="index")) if totals is not None else None
+            ),
             "sites": sites,
         }
 
@@ -239,8 +269,10 @@ def extract_plan(
     open_ &= it.sum(axis=1) > 0
     ds["site_open"] = ("site", open_[:, -1] if n_p else np.zeros(n_s, bool))
     first_open = np.where(open_.any(axis=1), open_.argmax(axis=1), -1)
-    ds["site_open_period"] = ("site", np.array([periods[i] if i >= 0 else "" for i in first_open],
-                                               dtype=str))
+    ds["site_open_period"] = (
+        "site",
+        np.array([periods[i] if i >= 0 else "" for i in first_open], dtype=str),
+    )
     ds["site_cooling"] = ("site", site_cooling.astype(str))
     ds["it_mw"] = (dims, it.sum(axis=1))
     ds["new_it_mw"] = (dims, new.sum(axis=1))
@@ -252,11 +284,19 @@ def extract_plan(
     ds["water_m3"] = (dims, weigh(per_pair("water_m3_per_mw_year")) * years)
     ds["emissions_tco2"] = (dims, weigh(per_pair("carbon_t_per_mw_year")) * years)
     first_online = np.where(online.any(axis=1), online.argmax(axis=1), -1)
-    ds["upgrade_online_period"] = ("upgrade", np.array(
-        [periods[i] if i >= 0 else "" for i in first_online], dtype=str))
-    units = {"it_mw": "MW", "new_it_mw": "MW", "peak_facility_mw": "MW", "energy_mwh": "MWh",
-             "energy_cost_musd": "million USD (undiscounted)", "water_m3": "m3",
-             "emissions_tco2": "t CO2e"}
+    ds["upgrade_online_period"] = (
+        "upgrade",
+        np.array([periods[i] if i >= 0 else "" for i in first_online], dtype=str),
+    )
+    units = {
+        "it_mw": "MW",
+        "new_it_mw": "MW",
+        "peak_facility_mw": "MW",
+        "energy_mwh": "MWh",
+        "energy_cost_musd": "million USD (undiscounted)",
+        "water_m3": "m3",
+        "emissions_tco2": "t CO2e",
+    }
     for name, unit in units.items():
         ds[name].attrs["units"] = unit
     ds.attrs.update(status=result.solution, termination=result.termination)

@@ -81,7 +81,10 @@ def _add_periods(ds: xr.Dataset, scenario: Scenario, periods: list[Period]) -> N
     start = np.array([p.start_year for p in periods])
     ds["period_years"] = ("period", years)
     ds["period_start_year"] = ("period", start)
-    ds["discount_factor"] = ("period", (1 + h.discount_rate_frac_per_year) ** -(start - h.base_year))
+    ds["discount_factor"] = (
+        "period",
+        (1 + h.discount_rate_frac_per_year) ** -(start - h.base_year),
+    )
     targets = scenario.config.portfolio.target_it_mw_by_period
     ds["target_it_mw"] = ("period", np.array([targets[p.label] for p in periods], dtype=float))
 
@@ -104,8 +107,11 @@ def _add_sites(ds: xr.Dataset, scenario: Scenario, sites: pd.DataFrame, first: P
     ds["building_capex_musd_per_mw"] = ("site", sites["building_capex_musd_per_mw"].to_numpy(float))
     ds["headroom_mw"] = (
         ("site", "period"),
-        np.where(index[None, :] >= headroom_from[:, None],
-                 sites["headroom_mw"].to_numpy(float)[:, None], 0.0),
+        np.where(
+            index[None, :] >= headroom_from[:, None],
+            sites["headroom_mw"].to_numpy(float)[:, None],
+            0.0,
+        ),
     )
     limit = sites["water_limit_m3_per_year"].astype(float).to_numpy()
     ds["water_limit_m3_per_year"] = ("site", limit)  # NaN = unlimited
@@ -113,8 +119,11 @@ def _add_sites(ds: xr.Dataset, scenario: Scenario, sites: pd.DataFrame, first: P
 
 
 def _curve(scenario: Scenario, cooling_id: str, quantity: str) -> tuple[np.ndarray, np.ndarray]:
-    points = [(r.ambient_c, r.value) for r in scenario.cooling_curves
-              if r.cooling_id == cooling_id and r.quantity == quantity]
+    points = [
+        (r.ambient_c, r.value)
+        for r in scenario.cooling_curves
+        if r.cooling_id == cooling_id and r.quantity == quantity
+    ]
     x, y = zip(*points, strict=True)
     return np.array(x), np.array(y)
 
@@ -165,12 +174,16 @@ def _add_cooling_performance(
     ds["peak_pue"] = (dims, pue.max(axis=2))
     ds["energy_mwh_per_mw_year"] = (dims, energy_per_h.sum(axis=2))
     ds["energy_cost_musd_per_mw_year"] = (
-        dims, (energy_per_h * price[:, None, :]).sum(axis=2) / USD_PER_MUSD)
+        dims,
+        (energy_per_h * price[:, None, :]).sum(axis=2) / USD_PER_MUSD,
+    )
     ds["carbon_t_per_mw_year"] = (dims, (energy_per_h * carbon[:, None, :]).sum(axis=2) / KG_PER_T)
     water = load * (wue * weights).sum(axis=2)
     ds["water_m3_per_mw_year"] = (dims, water)
     ds["water_cost_musd_per_mw_year"] = (
-        dims, water * ds["water_price_usd_per_m3"].to_numpy()[:, None] / USD_PER_MUSD)
+        dims,
+        water * ds["water_price_usd_per_m3"].to_numpy()[:, None] / USD_PER_MUSD,
+    )
 
 
 def _add_zone_hours(ds: xr.Dataset, sites: pd.DataFrame) -> None:

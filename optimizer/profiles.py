@@ -45,9 +45,8 @@ def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> 
         return RepresentativeHours(frames, weights, _error(profiles.frames, frames, weights))
 
     wide = pd.concat(
-        {name: frame for name, frame in profiles.frames.items()}, axis=1
+        [frame.add_prefix(f"{name}{_SEP}") for name, frame in profiles.frames.items()], axis=1
     )
-    wide.columns = [f"{name}{_SEP}{col}" for name, col in wide.columns]
     wide.index = pd.date_range("2025-01-01", periods=HOURS_PER_YEAR, freq="h")
     varying = [c for c in wide.columns if wide[c].max() > wide[c].min()]
     extremes = None
@@ -86,17 +85,25 @@ def _error(
 ) -> pd.DataFrame:
     rows = []
     for name, frame in original.items():
-        w0 = np.full(len(frame), HOURS_PER_YEAR / len(frame)) if len(frame) == HOURS_PER_YEAR \
+        w0 = (
+            np.full(len(frame), HOURS_PER_YEAR / len(frame))
+            if len(frame) == HOURS_PER_YEAR
             else weights
+        )
         for column in frame.columns:
             x0 = frame[column].to_numpy(dtype=float)
             x1 = reduced[name][column].to_numpy(dtype=float)
             mean0, mean1 = np.average(x0, weights=w0), np.average(x1, weights=weights)
-            rows.append({
-                "profile": name, "series": column,
-                "mean_original": mean0, "mean_reduced": mean1,
-                "peak_original": x0.max(), "peak_reduced": x1.max(),
-            })
+            rows.append(
+                {
+                    "profile": name,
+                    "series": column,
+                    "mean_original": mean0,
+                    "mean_reduced": mean1,
+                    "peak_original": x0.max(),
+                    "peak_reduced": x1.max(),
+                }
+            )
     error = pd.DataFrame(rows)
     scale = error["mean_original"].abs().where(error["mean_original"].abs() > 1.0, 1.0)
     error["mean_error_frac"] = (error["mean_reduced"] - error["mean_original"]) / scale

@@ -8,8 +8,8 @@ from rich.table import Table
 from optimizer.plan import Plan
 
 
-def _fmt(x: float | None, digits: int = 0) -> str:
-    return "-" if x is None else f"{x:,.{digits}f}"
+def _fmt(x: object, digits: int = 0) -> str:
+    return "-" if x is None else f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
 
 
 def render(plan: Plan) -> Group:
@@ -21,10 +21,15 @@ def render(plan: Plan) -> Group:
     head.add_row("best bound", f"{_fmt(r.best_bound_musd, 1)} M USD")
     gap = "-" if r.mip_gap_frac is None else f"{100 * r.mip_gap_frac:.3f} %"
     head.add_row("gap", gap)
-    head.add_row("model", f"{r.rows:,} rows, {r.columns:,} columns ({r.integers:,} integer), "
-                          f"{r.nonzeros:,} nonzeros")
-    head.add_row("times", f"build {plan.build_seconds:.2f} s, hand-off {r.handoff_seconds:.2f} s,"
-                          f" solve {r.solve_seconds:.2f} s")
+    head.add_row(
+        "model",
+        f"{r.rows:,} rows, {r.columns:,} columns ({r.integers:,} integer), {r.nonzeros:,} nonzeros",
+    )
+    head.add_row(
+        "times",
+        f"build {plan.build_seconds:.2f} s, hand-off {r.handoff_seconds:.2f} s,"
+        f" solve {r.solve_seconds:.2f} s",
+    )
     if not plan.has_solution:
         return Group(head)
 
@@ -32,20 +37,44 @@ def render(plan: Plan) -> Group:
     for col in ("site", "zone", "cooling", "opens", "IT MW", "peak MW", "upgrades"):
         sites.add_column(col, justify="right" if "MW" in col else "left")
     frame = plan.sites[plan.sites["open"]].sort_values(["open_period", "site_id"])
-    for row in frame.itertuples():
-        sites.add_row(row.site_id, row.zone, row.cooling, row.open_period, _fmt(row.it_mw),
-                      _fmt(row.peak_facility_mw), row.upgrades.replace(";", ", ") or "-")
+    for row in frame.to_dict("records"):
+        sites.add_row(
+            str(row["site_id"]),
+            str(row["zone"]),
+            str(row["cooling"]),
+            str(row["open_period"]),
+            _fmt(float(row["it_mw"])),
+            _fmt(float(row["peak_facility_mw"])),
+            str(row["upgrades"]).replace(";", ", ") or "-",
+        )
 
     ramp = Table(title="Ramp by period", title_justify="left")
     ramp.add_column("period")
-    for col in ("target MW", "IT MW", "new MW", "peak MW", "energy GWh", "energy M USD",
-                "avg PUE", "water 1000 m3", "kt CO2e"):
+    for col in (
+        "target MW",
+        "IT MW",
+        "new MW",
+        "peak MW",
+        "energy GWh",
+        "energy M USD",
+        "avg PUE",
+        "water 1000 m3",
+        "kt CO2e",
+    ):
         ramp.add_column(col, justify="right")
-    for p, row in plan.totals.iterrows():
-        ramp.add_row(str(p), _fmt(row.target_it_mw), _fmt(row.it_mw), _fmt(row.new_it_mw),
-                     _fmt(row.peak_facility_mw), _fmt(row.energy_mwh / 1e3),
-                     _fmt(row.energy_cost_musd, 1), _fmt(row.average_pue, 3),
-                     _fmt(row.water_m3 / 1e3), _fmt(row.emissions_tco2 / 1e3))
+    for p, t in plan.totals.to_dict("index").items():
+        ramp.add_row(
+            str(p),
+            _fmt(t["target_it_mw"]),
+            _fmt(t["it_mw"]),
+            _fmt(t["new_it_mw"]),
+            _fmt(t["peak_facility_mw"]),
+            _fmt(t["energy_mwh"] / 1e3),
+            _fmt(t["energy_cost_musd"], 1),
+            _fmt(t["average_pue"], 3),
+            _fmt(t["water_m3"] / 1e3),
+            _fmt(t["emissions_tco2"] / 1e3),
+        )
 
     costs = Table(title="Cost breakdown (NPV, M USD)", title_justify="left")
     costs.add_column("term")

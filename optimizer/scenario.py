@@ -153,9 +153,7 @@ def _load_config(root: Path, problems: list[Problem]) -> ScenarioConfig | None:
         return None
 
 
-def _load_table(
-    root: Path, name: str, model: type[Row], problems: list[Problem]
-) -> list[Row]:
+def _load_table(root: Path, name: str, model: type[Row], problems: list[Problem]) -> list[Row]:
     text = _read_text(root, name, problems)
     if text is None:
         return []
@@ -173,16 +171,20 @@ def _load_table(
         for column in missing:
             problems.append(Problem(name, "missing column", row=1, field=column))
         for column in unknown:
-            problems.append(Problem(name, f"unknown column (expected {', '.join(expected)})",
-                                    row=1, field=column))
+            problems.append(
+                Problem(
+                    name, f"unknown column (expected {', '.join(expected)})", row=1, field=column
+                )
+            )
         return []
     rows: list[Row] = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            problems.append(Problem(name, f"has {len(values)} cells, header has {len(header)}",
-                                    row=line))
+            problems.append(
+                Problem(name, f"has {len(values)} cells, header has {len(header)}", row=line)
+            )
             continue
         record = {h: (v.strip() or None) for h, v in zip(header, values, strict=True)}
         try:
@@ -230,8 +232,11 @@ def _load_profiles(
     expected = HOURS_PER_YEAR if reduce else (len(weights) if weights is not None else None)
     for name, n in lengths.items():
         if expected is not None and n != expected:
-            what = "8760 hours (representative_days is set)" if reduce else (
-                f"{expected} hours, as profiles/hour_weights.csv")
+            what = (
+                "8760 hours (representative_days is set)"
+                if reduce
+                else (f"{expected} hours, as profiles/hour_weights.csv")
+            )
             problems.append(Problem(f"profiles/{name}.csv", f"has {n} hours, expected {what}"))
     if problems:
         return None
@@ -262,19 +267,36 @@ def _load_profile(
         low, high = bounds if column != "hour" else (0, HOURS_PER_YEAR - 1)
         out = ~bad & ((numeric[column] < low) | (numeric[column] > high))
         for index in np.flatnonzero(bad.to_numpy())[:3]:
-            problems.append(Problem(name, f"not a finite number (got {frame[column].iloc[index]!r})",
-                                    row=int(index) + 2, field=column))
+            problems.append(
+                Problem(
+                    name,
+                    f"not a finite number (got {frame[column].iloc[index]!r})",
+                    row=int(index) + 2,
+                    field=column,
+                )
+            )
         for index in np.flatnonzero(out.to_numpy())[:3]:
-            problems.append(Problem(name, f"{numeric[column].iloc[index]:g} outside "
-                                    f"[{low:g}, {high:g}]", row=int(index) + 2, field=column))
+            problems.append(
+                Problem(
+                    name,
+                    f"{numeric[column].iloc[index]:g} outside [{low:g}, {high:g}]",
+                    row=int(index) + 2,
+                    field=column,
+                )
+            )
     if len(problems) > before:
         return None
     hours = numeric["hour"].to_numpy()
     if not np.array_equal(hours, np.arange(len(hours))):
         first = int(np.flatnonzero(hours != np.arange(len(hours)))[0])
-        problems.append(Problem(name, f"hours must run 0, 1, 2, ... in order (got "
-                                f"{hours[first]:g} at position {first})", row=first + 2,
-                                field="hour"))
+        problems.append(
+            Problem(
+                name,
+                f"hours must run 0, 1, 2, ... in order (got {hours[first]:g} at position {first})",
+                row=first + 2,
+                field="hour",
+            )
+        )
         return None
     return numeric.set_index("hour").astype(float)
 
@@ -289,8 +311,9 @@ def _load_hour_weights(root: Path, problems: list[Problem]) -> pd.Series | None:
         return None
     weights = frame["weight_h"]
     if not math.isclose(weights.sum(), HOURS_PER_YEAR, rel_tol=1e-6):
-        problems.append(Problem(name, f"weights sum to {weights.sum():g}, expected 8760",
-                                field="weight_h"))
+        problems.append(
+            Problem(name, f"weights sum to {weights.sum():g}, expected 8760", field="weight_h")
+        )
         return None
     return weights
 
@@ -315,30 +338,48 @@ def cross_check(s: Scenario) -> list[Problem]:
         problems += _unique(f"profiles/{name}.csv", "column", columns, header=True)
         if kind == "zone":
             for zone in sorted(zones - set(columns)):
-                problems.append(Problem(f"profiles/{name}.csv",
-                                        f"no column for zone {zone!r}", row=1))
+                problems.append(
+                    Problem(f"profiles/{name}.csv", f"no column for zone {zone!r}", row=1)
+                )
     if set(s.profiles.frames["wet_bulb_c"].columns) != weather:
-        problems.append(Problem("profiles/wet_bulb_c.csv",
-                                "columns differ from profiles/dry_bulb_c.csv", row=1))
+        problems.append(
+            Problem("profiles/wet_bulb_c.csv", "columns differ from profiles/dry_bulb_c.csv", row=1)
+        )
     for line, site in enumerate(s.sites, start=2):
         if site.zone_id not in zones:
-            problems.append(Problem("sites.csv", f"unknown zone {site.zone_id!r} (not in "
-                                    "zones.csv)", row=line, field="zone_id"))
+            problems.append(
+                Problem(
+                    "sites.csv",
+                    f"unknown zone {site.zone_id!r} (not in zones.csv)",
+                    row=line,
+                    field="zone_id",
+                )
+            )
         if site.weather_id not in weather:
-            problems.append(Problem("sites.csv", f"unknown weather {site.weather_id!r} (no "
-                                    "column in profiles/dry_bulb_c.csv)", row=line,
-                                    field="weather_id"))
+            problems.append(
+                Problem(
+                    "sites.csv",
+                    f"unknown weather {site.weather_id!r} (no column in profiles/dry_bulb_c.csv)",
+                    row=line,
+                    field="weather_id",
+                )
+            )
     for line, up in enumerate(s.upgrades, start=2):
         if up.site_id not in sites:
-            problems.append(Problem("upgrades.csv", f"unknown site {up.site_id!r}", row=line,
-                                    field="site_id"))
+            problems.append(
+                Problem("upgrades.csv", f"unknown site {up.site_id!r}", row=line, field="site_id")
+            )
     problems += _check_curves(s.cooling_curves, coolings)
     if s.config.portfolio.requires_liquid_cooling and not any(
         c.serves_liquid_racks for c in s.cooling
     ):
-        problems.append(Problem("cooling_technologies.csv", "the portfolio requires liquid "
-                                "cooling but no technology serves liquid racks",
-                                field="serves_liquid_racks"))
+        problems.append(
+            Problem(
+                "cooling_technologies.csv",
+                "the portfolio requires liquid cooling but no technology serves liquid racks",
+                field="serves_liquid_racks",
+            )
+        )
     return problems
 
 
@@ -349,8 +390,14 @@ def _unique(file: str, field: str, ids: Sequence[str], header: bool = False) -> 
         if value in seen:
             row = 1 if header else i + 2
             first = seen[value] if header else seen[value] + 2
-            out.append(Problem(file, f"duplicate id {value!r} (first at {'column' if header else 'row'}"
-                               f" {first})", row=row, field=field))
+            out.append(
+                Problem(
+                    file,
+                    f"duplicate id {value!r} (first at {'column' if header else 'row'} {first})",
+                    row=row,
+                    field=field,
+                )
+            )
         else:
             seen[value] = i
     return out
@@ -361,18 +408,36 @@ def _check_curves(rows: Sequence[CoolingCurveRow], coolings: set[str]) -> list[P
     last: dict[tuple[str, str], float] = {}
     for line, row in enumerate(rows, start=2):
         if row.cooling_id not in coolings:
-            out.append(Problem("cooling_curves.csv", f"unknown cooling technology "
-                               f"{row.cooling_id!r}", row=line, field="cooling_id"))
+            out.append(
+                Problem(
+                    "cooling_curves.csv",
+                    f"unknown cooling technology {row.cooling_id!r}",
+                    row=line,
+                    field="cooling_id",
+                )
+            )
             continue
         key = (row.cooling_id, row.quantity)
         if key in last and row.ambient_c <= last[key]:
-            out.append(Problem("cooling_curves.csv", f"breakpoints must increase: "
-                               f"{row.ambient_c:g} after {last[key]:g} for {row.cooling_id} "
-                               f"{row.quantity}", row=line, field="ambient_c"))
+            out.append(
+                Problem(
+                    "cooling_curves.csv",
+                    f"breakpoints must increase: "
+                    f"{row.ambient_c:g} after {last[key]:g} for {row.cooling_id} "
+                    f"{row.quantity}",
+                    row=line,
+                    field="ambient_c",
+                )
+            )
         last[key] = row.ambient_c
     for cooling in sorted(coolings):
         for quantity in ("pue", "wue_l_per_kwh"):
             if (cooling, quantity) not in last:
-                out.append(Problem("cooling_curves.csv", f"no {quantity} curve for {cooling!r}",
-                                   field="quantity"))
+                out.append(
+                    Problem(
+                        "cooling_curves.csv",
+                        f"no {quantity} curve for {cooling!r}",
+                        field="quantity",
+                    )
+                )
     return out

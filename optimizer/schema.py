@@ -7,6 +7,7 @@ rules in :mod:`optimizer.scenario`.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -81,7 +82,7 @@ class Portfolio(StrictModel):
     @model_validator(mode="after")
     def _non_decreasing(self) -> Portfolio:
         items = sorted(self.target_it_mw_by_period.items(), key=lambda kv: Period.parse(kv[0]))
-        for (p0, v0), (p1, v1) in zip(items, items[1:], strict=False):
+        for (p0, v0), (p1, v1) in itertools.pairwise(items):
             if v1 < v0:
                 raise ValueError(f"target falls from {v0:g} MW in {p0} to {v1:g} MW in {p1}")
         return self

@@ -69,8 +69,20 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     try:
         form = LinearStandardFormCompiler().write(model, mixed_form=True)
     except InfeasibleConstraintException as e:  # a constraint with no variables that fails
-        return SolveResult("infeasible", "none", None, None, None, time.perf_counter() - start,
-                           0.0, 0, 0, 0, 0, message=str(e))
+        return SolveResult(
+            "infeasible",
+            "none",
+            None,
+            None,
+            None,
+            time.perf_counter() - start,
+            0.0,
+            0,
+            0,
+            0,
+            0,
+            message=str(e),
+        )
     columns = form.columns
     n_col, n_row = len(columns), form.A.shape[0]
     lower = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)

@@ -17,16 +17,28 @@ def test_solve_writes_plan_files_and_exits_0(tmp_path: Path) -> None:
     tiny = Tiny(tmp_path)
     tiny.sites.append(site("b", building_capex_musd_per_mw=0.8))
     out = tmp_path / "plan"
-    result = runner.invoke(app, ["solve", str(tiny.write()), "--out", str(out), "--mip-gap",
-                                 "0"])
+    result = runner.invoke(app, ["solve", str(tiny.write()), "--out", str(out), "--mip-gap", "0"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["build.csv", "plan.json", "plan.nc",
-                                                      "sites.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "build.csv",
+        "plan.json",
+        "plan.nc",
+        "sites.csv",
+    ]
     plan = json.loads((out / "plan.json").read_text())
     assert plan["status"] == "optimal"
     assert plan["objective_musd"] == 80.0
-    for key in ("termination", "best_bound_musd", "mip_gap", "build_seconds", "solve_seconds",
-                "periods", "target_it_mw_by_period", "total_it_mw_by_period", "sites"):
+    for key in (
+        "termination",
+        "best_bound_musd",
+        "mip_gap",
+        "build_seconds",
+        "solve_seconds",
+        "periods",
+        "target_it_mw_by_period",
+        "total_it_mw_by_period",
+        "sites",
+    ):
         assert key in plan
     b = next(s for s in plan["sites"] if s["site_id"] == "b")
     assert b["open"] and b["cooling"] == "liq" and b["it_mw_by_period"] == {"2026H2": 100.0}
@@ -67,6 +79,12 @@ def test_schema_prints_every_table() -> None:
     result = runner.invoke(app, ["schema"])
     assert result.exit_code == 0
     schema = json.loads(result.output)
-    assert set(schema) == {"scenario.yaml", "sites.csv", "zones.csv", "upgrades.csv",
-                           "cooling_technologies.csv", "cooling_curves.csv"}
+    assert set(schema) == {
+        "scenario.yaml",
+        "sites.csv",
+        "zones.csv",
+        "upgrades.csv",
+        "cooling_technologies.csv",
+        "cooling_curves.csv",
+    }
     assert "max_it_mw" in schema["sites.csv"]["properties"]

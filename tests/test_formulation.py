@@ -34,8 +34,7 @@ def test_fixed_development_cost_decides_by_scale(tiny: Tiny) -> None:
     """a: fixed 50, 1.0/MW; b: no fixed cost, 1.2/MW.
     Target 100 MW: a costs 150, b costs 120 -> b (120).
     Target 400 MW: a costs 450, b costs 480 -> a (450)."""
-    tiny.sites = [site("a", development_capex_musd=50.0),
-                  site("b", building_capex_musd_per_mw=1.2)]
+    tiny.sites = [site("a", development_capex_musd=50.0), site("b", building_capex_musd_per_mw=1.2)]
     plan = tiny.solve("small")
     assert plan.result.objective_musd == pytest.approx(120.0)
     assert plan.sites.set_index("site_id").loc["b", "open"]
@@ -51,8 +50,16 @@ def test_upgrade_bought_only_when_headroom_is_short(tiny: Tiny) -> None:
     Target 100 MW IT -> draw 125 MW > 100: upgrade needed, cost 100 + 10 = 110.
     Without within_headroom the upgrade is never bought: 100."""
     tiny.sites = [site("a", headroom_mw=100.0)]
-    tiny.upgrades = [{"upgrade_id": "u1", "site_id": "a", "name": "line", "added_mw": 50.0,
-                      "capex_musd": 10.0, "lead_periods": 0}]
+    tiny.upgrades = [
+        {
+            "upgrade_id": "u1",
+            "site_id": "a",
+            "name": "line",
+            "added_mw": 50.0,
+            "capex_musd": 10.0,
+            "lead_periods": 0,
+        }
+    ]
     tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 80.0}
     plan = tiny.solve("fits")
     assert plan.result.objective_musd == pytest.approx(80.0)
@@ -75,10 +82,20 @@ def test_upgrade_lead_time_and_headroom_period(tiny: Tiny) -> None:
     binds only if the target needs it earlier: raise 2026H2 to 200 -> a cannot reach 200 MW in
     2026H2 (no upgrade yet) and b is not available -> infeasible."""
     tiny.periods("2026H2", "2027H1", [100.0, 200.0])
-    tiny.sites = [site("a", headroom_mw=125.0),
-                  site("b", building_capex_musd_per_mw=3.0, headroom_period="2027H1")]
-    tiny.upgrades = [{"upgrade_id": "u1", "site_id": "a", "name": "line", "added_mw": 125.0,
-                      "capex_musd": 5.0, "lead_periods": 1}]
+    tiny.sites = [
+        site("a", headroom_mw=125.0),
+        site("b", building_capex_musd_per_mw=3.0, headroom_period="2027H1"),
+    ]
+    tiny.upgrades = [
+        {
+            "upgrade_id": "u1",
+            "site_id": "a",
+            "name": "line",
+            "added_mw": 125.0,
+            "capex_musd": 5.0,
+            "lead_periods": 1,
+        }
+    ]
     plan = tiny.solve("ok")
     assert plan.result.objective_musd == pytest.approx(205.0)
     assert plan.sites.set_index("site_id").loc["a", "upgrades"] == "u1@2027H1"
@@ -94,8 +111,7 @@ def test_construction_lead_time_delays_a_site(tiny: Tiny) -> None:
     b (2.0/MW) was permitted in 2026H1 and can serve 2026H2.
     The 2026H2 target must come from b: cost 200. With lead time 0, a serves it: 100."""
     tiny.periods("2026H2", "2027H1", [100.0, 100.0])
-    tiny.sites = [site("a", earliest_period="2026H2"),
-                  site("b", building_capex_musd_per_mw=2.0)]
+    tiny.sites = [site("a", earliest_period="2026H2"), site("b", building_capex_musd_per_mw=2.0)]
     plan = tiny.solve("lead")
     assert plan.result.objective_musd == pytest.approx(200.0)
     assert plan.sites.set_index("site_id").loc["b", "open_period"] == "2026H2"
@@ -107,8 +123,10 @@ def test_hot_site_cannot_use_a_technology_past_its_ambient_limit(tiny: Tiny) -> 
     """Site at 45 C design dry-bulb. dry (0.5/MW capex, limit 40 C) is not allowed; chiller
     (1.0/MW, no limit) must serve: 100 x (1 + 1.0) = 200. Without the limit: 100 x 1.5 = 150."""
     tiny.dry_bulb = {"w1": [30.0, 45.0]}
-    tiny.cooling = [cooling("dry", capex_musd_per_mw=0.5, max_dry_bulb_c=40.0),
-                    cooling("chiller", capex_musd_per_mw=1.0)]
+    tiny.cooling = [
+        cooling("dry", capex_musd_per_mw=0.5, max_dry_bulb_c=40.0),
+        cooling("chiller", capex_musd_per_mw=1.0),
+    ]
     tiny.curves = flat_curve("dry", 1.25) + flat_curve("chiller", 1.25)
     plan = tiny.solve("hot")
     assert plan.result.objective_musd == pytest.approx(200.0)
@@ -122,8 +140,10 @@ def test_hot_site_cannot_use_a_technology_past_its_ambient_limit(tiny: Tiny) -> 
 def test_liquid_platform_excludes_air_cooling(tiny: Tiny) -> None:
     """air (0/MW capex) serves no liquid racks; liquid (0.5/MW). With the liquid platform the
     plan pays 100 x 1.5 = 150; without the requirement air wins at 100."""
-    tiny.cooling = [cooling("air", serves_liquid_racks=False), cooling("liq",
-                                                                       capex_musd_per_mw=0.5)]
+    tiny.cooling = [
+        cooling("air", serves_liquid_racks=False),
+        cooling("liq", capex_musd_per_mw=0.5),
+    ]
     tiny.curves = flat_curve("air", 1.25) + flat_curve("liq", 1.25)
     assert tiny.solve("liquid").result.objective_musd == pytest.approx(150.0)
     tiny.portfolio["requires_liquid_cooling"] = False
@@ -135,8 +155,7 @@ def test_water_limit_forces_dry_cooling(tiny: Tiny) -> None:
     on a tower uses 100 x 8760 x 1.0 = 876,000 m3/yr > 100,000 m3 limit -> dry: 200.
     Without within_water_limit the tower wins: 150."""
     tiny.sites = [site("a", water_limit_m3_per_year=100_000.0)]
-    tiny.cooling = [cooling("tower", capex_musd_per_mw=0.5), cooling("dry",
-                                                                     capex_musd_per_mw=1.0)]
+    tiny.cooling = [cooling("tower", capex_musd_per_mw=0.5), cooling("dry", capex_musd_per_mw=1.0)]
     tiny.curves = flat_curve("tower", 1.25, 1.0) + flat_curve("dry", 1.25, 0.0)
     plan = tiny.solve()
     assert plan.result.objective_musd == pytest.approx(200.0)
@@ -151,8 +170,10 @@ def test_zonal_limit_spreads_load_across_zones(tiny: Tiny) -> None:
     """Zone z1 (limit 125 MW draw) holds a (1.0/MW); zone z2 holds b (2.0/MW). PUE 1.25,
     target 150 MW: a takes 100 MW (draw 125), b the other 50: 100 + 100 = 200.
     Without within_zone_limit, a takes all 150: 150."""
-    tiny.zones = [{"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": 125.0},
-                  {"zone_id": "z2", "name": "z2", "region": "r", "import_limit_mw": None}]
+    tiny.zones = [
+        {"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": 125.0},
+        {"zone_id": "z2", "name": "z2", "region": "r", "import_limit_mw": None},
+    ]
     tiny.price["z2"] = [0.0, 0.0]
     tiny.carbon["z2"] = [0.0, 0.0]
     tiny.sites = [site("a"), site("b", zone_id="z2", building_capex_musd_per_mw=2.0)]
@@ -195,8 +216,7 @@ def test_accelerator_supply_paces_the_ramp(tiny: Tiny) -> None:
     200 + 100 = 300. Without within_supply, a builds 200 MW in 2027H1: 200."""
     tiny.periods("2026H2", "2027H1", [0.0, 200.0])
     tiny.portfolio["accelerator_supply_it_mw_per_period"] = 100.0
-    tiny.sites = [site("a", earliest_period="2026H2"),
-                  site("b", building_capex_musd_per_mw=2.0)]
+    tiny.sites = [site("a", earliest_period="2026H2"), site("b", building_capex_musd_per_mw=2.0)]
     plan = tiny.solve()
     assert plan.result.objective_musd == pytest.approx(300.0)
     ablated = tiny.solve_without("phasing.within_supply")
@@ -248,8 +268,10 @@ def test_energy_weight_trades_capex_for_pue(tiny: Tiny) -> None:
     one half-year at load factor 1: energy 481,800 vs 569,400 MWh.
     No weight: plain (120 vs 150). Weight 1,000 USD/MWh: 150 + 481.8 vs 120 + 569.4 ->
     efficient."""
-    tiny.cooling = [cooling("efficient", capex_musd_per_mw=0.5),
-                    cooling("plain", capex_musd_per_mw=0.2)]
+    tiny.cooling = [
+        cooling("efficient", capex_musd_per_mw=0.5),
+        cooling("plain", capex_musd_per_mw=0.2),
+    ]
     tiny.curves = flat_curve("efficient", 1.10) + flat_curve("plain", 1.30)
     assert tiny.solve("cost").sites.loc[0, "cooling"] == "plain"
     tiny.config["objective"] = {"energy_weight_usd_per_mwh": 1000.0}

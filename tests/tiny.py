@@ -27,11 +27,21 @@ EXACT = SolveOptions(time_limit_s=60, mip_gap_frac=0.0, threads=1, random_seed=0
 
 def site(site_id: str, **overrides: Any) -> dict[str, Any]:
     row = {
-        "site_id": site_id, "name": site_id, "latitude_deg": 32.0, "longitude_deg": -100.0,
-        "zone_id": "z1", "weather_id": "w1", "min_it_mw": 0.0, "max_it_mw": 1000.0,
-        "development_capex_musd": 0.0, "building_capex_musd_per_mw": 1.0,
-        "earliest_period": "2026H1", "headroom_mw": 10000.0, "headroom_period": "2026H2",
-        "water_limit_m3_per_year": None, "water_price_usd_per_m3": 0.0,
+        "site_id": site_id,
+        "name": site_id,
+        "latitude_deg": 32.0,
+        "longitude_deg": -100.0,
+        "zone_id": "z1",
+        "weather_id": "w1",
+        "min_it_mw": 0.0,
+        "max_it_mw": 1000.0,
+        "development_capex_musd": 0.0,
+        "building_capex_musd_per_mw": 1.0,
+        "earliest_period": "2026H1",
+        "headroom_mw": 10000.0,
+        "headroom_period": "2026H2",
+        "water_limit_m3_per_year": None,
+        "water_price_usd_per_m3": 0.0,
     }
     row.update(overrides)
     return row
@@ -39,9 +49,14 @@ def site(site_id: str, **overrides: Any) -> dict[str, Any]:
 
 def cooling(cooling_id: str, **overrides: Any) -> dict[str, Any]:
     row = {
-        "cooling_id": cooling_id, "name": cooling_id, "capex_musd_per_mw": 0.0,
-        "serves_liquid_racks": True, "pue_ambient": "dry_bulb", "wue_ambient": "wet_bulb",
-        "max_dry_bulb_c": None, "max_wet_bulb_c": None,
+        "cooling_id": cooling_id,
+        "name": cooling_id,
+        "capex_musd_per_mw": 0.0,
+        "serves_liquid_racks": True,
+        "pue_ambient": "dry_bulb",
+        "wue_ambient": "wet_bulb",
+        "max_dry_bulb_c": None,
+        "max_wet_bulb_c": None,
     }
     row.update(overrides)
     return row
@@ -50,8 +65,12 @@ def cooling(cooling_id: str, **overrides: Any) -> dict[str, Any]:
 def flat_curve(cooling_id: str, pue: float, wue_l_per_kwh: float = 0.0) -> list[dict[str, Any]]:
     return [
         {"cooling_id": cooling_id, "quantity": "pue", "ambient_c": 0.0, "value": pue},
-        {"cooling_id": cooling_id, "quantity": "wue_l_per_kwh", "ambient_c": 0.0,
-         "value": wue_l_per_kwh},
+        {
+            "cooling_id": cooling_id,
+            "quantity": "wue_l_per_kwh",
+            "ambient_c": 0.0,
+            "value": wue_l_per_kwh,
+        },
     ]
 
 
@@ -62,15 +81,23 @@ class Tiny:
         self.folder = folder
         self.config: dict[str, Any] = {
             "name": "tiny",
-            "horizon": {"first_period": "2026H2", "last_period": "2026H2",
-                        "discount_rate_frac_per_year": 0.0, "base_year": 2026.5},
-            "portfolio": {"target_it_mw_by_period": {"2026H2": 100.0},
-                          "construction_lead_periods": 1, "requires_liquid_cooling": True,
-                          "it_load_factor_frac": 1.0},
+            "horizon": {
+                "first_period": "2026H2",
+                "last_period": "2026H2",
+                "discount_rate_frac_per_year": 0.0,
+                "base_year": 2026.5,
+            },
+            "portfolio": {
+                "target_it_mw_by_period": {"2026H2": 100.0},
+                "construction_lead_periods": 1,
+                "requires_liquid_cooling": True,
+                "it_load_factor_frac": 1.0,
+            },
         }
         self.sites: list[dict[str, Any]] = [site("a")]
         self.zones: list[dict[str, Any]] = [
-            {"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": None}]
+            {"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": None}
+        ]
         self.upgrades: list[dict[str, Any]] = []
         self.cooling: list[dict[str, Any]] = [cooling("liq")]
         self.curves: list[dict[str, Any]] = flat_curve("liq", 1.25)
@@ -97,8 +124,11 @@ class Tiny:
             self.folder / name,
             config=copy.deepcopy(self.config),
             tables={
-                "sites.csv": self.sites, "zones.csv": self.zones, "upgrades.csv": self.upgrades,
-                "cooling_technologies.csv": self.cooling, "cooling_curves.csv": self.curves,
+                "sites.csv": self.sites,
+                "zones.csv": self.zones,
+                "upgrades.csv": self.upgrades,
+                "cooling_technologies.csv": self.cooling,
+                "cooling_curves.csv": self.curves,
             },
             profiles={
                 "price_usd_per_mwh": pd.DataFrame(self.price),
