@@ -278,3 +278,22 @@ def test_energy_weight_trades_capex_for_pue(tiny: Tiny) -> None:
     plan = tiny.solve("energy")
     assert plan.sites.loc[0, "cooling"] == "efficient"
     assert plan.result.objective_musd == pytest.approx(150 + 481.8)
+
+
+def test_warm_start_from_a_previous_plan_reaches_the_same_optimum(tiny: Tiny) -> None:
+    """Solve, keep the values in the model, re-solve warm: same optimum (80, site b)."""
+    import dataclasses
+
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import solve_model
+    from tests.tiny import EXACT
+
+    tiny.sites.append(site("b", building_capex_musd_per_mw=0.8))
+    model = build_model(prepare(load_scenario(tiny.write())))
+    cold = solve_model(model, EXACT)
+    warm = solve_model(model, dataclasses.replace(EXACT, warm_start=True))
+    assert cold.objective_musd == pytest.approx(80.0)
+    assert warm.objective_musd == pytest.approx(80.0)
+    assert model.phasing.it_mw["b", "liq", "2026H2"].value == pytest.approx(100.0)
