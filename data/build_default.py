@@ -345,6 +345,9 @@ TARGET_IT_MW_BY_PERIOD = {  # SOURCES.md §9 (brief)
 }
 DISCOUNT_RATE_FRAC_PER_YEAR = 0.08  # SOURCES.md §9: assumption
 BASE_YEAR = 2026.5
+# SOURCES.md §9: assumption -- energy and water keep being bought after 2030H2; 15 years is a
+# common service life of a campus's electrical and mechanical plant (IT is refreshed inside it).
+OPEX_TAIL_YEARS = 15.0
 BLOCK_IT_MW = 100
 ACCELERATOR_SUPPLY_IT_MW_PER_PERIOD = 2000
 IT_LOAD_FACTOR_FRAC = 0.8  # SOURCES.md §9: assumption
@@ -1271,6 +1274,7 @@ def scenario_config() -> dict[str, object]:
             "last_period": LAST_PERIOD,
             "discount_rate_frac_per_year": DISCOUNT_RATE_FRAC_PER_YEAR,
             "base_year": BASE_YEAR,
+            "opex_tail_years": OPEX_TAIL_YEARS,
         },
         "portfolio": {
             "target_it_mw_by_period": dict(TARGET_IT_MW_BY_PERIOD),

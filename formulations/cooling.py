@@ -10,7 +10,7 @@ platform needs liquid cooling.
     sum_k it_mw[s,k,p] * water_m3_per_mw_year[s,k] <= water_limit_s   (within_water_limit)
 
 Cooling capex is paid with each block; water is an operating cost:
-    cost = sum new_it_mw * capex_k * DF_p + sum it_mw * water_cost_per_mw_year * years_p * DF_p
+    cost = sum new_it_mw * capex_k * DF_p + sum it_mw * water_cost_per_mw_year * opex_weight_years_p
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         zip(m.COOLING_TECHS, data["cooling_capex_musd_per_mw"].to_numpy().tolist(), strict=True)
     )
     df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
-    years = dict(zip(m.PERIODS, data["period_years"].to_numpy().tolist(), strict=True))
+    opex = dict(zip(m.PERIODS, data["opex_weight_years"].to_numpy().tolist(), strict=True))
     last = last_period(m)
     techs: dict[str, list[str]] = defaultdict(list)
     for s, k in m.SITE_COOLING:
@@ -68,7 +68,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         m.phasing.new_it_mw[s, k, p] * capex[k] * df[p] for s, k, p in m.SITE_COOLING_PERIODS
     )
     m.cost_terms_musd["water"] = sum(
-        m.phasing.it_mw[s, k, p] * water_cost[s, k] * years[p] * df[p]
+        m.phasing.it_mw[s, k, p] * water_cost[s, k] * opex[p]
         for s, k, p in m.SITE_COOLING_PERIODS
         if water_cost[s, k] > 0
     )

@@ -5,7 +5,10 @@ carbon are data (``energy_mwh_per_mw_year[s,k]`` = LF sum_h w_h PUE_{s,k,h}, and
 weighted by the zone's price and carbon intensity at each hour):
 
     energy_mwh[p] = sum_{s,k} it_mw[s,k,p] * energy_mwh_per_mw_year[s,k] * years_p
-    cost          = sum it_mw[s,k,p] * energy_cost_musd_per_mw_year[s,k] * years_p * DF_p
+    cost          = sum it_mw[s,k,p] * energy_cost_musd_per_mw_year[s,k] * opex_weight_years_p
+
+``opex_weight_years_p`` = years_p x DF_p, plus for the last period the discounted tail years
+of operation after the horizon (``horizon.opex_tail_years``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     mwh = pair_table(data, "energy_mwh_per_mw_year")
     cost = pair_table(data, "energy_cost_musd_per_mw_year")
     carbon = pair_table(data, "carbon_t_per_mw_year")
-    df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
     years = dict(zip(m.PERIODS, data["period_years"].to_numpy().tolist(), strict=True))
+    opex = dict(zip(m.PERIODS, data["opex_weight_years"].to_numpy().tolist(), strict=True))
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for s, k, p in m.SITE_COOLING_PERIODS:
         pairs[p].append((s, k))
@@ -41,6 +44,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         rule=lambda _, p: sum(it[s, k, p] * carbon[s, k] * years[p] for s, k in pairs[p]),
     )
     m.cost_terms_musd["energy"] = sum(
-        it[s, k, p] * cost[s, k] * years[p] * df[p] for s, k, p in m.SITE_COOLING_PERIODS
+        it[s, k, p] * cost[s, k] * opex[p] for s, k, p in m.SITE_COOLING_PERIODS
     )
     m.energy_terms_mwh["grid"] = sum(b.energy_mwh[p] for p in m.PERIODS)

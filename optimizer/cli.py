@@ -27,8 +27,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="gridsite: siting, phasing, cooling and grid upgrades for AI campuses.",
 )
-out = Console()
-err = Console(stderr=True, highlight=False)
+# Wide enough for the plan tables when the output is a file or a pipe (rich's default is 80).
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
 ScenarioArg = Annotated[
     Path | None,

@@ -81,12 +81,23 @@ def _add_periods(ds: xr.Dataset, scenario: Scenario, periods: list[Period]) -> N
     start = np.array([p.start_year for p in periods])
     ds["period_years"] = ("period", years)
     ds["period_start_year"] = ("period", start)
-    ds["discount_factor"] = (
-        "period",
-        (1 + h.discount_rate_frac_per_year) ** -(start - h.base_year),
-    )
+    rate = 1 + h.discount_rate_frac_per_year
+    ds["discount_factor"] = ("period", rate ** -(start - h.base_year))
+    opex = years * rate ** -(start - h.base_year)
+    opex[-1] += _tail_annuity(h.opex_tail_years, start[-1] + years[-1], h.base_year, rate)
+    ds["opex_weight_years"] = ("period", opex)
     targets = scenario.config.portfolio.target_it_mw_by_period
     ds["target_it_mw"] = ("period", np.array([targets[p.label] for p in periods], dtype=float))
+
+
+def _tail_annuity(tail_years: float, from_year: float, base_year: float, rate: float) -> float:
+    """Discounted years of operation in ``tail_years`` starting at ``from_year``: the sum over
+    each (part) year y of its length x rate**-(from_year + y - base_year)."""
+    total, y = 0.0, 0
+    while y < tail_years:
+        total += min(1.0, tail_years - y) * rate ** -(from_year + y - base_year)
+        y += 1
+    return total
 
 
 def _add_sites(ds: xr.Dataset, scenario: Scenario, sites: pd.DataFrame, first: Period) -> None:

@@ -60,17 +60,20 @@ def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> 
         cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
         extremes=extremes,
         preserve_column_means=False,
+        numerical_tolerance=1e-6,
     )
     typical = result.cluster_representatives
     counts = result.cluster_counts
     days = list(typical.index.get_level_values(0).unique())
     weights = np.repeat([float(counts[d]) for d in days], HOURS_PER_DAY)
-    reduced = pd.DataFrame(index=range(len(weights)))
-    for column in wide.columns:
-        if column in typical.columns:
-            reduced[column] = typical[column].to_numpy(dtype=float)
-        else:
-            reduced[column] = wide[column].iloc[0]
+    reduced = pd.DataFrame(
+        {
+            column: typical[column].to_numpy(dtype=float)
+            if column in typical.columns
+            else np.full(len(weights), wide[column].iloc[0])
+            for column in wide.columns
+        }
+    )
     frames = {}
     for name, frame in profiles.frames.items():
         columns = [f"{name}{_SEP}{c}" for c in frame.columns]

@@ -45,6 +45,10 @@ class Horizon(StrictModel):
     """Real discount rate for the NPV, e.g. 0.08."""
     base_year: float = Field(ge=2000, le=2100)
     """Calendar year to which costs are discounted (2026.0 = 1 Jan 2026)."""
+    opex_tail_years: float = Field(default=0.0, ge=0.0, le=50.0)
+    """Years of operation after the last period counted (discounted) in the objective at
+    the last period's capacity, so energy and water weigh as over a campus's life and not
+    only until the horizon ends. 0: opex inside the horizon only."""
 
     _first = field_validator("first_period", "last_period")(_check_period)
 

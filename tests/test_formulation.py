@@ -297,3 +297,16 @@ def test_warm_start_from_a_previous_plan_reaches_the_same_optimum(tiny: Tiny) ->
     assert cold.objective_musd == pytest.approx(80.0)
     assert warm.objective_musd == pytest.approx(80.0)
     assert model.phasing.it_mw["b", "liq", "2026H2"].value == pytest.approx(100.0)
+
+
+def test_opex_tail_counts_operation_after_the_horizon(tiny: Tiny) -> None:
+    """One period 2026H2 (base year 2026.5, discount 10 %/yr), 100 MW, PUE 1.25, load factor 1,
+    price 50 USD/MWh: energy costs 100 x 1.25 x 8760 x 50 / 1e6 = 54.75 M USD a year.
+    Tail of 1.5 years from 2027.0: weight 0.5 (the period) + 1.1**-0.5 + 0.5 x 1.1**-1.5.
+    NPV = 100 + 54.75 x (0.5 + 1.1**-0.5 + 0.5 x 1.1**-1.5)."""
+    tiny.config["horizon"].update(discount_rate_frac_per_year=0.10, opex_tail_years=1.5)
+    tiny.price = {"z1": [50.0, 50.0]}
+    weight = 0.5 + 1.1**-0.5 + 0.5 * 1.1**-1.5
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(100 + 54.75 * weight)
+    assert plan.totals["energy_cost_musd"].tolist() == pytest.approx([54.75 * 0.5])
