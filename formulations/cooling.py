@@ -7,7 +7,7 @@ platform needs liquid cooling.
 
     sum_k cooling_chosen[s,k] = site_open[s,P]                        (one_per_open_site)
     it_mw[s,k,P] <= max_it_mw_s * cooling_chosen[s,k]                 (uses_chosen)
-    sum_k it_mw[s,k,p] * water_m3_per_mw_year[s,k] <= water_limit_s   (within_water_limit)
+    sum_k it_mw[s,k,p] * water_hm3_per_mw_year[s,k] <= water_limit_s   (within_water_limit)
 
 Cooling capex is paid with each block; water is an operating cost:
     cost = sum new_it_mw * capex_k * DF_p + sum it_mw * water_cost_per_mw_year * opex_weight_years_p
@@ -27,8 +27,8 @@ from formulations.core import last_period, pair_table, site_series
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.cooling = pyo.Block()
     max_mw = site_series(data, "max_it_mw")
-    limit = site_series(data, "water_limit_m3_per_year")
-    water = pair_table(data, "water_m3_per_mw_year")
+    limit = site_series(data, "water_limit_hm3_per_year")
+    water = pair_table(data, "water_hm3_per_mw_year")
     water_cost = pair_table(data, "water_cost_musd_per_mw_year")
     capex = dict(
         zip(m.COOLING_TECHS, data["cooling_capex_musd_per_mw"].to_numpy().tolist(), strict=True)
@@ -56,7 +56,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     @b.Constraint(m.SITE_PERIODS)
     def within_water_limit(b: pyo.Block, s: str, p: str) -> object:
-        """sum_k it_mw[s,k,p] * water_m3_per_mw_year[s,k] <= water_limit_m3_per_year_s."""
+        """sum_k it_mw[s,k,p] * water_hm3_per_mw_year[s,k] <= water_limit_hm3_per_year_s."""
         if not math.isfinite(limit[s]):
             return pyo.Constraint.Skip
         uses = [(k, water[s, k]) for k in techs[s] if water[s, k] > 0]

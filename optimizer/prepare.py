@@ -25,6 +25,7 @@ from optimizer.scenario import Scenario
 
 USD_PER_MUSD = 1e6
 KG_PER_T = 1e3
+M3_PER_HM3 = 1e6  # water in the model is in cubic hectometres (million m3): tame coefficients
 
 
 def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> xr.Dataset:
@@ -126,6 +127,7 @@ def _add_sites(ds: xr.Dataset, scenario: Scenario, sites: pd.DataFrame, first: P
     )
     limit = sites["water_limit_m3_per_year"].astype(float).to_numpy()
     ds["water_limit_m3_per_year"] = ("site", limit)  # NaN = unlimited
+    ds["water_limit_hm3_per_year"] = ("site", limit / M3_PER_HM3)  # model unit, 1 hm3 = 1e6 m3
     ds["water_price_usd_per_m3"] = ("site", sites["water_price_usd_per_m3"].to_numpy(float))
 
 
@@ -191,6 +193,7 @@ def _add_cooling_performance(
     ds["carbon_t_per_mw_year"] = (dims, (energy_per_h * carbon[:, None, :]).sum(axis=2) / KG_PER_T)
     water = load * (wue * weights).sum(axis=2)
     ds["water_m3_per_mw_year"] = (dims, water)
+    ds["water_hm3_per_mw_year"] = (dims, water / M3_PER_HM3)
     ds["water_cost_musd_per_mw_year"] = (
         dims,
         water * ds["water_price_usd_per_m3"].to_numpy()[:, None] / USD_PER_MUSD,

@@ -68,3 +68,11 @@ def test_default_plan_keeps_site_rules(scenario: Scenario, plan: Plan) -> None:
             assert b["peak_facility_mw"] <= headroom + 1e-6
             if s.water_limit_m3_per_year is not None and math.isfinite(s.water_limit_m3_per_year):
                 assert b["water_m3"] / period.years <= s.water_limit_m3_per_year + 1e-3
+
+
+def test_default_model_has_tame_coefficients(plan: Plan) -> None:
+    """Model units (MW, million USD, hm3 of water) keep every coefficient, cost and right-hand
+    side within [1e-3, 1e5], so HiGHS sees no scaling warnings."""
+    n = plan.result.numerics
+    for name in ("matrix", "cost", "rhs"):
+        assert 1e-3 <= n[f"{name}_min"] and n[f"{name}_max"] <= 1e5, (name, n)
