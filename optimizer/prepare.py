@@ -217,10 +217,14 @@ def _add_zone_hours(ds: xr.Dataset, sites: pd.DataFrame) -> None:
 
 
 def _non_dominated(rows: np.ndarray) -> np.ndarray:
-    """Indices of rows not dominated (<= everywhere) by another row; ties keep the first."""
-    order = np.lexsort((np.arange(len(rows)), -rows.sum(axis=1)))
+    """Indices of rows not dominated (<= everywhere) by another row; of equal rows the first.
+
+    Rows are taken by decreasing sum: the first remaining row cannot be dominated by a later
+    one, so it is kept and every row it dominates is dropped."""
+    remaining = np.lexsort((np.arange(len(rows)), -rows.sum(axis=1)))
     kept: list[int] = []
-    for i in order:
-        if not any(np.all(rows[j] >= rows[i]) for j in kept):
-            kept.append(int(i))
+    while remaining.size:
+        best = int(remaining[0])
+        kept.append(best)
+        remaining = remaining[~np.all(rows[remaining] <= rows[best], axis=1)]
     return np.array(sorted(kept), dtype=int)

@@ -250,10 +250,18 @@ def _load_profile(
     if text is None:
         return None
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        problems.append(Problem(name, f"not a readable CSV table ({str(err).splitlines()[0]})"))
-        return None
+        # Fast path: all numbers. Text cells fall back to a string read that can name them.
+        frame = numeric = pd.read_csv(
+            io.StringIO(text), dtype=float, keep_default_na=False, na_values=[""]
+        )
+    except ValueError:
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            first = str(err).splitlines()[0]
+            problems.append(Problem(name, f"not a readable CSV table ({first})"))
+            return None
+        numeric = frame.apply(pd.to_numeric, errors="coerce")
     if "hour" not in frame.columns:
         problems.append(Problem(name, "missing column", row=1, field="hour"))
         return None
@@ -261,7 +269,6 @@ def _load_profile(
         problems.append(Problem(name, "has no id columns besides hour", row=1))
         return None
     before = len(problems)
-    numeric = frame.apply(pd.to_numeric, errors="coerce")
     for column in frame.columns:
         bad = numeric[column].isna() | ~np.isfinite(numeric[column].to_numpy(dtype=float))
         low, high = bounds if column != "hour" else (0, HOURS_PER_YEAR - 1)
