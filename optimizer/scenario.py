@@ -258,8 +258,8 @@ def _load_profile(
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            first = str(err).splitlines()[0]
-            problems.append(Problem(name, f"not a readable CSV table ({first})"))
+            reason = str(err).splitlines()[0]
+            problems.append(Problem(name, f"not a readable CSV table ({reason})"))
             return None
         numeric = frame.apply(pd.to_numeric, errors="coerce")
     if "hour" not in frame.columns:
