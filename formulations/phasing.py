@@ -45,7 +45,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b.it_mw = pyo.Var(
         m.SITE_COOLING_PERIODS,
         within=pyo.NonNegativeReals,
-        bounds=lambda _, s, k, p: (0, max_mw[s]),
         doc="Cumulative IT capacity online, MW",
     )
     if block > 0:
@@ -64,7 +63,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         b.new_it_mw = pyo.Var(
             m.SITE_COOLING_PERIODS,
             within=pyo.NonNegativeReals,
-            bounds=lambda _, s, k, p: (0, max_mw[s]),
             doc="IT capacity coming online in the period, MW",
         )
 

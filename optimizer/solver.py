@@ -19,7 +19,16 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-Termination = Literal["optimal", "time_limit", "infeasible", "unbounded", "interrupted", "error"]
+Termination = Literal[
+    "optimal",
+    "time_limit",
+    "solution_limit",
+    "iteration_limit",
+    "infeasible",
+    "unbounded",
+    "interrupted",
+    "error",
+]
 SolutionStatus = Literal["optimal", "feasible", "none"]
 
 
@@ -60,8 +69,8 @@ _STATUS: dict[highspy.HighsModelStatus, Termination] = {
     highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
     highspy.HighsModelStatus.kUnbounded: "unbounded",
     highspy.HighsModelStatus.kInterrupt: "interrupted",
-    highspy.HighsModelStatus.kIterationLimit: "time_limit",
-    highspy.HighsModelStatus.kSolutionLimit: "time_limit",
+    highspy.HighsModelStatus.kIterationLimit: "iteration_limit",
+    highspy.HighsModelStatus.kSolutionLimit: "solution_limit",
 }
 
 

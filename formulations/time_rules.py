@@ -1,0 +1,53 @@
+"""Earliest dates and lead times as explicit constraints, for diagnosing infeasibility.
+
+In the normal model a campus has no capacity variables before its earliest period plus
+construction lead time, and an upgrade has no variables before its lead time (sparse sets):
+the cheapest way to state a rule. To ask "how much earlier would it have to be?", the
+diagnosis opens every period to every campus and upgrade (``site_first_index`` and
+``upgrade_first_index`` set to 0) and keeps the rules' own periods in
+``site_rule_first_index`` / ``upgrade_rule_first_index``; this module then states them as
+constraints that the elastic relaxation can stretch:
+
+    sum_k it_mw[s,k,p] <= 0          for p before the campus's first period  (before_earliest)
+    upgrade_online[u,p] <= 0         for p before the upgrade's lead time     (before_lead_time)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+import xarray as xr
+
+
+def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+    b = m.time_rules = pyo.Block()
+    first = dict(
+        zip(
+            data["site"].to_numpy().tolist(),
+            data["site_rule_first_index"].to_numpy().tolist(),
+            strict=True,
+        )
+    )
+    lead = dict(
+        zip(
+            data["upgrade"].to_numpy().tolist(),
+            data["upgrade_rule_first_index"].to_numpy().tolist(),
+            strict=True,
+        )
+    )
+    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s, k, p in m.SITE_COOLING_PERIODS:
+        techs[s, p].append(k)
+    early_sites = [(s, p) for s, p in m.SITE_PERIODS if m.period_index[p] < first[s]]
+    early_upgrades = [(u, p) for u, p in m.UPGRADE_PERIODS if m.period_index[p] < lead[u]]
+
+    @b.Constraint(early_sites)
+    def before_earliest(b: pyo.Block, s: str, p: str) -> object:
+        """sum_k it_mw[s,k,p] <= 0 before the campus's earliest period + lead time."""
+        return sum(m.phasing.it_mw[s, k, p] for k in techs[s, p]) <= 0
+
+    @b.Constraint(early_upgrades)
+    def before_lead_time(b: pyo.Block, u: str, p: str) -> object:
+        """upgrade_online[u,p] <= 0 before the upgrade's lead time."""
+        return m.interconnection.upgrade_online[u, p] <= 0
