@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -76,43 +77,161 @@ _STATUS: dict[highspy.HighsModelStatus, Termination] = {
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     """Solve ``model`` with HiGHS and load the solution, if any, into its variables."""
-    start = time.perf_counter()
-    try:
-        form = LinearStandardFormCompiler().write(model, mixed_form=True)
-    except InfeasibleConstraintException as e:  # a constraint with no variables that fails
+    return HighsModel(model, options).solve()
+
+
+class HighsModel:
+    """A Pyomo model compiled once and held by HiGHS, so re-solves change it in place
+    (a bound of a row for an epsilon constraint, integers fixed for marginal values) instead
+    of rebuilding it."""
+
+    def __init__(self, model: pyo.ConcreteModel, options: SolveOptions) -> None:
+        start = time.perf_counter()
+        self.model = model
+        self.options = options
+        self.highs = highspy.Highs()
+        self.infeasible_message = ""
+        try:
+            form = LinearStandardFormCompiler().write(model, mixed_form=True)
+        except InfeasibleConstraintException as e:  # a constraint without variables fails
+            self.infeasible_message = str(e)
+            self.columns: list[Any] = []
+            self.integer = np.zeros(0, dtype=bool)
+            self.row_of: dict[Any, int] = {}
+            self.nonzeros, self.numerics = 0, {}
+            self.handoff_seconds = time.perf_counter() - start
+            return
+        self.columns = list(form.columns)
+        self.row_of = {}
+        for i, row in enumerate(form.rows):
+            self.row_of.setdefault(row.constraint, i)
+        self.integer = np.array([v.is_integer() for v in self.columns], dtype=bool)
+        lp = _highs_lp(form, self.integer)
+        self.nonzeros = int(form.A.nnz)
+        self.numerics = _coefficient_ranges(form.A.data, lp.col_cost_, np.asarray(form.rhs))
+        self._offset = {
+            con: float(con.upper if row.bound_type >= 0 else con.lower) - float(form.rhs[i])
+            for con, i in self.row_of.items()
+            for row in (form.rows[i],)
+            if (con.upper if row.bound_type >= 0 else con.lower) is not None
+        }
+        h = self.highs
+        h.setOptionValue("output_flag", options.log_to_console)
+        h.setOptionValue("time_limit", float(options.time_limit_s))
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap_frac))
+        h.setOptionValue("threads", int(options.threads))
+        h.setOptionValue("random_seed", int(options.random_seed))
+        h.passModel(lp)
+        self.handoff_seconds = time.perf_counter() - start
+
+    @property
+    def size(self) -> tuple[int, int, int, int]:
+        """Rows, columns, nonzeros, integer columns."""
+        return len(self.row_of), len(self.columns), self.nonzeros, int(self.integer.sum())
+
+    def solve(self, warm_start: bool | None = None) -> SolveResult:
+        """Run HiGHS; load the solution, if any, into the Pyomo variables."""
+        rows, cols, nnz, ints = self.size
+        if self.infeasible_message:
+            return SolveResult(
+                "infeasible",
+                "none",
+                None,
+                None,
+                None,
+                self.handoff_seconds,
+                0.0,
+                rows,
+                cols,
+                nnz,
+                ints,
+                message=self.infeasible_message,
+            )
+        if self.options.warm_start if warm_start is None else warm_start:
+            _set_start(self.highs, self.columns)
+        start = time.perf_counter()
+        self.highs.run()
+        solve_seconds = time.perf_counter() - start
+        h = self.highs
+        status = h.getModelStatus()
+        info = h.getInfo()
+        termination = _STATUS.get(status, "error")
+        solution: SolutionStatus = "none"
+        objective = bound = gap = None
+        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+            solution = "optimal" if termination == "optimal" else "feasible"
+            integer = self.integer & self.is_mip
+            values = np.asarray(h.getSolution().col_value)
+            values = np.where(integer, np.round(values), values)
+            for var, x in zip(self.columns, values, strict=True):
+                var.set_value(float(x), skip_validation=True)
+            objective = float(info.objective_function_value)
+            if self.is_mip:
+                bound = float(info.mip_dual_bound)
+                gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+            else:
+                bound, gap = objective, 0.0
+        _zero_unused(self.model)
         return SolveResult(
-            "infeasible",
-            "none",
-            None,
-            None,
-            None,
-            time.perf_counter() - start,
-            0.0,
-            0,
-            0,
-            0,
-            0,
-            message=str(e),
+            termination=termination,
+            solution=solution,
+            objective_musd=objective,
+            best_bound_musd=bound,
+            mip_gap_frac=gap,
+            handoff_seconds=self.handoff_seconds,
+            solve_seconds=solve_seconds,
+            rows=rows,
+            columns=cols,
+            nonzeros=nnz,
+            integers=ints,
+            message=h.modelStatusToString(status),
+            numerics=self.numerics,
         )
+
+    @property
+    def is_mip(self) -> bool:
+        lp = self.highs.getLp()
+        return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
+
+    def set_upper(self, con: Any, upper: float) -> None:
+        """Change the upper bound of the row of constraint ``con`` (e.g. an epsilon bound)."""
+        i = self.row_of[con]
+        lower = self.highs.getLp().row_lower_[i]
+        self.highs.changeRowBounds(i, lower, upper - self._offset.get(con, 0.0))
+
+    def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
+        """Fix every integer column at its current value except those ``keep_continuous``
+        selects, which become continuous; the model becomes an LP (for marginal values)."""
+        for j, var in enumerate(self.columns):
+            if not self.integer[j]:
+                continue
+            if keep_continuous(var):
+                self.highs.changeColIntegrality(j, highspy.HighsVarType.kContinuous)
+            else:
+                x = float(round(var.value or 0.0))
+                self.highs.changeColIntegrality(j, highspy.HighsVarType.kContinuous)
+                self.highs.changeColBounds(j, x, x)
+
+    def row_duals(self) -> dict[Any, float]:
+        """Dual value of each constraint's row (objective change per unit of its bound)."""
+        duals = self.highs.getSolution().row_dual
+        return {con: float(duals[i]) for con, i in self.row_of.items()}
+
+
+def _highs_lp(form: Any, integer: np.ndarray) -> highspy.HighsLp:
     columns = form.columns
     n_col, n_row = len(columns), form.A.shape[0]
-    lower = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)
-    upper = np.array([math.inf if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array([v.is_integer() for v in columns], dtype=bool)
     sense = np.array([r.bound_type for r in form.rows], dtype=int)
     rhs = np.asarray(form.rhs, dtype=float)
-    row_lower = np.where(sense >= 0, np.where(sense == 0, rhs, -math.inf), rhs)
-    row_upper = np.where(sense <= 0, np.where(sense == 0, rhs, math.inf), rhs)
-
     lp = highspy.HighsLp()
     lp.num_col_ = n_col
     lp.num_row_ = n_row
     lp.col_cost_ = form.c.toarray()[0] if n_col else np.zeros(0)
     lp.offset_ = float(form.c_offset[0]) if len(form.c_offset) else 0.0
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
+    lp.col_lower_ = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)
+    lp.col_upper_ = np.array([math.inf if v.ub is None else v.ub for v in columns], dtype=float)
+    lp.row_lower_ = np.where(sense >= 0, np.where(sense == 0, rhs, -math.inf), rhs)
+    lp.row_upper_ = np.where(sense <= 0, np.where(sense == 0, rhs, math.inf), rhs)
     a = form.A.tocsc()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr
@@ -123,56 +242,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
             highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
             for i in integer
         ]
-
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", options.log_to_console)
-    highs.setOptionValue("time_limit", float(options.time_limit_s))
-    highs.setOptionValue("mip_rel_gap", float(options.mip_gap_frac))
-    highs.setOptionValue("threads", int(options.threads))
-    highs.setOptionValue("random_seed", int(options.random_seed))
-    highs.passModel(lp)
-    if options.warm_start:
-        _set_start(highs, columns)
-    handoff = time.perf_counter() - start
-
-    start = time.perf_counter()
-    highs.run()
-    solve_seconds = time.perf_counter() - start
-
-    status = highs.getModelStatus()
-    info = highs.getInfo()
-    termination = _STATUS.get(status, "error")
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    solution: SolutionStatus = "none"
-    objective = bound = gap = None
-    if has_solution:
-        solution = "optimal" if termination == "optimal" else "feasible"
-        values = np.asarray(highs.getSolution().col_value)
-        values = np.where(integer, np.round(values), values)
-        for var, x in zip(columns, values, strict=True):
-            var.set_value(float(x), skip_validation=True)
-        objective = float(info.objective_function_value)
-        if integer.any():
-            bound = float(info.mip_dual_bound)
-            gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-        else:
-            bound, gap = objective, 0.0
-    _zero_unused(model)
-    return SolveResult(
-        termination=termination,
-        solution=solution,
-        objective_musd=objective,
-        best_bound_musd=bound,
-        mip_gap_frac=gap,
-        handoff_seconds=handoff,
-        solve_seconds=solve_seconds,
-        rows=n_row,
-        columns=n_col,
-        nonzeros=int(form.A.nnz),
-        integers=int(integer.sum()),
-        message=highs.modelStatusToString(status),
-        numerics=_coefficient_ranges(form.A.data, lp.col_cost_, rhs),
-    )
+    return lp
 
 
 def _set_start(highs: highspy.Highs, columns: list[pyo.Var]) -> None:
