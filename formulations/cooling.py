@@ -67,6 +67,13 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.cost_terms_musd["cooling"] = sum(
         m.phasing.new_it_mw[s, k, p] * capex[k] * df[p] for s, k, p in m.SITE_COOLING_PERIODS
     )
+    years = dict(zip(m.PERIODS, data["period_years"].to_numpy().tolist(), strict=True))
+    water_m3 = pair_table(data, "water_m3_per_mw_year")
+    m.metrics["water_m3"] = sum(
+        m.phasing.it_mw[s, k, p] * water_m3[s, k] * years[p]
+        for s, k, p in m.SITE_COOLING_PERIODS
+        if water_m3[s, k] > 0
+    )
     m.cost_terms_musd["water"] = sum(
         m.phasing.it_mw[s, k, p] * water_cost[s, k] * opex[p]
         for s, k, p in m.SITE_COOLING_PERIODS

@@ -56,6 +56,8 @@ def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.period_index = {p: i for i, p in enumerate(periods)}
     m.cost_terms_musd = {}
     m.energy_terms_mwh = {}
+    # Horizon totals that plans are compared on (Pareto fronts): name -> expression.
+    m.metrics = {}
 
 
 def previous(m: pyo.ConcreteModel, p: str) -> str | None:

@@ -47,3 +47,5 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         it[s, k, p] * cost[s, k] * opex[p] for s, k, p in m.SITE_COOLING_PERIODS
     )
     m.energy_terms_mwh["grid"] = sum(b.energy_mwh[p] for p in m.PERIODS)
+    m.metrics["energy_mwh"] = sum(b.energy_mwh[p] for p in m.PERIODS)
+    m.metrics["emissions_tco2"] = sum(b.emissions_tco2[p] for p in m.PERIODS)

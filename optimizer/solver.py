@@ -212,6 +212,25 @@ class HighsModel:
                 self.highs.changeColIntegrality(j, highspy.HighsVarType.kContinuous)
                 self.highs.changeColBounds(j, x, x)
 
+    def set_column_upper(self, j: int, upper: float) -> None:
+        """Bound column ``j`` from above (an epsilon constraint on a metric column)."""
+        lower = self.highs.getLp().col_lower_[j]
+        self.highs.changeColBounds(j, lower, upper)
+
+    def minimise_column(self, j: int) -> None:
+        """Make column ``j`` the whole objective (until :meth:`restore_objective`)."""
+        lp = self.highs.getLp()
+        if not hasattr(self, "_cost"):
+            self._cost = np.array(lp.col_cost_, dtype=float)
+        n = lp.num_col_
+        cost = np.zeros(n)
+        cost[j] = 1.0
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+
+    def restore_objective(self) -> None:
+        n = len(self._cost)
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), self._cost)
+
     def row_duals(self) -> dict[Any, float]:
         """Dual value of each constraint's row (objective change per unit of its bound)."""
         duals = self.highs.getSolution().row_dual
