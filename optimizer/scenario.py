@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import Problem, ScenarioError
+from optimizer.periods import Period
 from optimizer.schema import (
     PROFILE_BOUNDS,
     PROFILES,
@@ -38,8 +40,6 @@ HOURS_PER_YEAR = 8760
 OPTIONAL_ROWS = frozenset({"upgrades.csv"})
 #: Files larger than this are refused before parsing (a scenario table is kilobytes).
 MAX_FILE_BYTES = 64 * 1024 * 1024
-
-Row = TypeVar("Row", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,14 @@ class Scenario:
     cooling: tuple[CoolingRow, ...]
     cooling_curves: tuple[CoolingCurveRow, ...]
     profiles: Profiles
+    lines: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """Per CSV table, the line of each row (the header is line 1), to report problems found
+    after loading; blank lines and quoted line breaks make it differ from the row index."""
+
+    def line(self, table: str, index: int) -> int:
+        """The CSV line of row ``index`` (0-based) of ``table``."""
+        lines = self.lines.get(table)
+        return lines[index] if lines is not None else index + 2
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -89,12 +97,13 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = Scenario(
         path=root,
         config=config,
-        sites=tuple(tables["sites.csv"]),  # type: ignore[arg-type]
-        zones=tuple(tables["zones.csv"]),  # type: ignore[arg-type]
-        upgrades=tuple(tables["upgrades.csv"]),  # type: ignore[arg-type]
-        cooling=tuple(tables["cooling_technologies.csv"]),  # type: ignore[arg-type]
-        cooling_curves=tuple(tables["cooling_curves.csv"]),  # type: ignore[arg-type]
+        sites=tuple(tables["sites.csv"].rows),  # type: ignore[arg-type]
+        zones=tuple(tables["zones.csv"].rows),  # type: ignore[arg-type]
+        upgrades=tuple(tables["upgrades.csv"].rows),  # type: ignore[arg-type]
+        cooling=tuple(tables["cooling_technologies.csv"].rows),  # type: ignore[arg-type]
+        cooling_curves=tuple(tables["cooling_curves.csv"].rows),  # type: ignore[arg-type]
         profiles=profiles,
+        lines={name: tuple(table.lines) for name, table in tables.items()},
     )
     problems.extend(cross_check(scenario))
     if problems:
@@ -109,27 +118,38 @@ def _read_text(root: Path, name: str, problems: list[Problem]) -> str | None:
     file = root / name
     try:
         resolved = file.resolve(strict=True)
+        if not resolved.is_relative_to(root.resolve()):
+            problems.append(Problem(name, "points outside the scenario folder"))
+            return None
+        if not resolved.is_file():
+            problems.append(Problem(name, "is not a file (expected a regular file)"))
+            return None
+        if resolved.stat().st_size > MAX_FILE_BYTES:
+            problems.append(Problem(name, f"larger than {_size(MAX_FILE_BYTES)}"))
+            return None
+        raw = resolved.read_bytes()
     except FileNotFoundError:
         problems.append(Problem(name, "file not found"))
         return None
-    if not resolved.is_relative_to(root.resolve()):
-        problems.append(Problem(name, "points outside the scenario folder"))
+    except (OSError, RuntimeError) as err:  # permissions, a symlink loop, a file for a folder
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        problems.append(Problem(name, f"cannot be read ({reason}); expected a readable file"))
         return None
-    if not resolved.is_file():
-        problems.append(Problem(name, "is not a file"))
-        return None
-    if resolved.stat().st_size > MAX_FILE_BYTES:
-        problems.append(Problem(name, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
-        return None
-    raw = resolved.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         problems.append(Problem(name, "starts with a byte-order mark; save as UTF-8 without BOM"))
         return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        problems.append(Problem(name, f"not UTF-8 text (byte {err.start})"))
+        line = raw[: err.start].count(b"\n") + 1
+        problems.append(
+            Problem(name, f"not UTF-8 text (byte {err.start}); save as UTF-8", row=line)
+        )
         return None
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes // 2**20} MiB" if n_bytes >= 2**20 else f"{n_bytes} bytes"
 
 
 def _load_config(root: Path, problems: list[Problem]) -> ScenarioConfig | None:
@@ -141,10 +161,22 @@ def _load_config(root: Path, problems: list[Problem]) -> ScenarioConfig | None:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""
-        problems.append(Problem("scenario.yaml", f"not valid YAML{line}"))
+        reason = getattr(err, "problem", None)
+        problems.append(
+            Problem("scenario.yaml", f"not valid YAML{line}" + (f" ({reason})" if reason else ""))
+        )
+        return None
+    except RecursionError:
+        problems.append(Problem("scenario.yaml", "nested too deeply; expected a few levels"))
         return None
     if not isinstance(data, dict):
-        problems.append(Problem("scenario.yaml", "must be a mapping of sections"))
+        got = "nothing" if data is None else f"a {type(data).__name__}"
+        problems.append(
+            Problem(
+                "scenario.yaml",
+                f"expected a mapping of sections (name, horizon, portfolio, ...), got {got}",
+            )
+        )
         return None
     try:
         return ScenarioConfig.model_validate(data)
@@ -153,47 +185,84 @@ def _load_config(root: Path, problems: list[Problem]) -> ScenarioConfig | None:
         return None
 
 
-def _load_table(root: Path, name: str, model: type[Row], problems: list[Problem]) -> list[Row]:
+@dataclass
+class _Table:
+    """The valid rows of a CSV table and the line each came from."""
+
+    rows: list[BaseModel] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+
+def _load_table(root: Path, name: str, model: type[BaseModel], problems: list[Problem]) -> _Table:
+    table = _Table()
     text = _read_text(root, name, problems)
     if text is None:
-        return []
+        return table
     reader = csv.reader(io.StringIO(text))
+    before = len(problems)
     try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(Problem(name, "empty file: expected a header row"))
-        return []
-    header = [h.strip() for h in header]
-    expected = list(model.model_fields)
-    missing = [c for c in expected if c not in header]
-    unknown = [c for c in header if c not in expected]
-    if missing or unknown:
-        for column in missing:
+        header = _header(name, reader, problems)
+        if header is None:
+            return table
+        expected = list(model.model_fields)
+        for column in (c for c in expected if c not in header):
             problems.append(Problem(name, "missing column", row=1, field=column))
-        for column in unknown:
+        for column in (c for c in header if c not in expected):
             problems.append(
                 Problem(
                     name, f"unknown column (expected {', '.join(expected)})", row=1, field=column
                 )
             )
-        return []
-    rows: list[Row] = []
-    for line, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(
-                Problem(name, f"has {len(values)} cells, header has {len(header)}", row=line)
-            )
-            continue
-        record = {h: (v.strip() or None) for h, v in zip(header, values, strict=True)}
-        try:
-            rows.append(model.model_validate(_drop_none_optional(model, record)))
-        except ValidationError as err:
-            problems.extend(_pydantic_problems(name, line, err))
-    if not rows and name not in OPTIONAL_ROWS and not any(p.file == name for p in problems):
-        problems.append(Problem(name, "has no rows"))
-    return rows
+        if len(problems) > before:
+            return table
+        end = reader.line_num
+        for values in reader:
+            line, end = end + 1, reader.line_num  # a quoted cell may span lines
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                problems.append(
+                    Problem(name, f"has {len(values)} cells, header has {len(header)}", row=line)
+                )
+                continue
+            record = {h: (v.strip() or None) for h, v in zip(header, values, strict=True)}
+            try:
+                table.rows.append(model.model_validate(_drop_none_optional(model, record)))
+                table.lines.append(line)
+            except ValidationError as err:
+                problems.extend(_pydantic_problems(name, line, err))
+    except csv.Error as err:
+        problems.append(Problem(name, f"not a readable CSV table ({err})", row=reader.line_num))
+        return table
+    if not table.rows and name not in OPTIONAL_ROWS and len(problems) == before:
+        problems.append(Problem(name, "has no rows; expected at least one"))
+    return table
+
+
+def _header(name: str, reader: Iterator[list[str]], problems: list[Problem]) -> list[str] | None:
+    """The first row of a CSV file as column names, or ``None`` (and a problem) if it is
+    missing, not comma-separated, or has empty or duplicate names."""
+    first = next(reader, None)
+    if first is None:
+        problems.append(Problem(name, "empty file: expected a header row"))
+        return None
+    if not any(h.strip() for h in first):
+        problems.append(Problem(name, "first line is empty: expected a header row", row=1))
+        return None
+    header = [h.strip() for h in first]
+    separator = next((c for c in ";\t|" if len(header) == 1 and c in header[0]), None)
+    if separator is not None:
+        problems.append(
+            Problem(name, f"columns separated by {separator!r}; expected commas", row=1)
+        )
+        return None
+    before = len(problems)
+    for i, column in enumerate(header):
+        if not column:
+            problems.append(Problem(name, f"column {i + 1} has no name", row=1))
+        elif column in header[:i]:
+            problems.append(Problem(name, "duplicate column (expected once)", row=1, field=column))
+    return header if len(problems) == before else None
 
 
 def _drop_none_optional(model: type[BaseModel], record: dict[str, Any]) -> dict[str, Any]:
@@ -205,12 +274,18 @@ def _drop_none_optional(model: type[BaseModel], record: dict[str, Any]) -> dict[
 def _pydantic_problems(file: str, row: int | None, err: ValidationError) -> list[Problem]:
     out = []
     for e in err.errors():
-        field = ".".join(str(x) for x in e["loc"]) or None
+        where = ".".join(str(x) for x in e["loc"]) or None
         message = e["msg"].removeprefix("Value error, ")
-        if e["type"] not in ("missing", "extra_forbidden") and "input" in e:
-            shown = repr(e["input"])
-            message = f"{message} (got {shown[:60]})"
-        out.append(Problem(file, message, row=row, field=field))
+        given = e.get("input")
+        if e["type"] == "missing":
+            message = "missing: a value is required"
+        elif e["type"] == "extra_forbidden":
+            message = "unknown field (`gridsite schema` lists the expected ones)"
+        elif given is None:
+            message = "empty: a value is required"
+        elif not isinstance(given, dict | list):
+            message = f"{message} (got {repr(given)[:60]})"
+        out.append(Problem(file, message, row=row, field=where))
     return out
 
 
@@ -237,7 +312,9 @@ def _load_profiles(
                 if reduce
                 else (f"{expected} hours, as profiles/hour_weights.csv")
             )
-            problems.append(Problem(f"profiles/{name}.csv", f"has {n} hours, expected {what}"))
+            problems.append(
+                Problem(f"profiles/{name}.csv", f"has {n} hours, expected {what}", field="hour")
+            )
     if problems:
         return None
     return Profiles(frames=frames, hour_weights=weights)
@@ -250,18 +327,22 @@ def _load_profile(
     if text is None:
         return None
     try:
-        # Fast path: all numbers. Text cells fall back to a string read that can name them.
-        frame = numeric = pd.read_csv(
-            io.StringIO(text), dtype=float, keep_default_na=False, na_values=[""]
-        )
-    except ValueError:
-        try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            reason = str(err).splitlines()[0]
-            problems.append(Problem(name, f"not a readable CSV table ({reason})"))
+        # pandas would rename a duplicate column ("z1.1"): check the header first.
+        if _header(name, csv.reader(io.StringIO(text)), problems) is None:
             return None
-        numeric = frame.apply(pd.to_numeric, errors="coerce")
+        try:
+            # Fast path: all numbers. Text cells fall back to a string read that can name them.
+            frame = numeric = pd.read_csv(
+                io.StringIO(text), dtype=float, keep_default_na=False, na_values=[""]
+            )
+        except ValueError as err:
+            if isinstance(err, pd.errors.ParserError):
+                raise
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            numeric = frame.apply(pd.to_numeric, errors="coerce")
+    except (csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        problems.append(_unreadable(name, err))
+        return None
     if "hour" not in frame.columns:
         problems.append(Problem(name, "missing column", row=1, field="hour"))
         return None
@@ -277,7 +358,7 @@ def _load_profile(
             problems.append(
                 Problem(
                     name,
-                    f"not a finite number (got {frame[column].iloc[index]!r})",
+                    _not_finite(frame[column].iloc[index]),
                     row=int(index) + 2,
                     field=column,
                 )
@@ -308,6 +389,30 @@ def _load_profile(
     return numeric.set_index("hour").astype(float)
 
 
+def _unreadable(name: str, err: Exception) -> Problem:
+    """A CSV parser's complaint as a problem, with the line when the parser gives it."""
+    reason = str(err).strip().splitlines()[0]
+    cells = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason)
+    if cells is not None:
+        expected, line, got = (int(g) for g in cells.groups())
+        return Problem(name, f"has {got} cells, header has {expected}", row=line)
+    at = re.search(r"line (\d+)", reason)
+    return Problem(
+        name,
+        f"not a readable CSV table ({reason})",
+        row=int(at.group(1)) if at is not None else None,
+    )
+
+
+def _not_finite(cell: object) -> str:
+    """Why a profile cell (text, or a number from the fast path) is not a finite number."""
+    if isinstance(cell, str) and cell.strip():
+        return f"not a finite number (got {cell!r})"
+    if isinstance(cell, float) and not math.isnan(cell):
+        return f"not a finite number (got {cell:g})"
+    return "empty: expected a number"
+
+
 def _load_hour_weights(root: Path, problems: list[Problem]) -> pd.Series | None:
     name = "profiles/hour_weights.csv"
     frame = _load_profile(root, name, (0.0, HOURS_PER_YEAR), problems)
@@ -331,20 +436,21 @@ def _load_hour_weights(root: Path, problems: list[Problem]) -> pd.Series | None:
 def cross_check(s: Scenario) -> list[Problem]:
     """Rules across tables: unique ids, references, curves, periods."""
     problems: list[Problem] = []
-    problems += _unique("sites.csv", "site_id", [r.site_id for r in s.sites])
-    problems += _unique("zones.csv", "zone_id", [r.zone_id for r in s.zones])
-    problems += _unique("upgrades.csv", "upgrade_id", [r.upgrade_id for r in s.upgrades])
-    problems += _unique("cooling_technologies.csv", "cooling_id", [r.cooling_id for r in s.cooling])
+    problems += _unique(s, "sites.csv", "site_id", [r.site_id for r in s.sites])
+    problems += _unique(s, "zones.csv", "zone_id", [r.zone_id for r in s.zones])
+    problems += _unique(s, "upgrades.csv", "upgrade_id", [r.upgrade_id for r in s.upgrades])
+    problems += _unique(
+        s, "cooling_technologies.csv", "cooling_id", [r.cooling_id for r in s.cooling]
+    )
 
     zones = {z.zone_id for z in s.zones}
     sites = {r.site_id for r in s.sites}
     coolings = {c.cooling_id for c in s.cooling}
     weather = set(s.profiles.frames["dry_bulb_c"].columns)
     for name, kind in PROFILES.items():
-        columns = list(s.profiles.frames[name].columns)
-        problems += _unique(f"profiles/{name}.csv", "column", columns, header=True)
+        columns = set(s.profiles.frames[name].columns)
         if kind == "zone":
-            for zone in sorted(zones - set(columns)):
+            for zone in sorted(zones - columns):
                 problems.append(
                     Problem(f"profiles/{name}.csv", f"no column for zone {zone!r}", row=1)
                 )
@@ -352,7 +458,9 @@ def cross_check(s: Scenario) -> list[Problem]:
         problems.append(
             Problem("profiles/wet_bulb_c.csv", "columns differ from profiles/dry_bulb_c.csv", row=1)
         )
-    for line, site in enumerate(s.sites, start=2):
+    first = s.config.horizon.periods[0]
+    for i, site in enumerate(s.sites):
+        line = s.line("sites.csv", i)
         if site.zone_id not in zones:
             problems.append(
                 Problem(
@@ -371,12 +479,29 @@ def cross_check(s: Scenario) -> list[Problem]:
                     field="weather_id",
                 )
             )
-    for line, up in enumerate(s.upgrades, start=2):
+        for column in ("earliest_period", "headroom_period"):
+            period = Period.parse(getattr(site, column))
+            if period.kind != first.kind:
+                problems.append(
+                    Problem(
+                        "sites.csv",
+                        f"{period} is a {period.kind}; expected a {first.kind} like the "
+                        f"horizon's first_period {first}",
+                        row=line,
+                        field=column,
+                    )
+                )
+    for i, up in enumerate(s.upgrades):
         if up.site_id not in sites:
             problems.append(
-                Problem("upgrades.csv", f"unknown site {up.site_id!r}", row=line, field="site_id")
+                Problem(
+                    "upgrades.csv",
+                    f"unknown site {up.site_id!r} (not in sites.csv)",
+                    row=s.line("upgrades.csv", i),
+                    field="site_id",
+                )
             )
-    problems += _check_curves(s.cooling_curves, coolings)
+    problems += _check_curves(s, coolings)
     if s.config.portfolio.requires_liquid_cooling and not any(
         c.serves_liquid_racks for c in s.cooling
     ):
@@ -390,35 +515,37 @@ def cross_check(s: Scenario) -> list[Problem]:
     return problems
 
 
-def _unique(file: str, field: str, ids: Sequence[str], header: bool = False) -> list[Problem]:
-    seen: dict[str, int] = {}
+def _unique(s: Scenario, table: str, column: str, ids: Sequence[str]) -> list[Problem]:
+    first_line: dict[str, int] = {}
     out = []
     for i, value in enumerate(ids):
-        if value in seen:
-            row = 1 if header else i + 2
-            first = seen[value] if header else seen[value] + 2
+        line = s.line(table, i)
+        if value in first_line:
             out.append(
                 Problem(
-                    file,
-                    f"duplicate id {value!r} (first at {'column' if header else 'row'} {first})",
-                    row=row,
-                    field=field,
+                    table,
+                    f"duplicate id {value!r} (first at row {first_line[value]}); "
+                    f"expected each {column} once",
+                    row=line,
+                    field=column,
                 )
             )
         else:
-            seen[value] = i
+            first_line[value] = line
     return out
 
 
-def _check_curves(rows: Sequence[CoolingCurveRow], coolings: set[str]) -> list[Problem]:
+def _check_curves(s: Scenario, coolings: set[str]) -> list[Problem]:
     out = []
     last: dict[tuple[str, str], float] = {}
-    for line, row in enumerate(rows, start=2):
+    for i, row in enumerate(s.cooling_curves):
+        line = s.line("cooling_curves.csv", i)
         if row.cooling_id not in coolings:
             out.append(
                 Problem(
                     "cooling_curves.csv",
-                    f"unknown cooling technology {row.cooling_id!r}",
+                    f"unknown cooling technology {row.cooling_id!r} "
+                    "(not in cooling_technologies.csv)",
                     row=line,
                     field="cooling_id",
                 )
@@ -443,7 +570,7 @@ def _check_curves(rows: Sequence[CoolingCurveRow], coolings: set[str]) -> list[P
                 out.append(
                     Problem(
                         "cooling_curves.csv",
-                        f"no {quantity} curve for {cooling!r}",
+                        f"no {quantity} curve for {cooling!r}: expected at least one breakpoint",
                         field="quantity",
                     )
                 )

@@ -1,8 +1,9 @@
 """Typed scenario schema: ``scenario.yaml`` and one row model per CSV table.
 
 Every field carries its unit in its name. Models are strict (``extra="forbid"``), frozen
-and reject NaN and infinity; cross-field rules live in ``model_validator``s and cross-table
-rules in :mod:`optimizer.scenario`.
+and reject NaN and infinity. A rule between two fields is a ``field_validator`` on the later
+one (so the error names that field), a rule across sections a ``model_validator``, and
+cross-table rules live in :mod:`optimizer.scenario`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from optimizer.periods import Period
 
@@ -52,16 +60,21 @@ class Horizon(StrictModel):
 
     _first = field_validator("first_period", "last_period")(_check_period)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Horizon:
-        first, last = Period.parse(self.first_period), Period.parse(self.last_period)
+    @field_validator("last_period")
+    @classmethod
+    def _after_first(cls, label: str, info: ValidationInfo) -> str:
+        if "first_period" not in info.data:  # first_period is itself invalid
+            return label
+        first, last = Period.parse(info.data["first_period"]), Period.parse(label)
         if first.kind != last.kind:
-            raise ValueError("first_period and last_period must both be half-years or quarters")
+            raise ValueError(f"expected a {first.kind} like first_period {first}")
         if last < first:
-            raise ValueError("last_period comes before first_period")
+            raise ValueError(f"comes before first_period {first}; expected {first} or later")
         if last - first >= 80:
-            raise ValueError("at most 80 periods")
-        return self
+            raise ValueError(
+                f"more than 80 periods after first_period {first}; expected at most 80"
+            )
+        return label
 
     @property
     def periods(self) -> list[Period]:
@@ -83,13 +96,17 @@ class Portfolio(StrictModel):
     it_load_factor_frac: float = Field(gt=0.0, le=1.0)
     """Average IT draw as a share of installed IT MW (energy); peak draw uses 1.0."""
 
-    @model_validator(mode="after")
-    def _non_decreasing(self) -> Portfolio:
-        items = sorted(self.target_it_mw_by_period.items(), key=lambda kv: Period.parse(kv[0]))
+    @field_validator("target_it_mw_by_period")
+    @classmethod
+    def _non_decreasing(cls, targets: dict[str, float]) -> dict[str, float]:
+        items = sorted(targets.items(), key=lambda kv: Period.parse(kv[0]))
         for (p0, v0), (p1, v1) in itertools.pairwise(items):
             if v1 < v0:
-                raise ValueError(f"target falls from {v0:g} MW in {p0} to {v1:g} MW in {p1}")
-        return self
+                raise ValueError(
+                    f"target falls from {v0:g} MW in {p0} to {v1:g} MW in {p1}; expected "
+                    f"cumulative targets, non-decreasing over time"
+                )
+        return targets
 
 
 class ObjectiveSettings(StrictModel):
@@ -130,7 +147,10 @@ class ScenarioConfig(StrictModel):
         horizon = {p.label for p in self.horizon.periods}
         given = set(self.portfolio.target_it_mw_by_period)
         if missing := sorted(horizon - given):
-            raise ValueError(f"portfolio.target_it_mw_by_period misses {', '.join(missing)}")
+            raise ValueError(
+                f"portfolio.target_it_mw_by_period misses {', '.join(missing)}; "
+                f"expected a target for every period of the horizon"
+            )
         if extra := sorted(given - horizon):
             raise ValueError(
                 f"portfolio.target_it_mw_by_period has periods outside the horizon: "
@@ -173,11 +193,13 @@ class SiteRow(StrictModel):
 
     _periods = field_validator("earliest_period", "headroom_period")(_check_period)
 
-    @model_validator(mode="after")
-    def _min_below_max(self) -> SiteRow:
-        if self.min_it_mw > self.max_it_mw:
-            raise ValueError(f"min_it_mw {self.min_it_mw:g} exceeds max_it_mw {self.max_it_mw:g}")
-        return self
+    @field_validator("max_it_mw")
+    @classmethod
+    def _at_least_min(cls, max_it_mw: float, info: ValidationInfo) -> float:
+        min_it_mw = info.data.get("min_it_mw")
+        if min_it_mw is not None and max_it_mw < min_it_mw:
+            raise ValueError(f"below min_it_mw {min_it_mw:g}; expected at least min_it_mw")
+        return max_it_mw
 
 
 class ZoneRow(StrictModel):
