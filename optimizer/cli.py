@@ -1,7 +1,8 @@
 """``gridsite`` command line.
 
 Exit codes: 0 solved (optimal, or feasible within the limits), 2 invalid input, 3 infeasible,
-4 no solution within the time limit, 1 anything else (a bug: please report it).
+4 no solution within the time limit, 5 the audit found violations, 1 anything else (a bug:
+please report it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 
 from optimizer.api import DEFAULT_SCENARIO, options_for, solve
+from optimizer.audit import PlanFilesError, audit_plan
 from optimizer.errors import ScenarioError
 from optimizer.report import print_plan
 from optimizer.scenario import Scenario, load_scenario
@@ -102,6 +104,29 @@ def validate_command(scenario: ScenarioArg = None) -> None:
         f"{len(s.upgrades)} upgrades, {len(s.cooling)} cooling technologies, "
         f"{len(s.config.horizon.periods)} periods, {s.profiles.n_hours} profile hours"
     )
+
+
+EXIT_VIOLATIONS = 5
+
+
+@app.command("audit")
+def audit_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder the plan was solved from.")],
+    plan_dir: Annotated[
+        Path, typer.Argument(help="Plan folder written by solve (plan.json, build.csv, sites.csv).")
+    ],
+) -> None:
+    """Check a written plan against every rule of its scenario, recomputed from the scenario
+    and the plan files alone (not the model): exit 0 if clean, 5 on any violation."""
+    s = _load(scenario)
+    try:
+        report = audit_plan(s, plan_dir)
+    except PlanFilesError as e:
+        err.print(f"error: {e}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    out.print(str(report), markup=False, highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(EXIT_VIOLATIONS)
 
 
 @app.command("schema")

@@ -126,6 +126,17 @@ class Plan:
                 out[index[s]].append(f"{u}@{when}")
         return out
 
+    def _it_by_cooling(self, i: int) -> dict[str, dict[str, float | None]]:
+        """Cumulative IT MW by cooling technology and period at site ``i``, for every
+        technology with capacity (one, unless the plan breaks the one-technology rule)."""
+        ds = self.dataset
+        it = ds["it_mw_by_cooling"].to_numpy()[i]  # (cooling, period)
+        return {
+            str(k): {p: _num(v) for p, v in zip(self.periods, row, strict=True)}
+            for k, row in zip(ds["cooling"].to_numpy(), it, strict=True)
+            if np.any(row > 0)
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The content of ``plan.json``."""
         r = self.result
@@ -139,12 +150,16 @@ class Plan:
                         "site_id": str(s),
                         "open": bool(ds["site_open"].to_numpy()[i]),
                         "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
+                        "development_period": (
+                            str(ds["site_development_period"].to_numpy()[i]) or None
+                        ),
                         "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
                         "upgrades": up[i],
                         "it_mw_by_period": {
                             p: _num(v)
                             for p, v in zip(self.periods, ds["it_mw"].to_numpy()[i], strict=True)
                         },
+                        "it_mw_by_cooling": self._it_by_cooling(i),
                     }
                 )
         totals = self.totals if self.has_solution else None
@@ -264,6 +279,13 @@ def extract_plan(
     ds["site_zone"] = data["site_zone"]
     ds["site_latitude_deg"] = data["site_latitude_deg"]
     ds["site_longitude_deg"] = data["site_longitude_deg"]
+    # The development capex is paid when the model opens the campus, which a plan within the
+    # MIP gap may do before its first block; reported so the cost can be recomputed.
+    first_decided = np.where(open_.any(axis=1), open_.argmax(axis=1), -1)
+    ds["site_development_period"] = (
+        "site",
+        np.array([periods[i] if i >= 0 else "" for i in first_decided], dtype=str),
+    )
     # A campus is open from the first period it has IT capacity; an opening decision without
     # capacity (possible only at zero development cost) is not reported as open.
     open_ &= it.sum(axis=1) > 0
@@ -277,6 +299,7 @@ def extract_plan(
     ds["it_mw"] = (dims, it.sum(axis=1))
     ds["new_it_mw"] = (dims, new.sum(axis=1))
     ds["new_blocks"] = (dims, np.round(new.sum(axis=1) / block) if block > 0 else new.sum(axis=1))
+    ds.coords["cooling"] = coolings
     ds["it_mw_by_cooling"] = (("site", "cooling", "period"), it)
     ds["peak_facility_mw"] = (dims, weigh(per_pair("peak_pue")))
     ds["energy_mwh"] = (dims, weigh(per_pair("energy_mwh_per_mw_year")) * years)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from optimizer import DEFAULT_SCENARIO, Plan, Scenario, load_scenario, options_for, solve
+from optimizer.audit import audit_plan
 from optimizer.periods import Period
 
 
@@ -68,6 +69,16 @@ def test_default_plan_keeps_site_rules(scenario: Scenario, plan: Plan) -> None:
             assert b["peak_facility_mw"] <= headroom + 1e-6
             if s.water_limit_m3_per_year is not None and math.isfinite(s.water_limit_m3_per_year):
                 assert b["water_m3"] / period.years <= s.water_limit_m3_per_year + 1e-3
+
+
+def test_default_plan_passes_the_independent_audit(
+    scenario: Scenario, plan: Plan, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every rule at every representative hour, and every cost term, recomputed from the
+    scenario and the written plan files alone (``optimizer.audit``)."""
+    report = audit_plan(scenario, plan.write(tmp_path_factory.mktemp("default") / "plan"))
+    assert report.ok, str(report)
+    assert report.costs_musd["objective"] == pytest.approx(plan.result.objective_musd, rel=1e-6)
 
 
 def test_default_model_has_tame_coefficients(plan: Plan) -> None:

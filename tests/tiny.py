@@ -3,7 +3,9 @@
 ``Tiny`` starts from one zone, one weather station with two representative hours of 4,380 h
 each, one liquid cooling technology with a flat PUE of 1.25 and no water, zero prices, no
 discounting, and a one-period horizon (2026H2). Tests override what they need and
-``solve()`` goes through the real path: files -> load_scenario -> prepare -> model -> HiGHS.
+``solve()`` goes through the real path: files -> load_scenario -> prepare -> model -> HiGHS,
+then writes the plan and audits it (``optimizer.audit``): a plan that breaks a rule, or whose
+costs do not recompute, fails the test.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyomo.environ as pyo
 
 from formulations import build_model
 from optimizer import SolveOptions, load_scenario, solve
+from optimizer.audit import AuditReport, audit_plan
 from optimizer.plan import Plan, extract_plan
 from optimizer.prepare import prepare
 from optimizer.solver import solve_model
@@ -140,11 +143,22 @@ class Tiny:
         )
 
     def solve(self, name: str = "scenario") -> Plan:
-        return solve(load_scenario(self.write(name)), EXACT)
+        """Solve exactly; a plan with a solution must pass the independent audit."""
+        plan = solve(load_scenario(self.write(name)), EXACT)
+        if plan.has_solution:
+            report = self.audit(plan, name)
+            assert report.ok, f"audit of the {name!r} plan failed:\n{report}"
+        return plan
+
+    def audit(self, plan: Plan, name: str = "scenario") -> AuditReport:
+        """Write ``plan`` to ``<name>-plan`` and audit it against the scenario ``name``."""
+        folder = plan.write(self.folder / f"{name}-plan")
+        return audit_plan(load_scenario(self.folder / name), folder)
 
     def solve_without(self, *constraints: str, name: str = "ablated") -> Plan:
         """Solve with the named constraint families (``"interconnection.within_headroom"``)
-        deactivated: the ablation that shows a family matters."""
+        deactivated: the ablation that shows a family matters. Not audited (the plan breaks
+        the rule on purpose); ``audit`` shows what the auditor finds."""
         data = prepare(load_scenario(self.write(name)))
         model = build_model(data)
         for dotted in constraints:
