@@ -7,6 +7,7 @@ from the campus's earliest period plus construction lead time (the sparse index 
     it_mw[s,k,p] = it_mw[s,k,p-1] + new_it_mw[s,k,p]                 (accumulates)
     sum_k it_mw[s,k,p] <= max_it_mw_s * site_open[s,p]                (within_site_max)
     sum_k it_mw[s,k,P] >= min_it_mw_s * site_open[s,P]   (P = last)  (reaches_site_min)
+    sum_k it_mw[s,k,p] >= block_it_mw * site_open[s,p]   (with blocks) (open_when_energized)
     sum_{s,k} it_mw[s,k,p] >= target_it_mw_p                          (meets_ramp)
     sum_{s,k} new_it_mw[s,k,p] <= accelerator supply                  (within_supply)
 
@@ -86,6 +87,14 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         return sum(b.it_mw[s, k, last] for k in by_site[s, last]) >= (
             min_mw[s] * m.siting.site_open[s, last]
         )
+
+    @b.Constraint(m.SITE_PERIODS)
+    def open_when_energized(b: pyo.Block, s: str, p: str) -> object:
+        """sum_k it_mw[s,k,p] >= block_it_mw * site_open[s,p]: a campus opens (and pays its
+        development) with its first block, not before."""
+        if block <= 0:
+            return pyo.Constraint.Skip
+        return sum(b.it_mw[s, k, p] for k in by_site[s, p]) >= block * m.siting.site_open[s, p]
 
     @b.Constraint(m.PERIODS)
     def meets_ramp(b: pyo.Block, p: str) -> object:

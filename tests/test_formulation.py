@@ -310,3 +310,28 @@ def test_opex_tail_counts_operation_after_the_horizon(tiny: Tiny) -> None:
     plan = tiny.solve()
     assert plan.result.objective_musd == pytest.approx(100 + 54.75 * weight)
     assert plan.totals["energy_cost_musd"].tolist() == pytest.approx([54.75 * 0.5])
+
+
+def test_a_campus_opens_with_its_first_block(tiny: Tiny) -> None:
+    """Periods 2026H2, 2027H1, targets 0 and 100 MW, blocks of 100 MW, discount 10 %/yr.
+    a: development 10 M USD. Optimum: open and build in 2027H1: 110 / 1.1**0.5.
+    Force the campus open in 2026H2: with open_when_energized its block comes with it
+    (10 + 100 = 110); without, the model may open early and build late
+    (10 + 100 / 1.1**0.5 = 105.35), development paid before anything is energized."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import solve_model
+    from tests.tiny import EXACT
+
+    tiny.periods("2026H2", "2027H1", [0.0, 100.0])
+    tiny.portfolio["block_it_mw"] = 100.0
+    tiny.config["horizon"]["discount_rate_frac_per_year"] = 0.10
+    tiny.sites = [site("a", development_capex_musd=10.0)]
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(110 / 1.1**0.5)
+    model = build_model(prepare(load_scenario(tiny.write("early"))))
+    model.siting.site_open["a", "2026H2"].fix(1)
+    assert solve_model(model, EXACT).objective_musd == pytest.approx(110.0)
+    model.phasing.open_when_energized.deactivate()
+    assert solve_model(model, EXACT).objective_musd == pytest.approx(10 + 100 / 1.1**0.5)
