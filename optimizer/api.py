@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 from formulations import build_model
+from optimizer.marginal import marginal_values
+from optimizer.numerics import numerics_warnings
 from optimizer.plan import Plan, extract_plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
-from optimizer.solver import SolveOptions, solve_model
+from optimizer.solver import HighsModel, SolveOptions
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "default"
 
@@ -39,12 +41,22 @@ def options_for(
     )
 
 
-def solve(scenario: Scenario, options: SolveOptions | None = None) -> Plan:
-    """Prepare, build and solve ``scenario``; the plan says how the solver stopped."""
+def solve(
+    scenario: Scenario, options: SolveOptions | None = None, *, marginals: bool = False
+) -> Plan:
+    """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
+
+    ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
+    Numerically dangerous input is named in ``plan.warnings``."""
     options = options or options_for(scenario)
     start = time.perf_counter()
     data = prepare(scenario)
     model = build_model(data)
     build_seconds = time.perf_counter() - start
-    result = solve_model(model, options)
-    return extract_plan(model, data, result, build_seconds)
+    highs = HighsModel(model, options)
+    result = highs.solve()
+    plan = extract_plan(model, data, result, build_seconds)
+    plan.warnings = numerics_warnings(data)
+    if marginals and plan.has_solution:
+        plan.marginal_values = marginal_values(model, data, highs)
+    return plan

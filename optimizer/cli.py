@@ -17,8 +17,11 @@ from rich.console import Console
 
 from optimizer.api import DEFAULT_SCENARIO, options_for, solve
 from optimizer.audit import PlanFilesError, audit_plan
+from optimizer.diagnose import diagnose
 from optimizer.errors import ScenarioError
-from optimizer.report import print_plan
+from optimizer.pareto import METRICS, NoPlanError, pareto_front
+from optimizer.plots import plot_map, plot_ramp
+from optimizer.report import front_table, marginal_table, print_plan
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.schema import TABLES, ScenarioConfig
 
@@ -68,9 +71,16 @@ def solve_command(
     threads: Annotated[int | None, typer.Option("--threads", min=1)] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
     log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log.")] = False,
+    marginals: Annotated[
+        bool,
+        typer.Option("--marginals", help="Also write marginal_values.csv (binding limits)."),
+    ] = False,
+    plots: Annotated[
+        bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
+    ] = False,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
-    plan.nc)."""
+    plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3."""
     s = _load(scenario)
     options = options_for(
         s,
@@ -80,12 +90,23 @@ def solve_command(
         random_seed=seed,
         log_to_console=log,
     )
-    plan = solve(s, options)
+    plan = solve(s, options, marginals=marginals)
+    for warning in plan.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     print_plan(plan, out)
+    if plan.marginal_values is not None and len(plan.marginal_values):
+        out.print(marginal_table(plan.marginal_values))
+    if plan.status == "infeasible":
+        diagnosis = diagnose(s, options)
+        plan.diagnosis = diagnosis.to_dict()
+        err.print("infeasible: no plan meets every constraint of this scenario.")
+        err.print(str(diagnosis), markup=False, soft_wrap=True)
     folder = plan.write(out_dir or Path("out") / s.config.name)
+    if plots and plan.has_solution:
+        plot_map(plan, folder / "map.png")
+        plot_ramp(plan, folder / "ramp.png")
     out.print(f"plan written to {folder}")
     if plan.status == "infeasible":
-        err.print("infeasible: no plan meets every constraint of this scenario.")
         raise typer.Exit(EXIT_INFEASIBLE)
     if not plan.has_solution:
         err.print(
@@ -93,6 +114,62 @@ def solve_command(
             f"{options.time_limit_s:g} s; raise --time-limit."
         )
         raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+@app.command("diagnose")
+def diagnose_command(
+    scenario: ScenarioArg = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.001, help="Seconds per stage.")
+    ] = None,
+) -> None:
+    """Explain why a scenario has no plan: what can be delivered per period and the smallest
+    set of limits that would have to give (exit 3 when infeasible, 0 when feasible)."""
+    s = _load(scenario)
+    diagnosis = diagnose(s, options_for(s, time_limit_s=time_limit))
+    out.print(str(diagnosis), markup=False, highlight=False, soft_wrap=True)
+    if not diagnosis.feasible:
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("pareto")
+def pareto_command(
+    scenario: ScenarioArg = None,
+    between: Annotated[
+        str,
+        typer.Option(
+            "--between",
+            help="Two of cost, energy, water, carbon: FIRST,SECOND "
+            "minimises FIRST with SECOND bounded.",
+        ),
+    ] = "cost,energy",
+    points: Annotated[int, typer.Option("--points", min=2, max=50)] = 6,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: out/<scenario>-pareto).")
+    ] = None,
+    mip_gap: Annotated[
+        float, typer.Option("--mip-gap", min=0.0, max=1.0, help="Gap per point.")
+    ] = 1e-3,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.001, help="Seconds per point.")
+    ] = None,
+) -> None:
+    """Trace the trade-off between two metrics by epsilon-constraint: a table, a plot with
+    the knee point, and a plan per point."""
+    s = _load(scenario)
+    metrics = [m.strip() for m in between.split(",")]
+    if len(metrics) != 2 or any(m not in METRICS for m in metrics) or metrics[0] == metrics[1]:
+        err.print(f"error: --between takes two different metrics of {', '.join(METRICS)}")
+        raise typer.Exit(EXIT_INVALID)
+    options = options_for(s, mip_gap_frac=mip_gap, time_limit_s=time_limit)
+    try:
+        front = pareto_front(s, metrics[0], metrics[1], points, options)
+    except NoPlanError as e:
+        err.print(f"infeasible: {e}; run gridsite diagnose", markup=False)
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    folder = front.write(out_dir or Path("out") / f"{s.config.name}-pareto")
+    out.print(front_table(front))
+    out.print(f"front written to {folder} (frontier.csv, frontier.png, point_NN/)")
 
 
 @app.command("validate")

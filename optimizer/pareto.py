@@ -44,6 +44,10 @@ PLAN_COLUMN = {
 }
 
 
+class NoPlanError(Exception):
+    """The scenario has no plan at all, so it has no front."""
+
+
 @dataclass
 class Front:
     first: str
@@ -102,7 +106,7 @@ def pareto_front(
     # The two ends: least `first` (second unbounded), then least `second`.
     loose = highs.solve()
     if loose.solution == "none":
-        raise RuntimeError(f"no plan for this scenario ({loose.termination})")
+        raise NoPlanError(f"no plan for this scenario ({loose.termination})")
     high = float(model.pareto_metric.value)
     # The second metric often spans well under 1 % of its value: its minimum needs a gap
     # far tighter than the points' (which are judged on the first metric).

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,11 @@ class Plan:
     result: SolveResult
     build_seconds: float
     cost_npv_musd: dict[str, float]
+    marginal_values: pd.DataFrame | None = None
+    """Value of one more unit of each binding limit (see :mod:`optimizer.marginal`)."""
+    diagnosis: dict[str, Any] | None = None
+    """Why there is no plan (see :mod:`optimizer.diagnose`), when infeasible."""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -167,6 +172,7 @@ class Plan:
             "scenario": ds.attrs["scenario"],
             "status": self.status,
             "termination": r.termination,
+            "warnings": self.warnings,
             "objective_musd": _num(r.objective_musd),
             "best_bound_musd": _num(r.best_bound_musd),
             "mip_gap": _num(r.mip_gap_frac),
@@ -204,9 +210,13 @@ class Plan:
         try:
             (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
             if self.has_solution:
-                self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.6g")
-                self.build.to_csv(tmp / "build.csv", index=False, float_format="%.6g")
+                self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.10g")
+                self.build.to_csv(tmp / "build.csv", index=False, float_format="%.10g")
                 self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
+            if self.marginal_values is not None:
+                self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
+            if self.diagnosis is not None:
+                (tmp / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
             if out.exists():
                 old = out.with_name(f".{out.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
@@ -277,6 +287,7 @@ def extract_plan(
     dims = ("site", "period")
     ds["site_name"] = data["site_name"]
     ds["site_zone"] = data["site_zone"]
+    ds["zone_region"] = data["zone_region"]
     ds["site_latitude_deg"] = data["site_latitude_deg"]
     ds["site_longitude_deg"] = data["site_longitude_deg"]
     # The development capex is paid when the model opens the campus, which a plan within the

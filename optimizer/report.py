@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
 
+from optimizer.pareto import Front
 from optimizer.plan import Plan
 
 
@@ -82,6 +84,40 @@ def render(plan: Plan) -> Group:
     for name, value in plan.cost_npv_musd.items():
         costs.add_row(name, _fmt(value, 1))
     return Group(head, sites, ramp, costs)
+
+
+def marginal_table(values: pd.DataFrame) -> Table:
+    """Marginal values of the binding limits, largest first."""
+    table = Table(title="Marginal values (NPV, fixed-decision LP)", title_justify="left")
+    for col in ("limit", "subject", "period", "value", "unit"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    for row in values.sort_values("value", key=abs, ascending=False).to_dict("records"):
+        table.add_row(
+            str(row["kind"]),
+            str(row["subject"]),
+            str(row["period"]),
+            _fmt(row["value"]),
+            str(row["unit"]),
+        )
+    return table
+
+
+def front_table(front: Front) -> Table:
+    """One row per Pareto point; the knee is marked."""
+    table = Table(title=f"Pareto front: {front.first} vs {front.second}", title_justify="left")
+    for col in ("point", "cost M USD", "energy GWh", "water 1000 m3", "kt CO2e", "status"):
+        table.add_column(col, justify="left" if col in ("point", "status") else "right")
+    for row in front.table.to_dict("records"):
+        mark = " (knee)" if row["point"] == front.knee else ""
+        table.add_row(
+            f"{row['point']}{mark}",
+            _fmt(row.get("cost_musd"), 1),
+            _fmt(row.get("energy_mwh", 0) / 1e3),
+            _fmt(row.get("water_m3", 0) / 1e3),
+            _fmt(row.get("emissions_tco2", 0) / 1e3),
+            str(row["status"]),
+        )
+    return table
 
 
 def print_plan(plan: Plan, console: Console | None = None) -> None:

@@ -88,3 +88,53 @@ def test_schema_prints_every_table() -> None:
         "cooling_curves.csv",
     }
     assert "max_it_mw" in schema["sites.csv"]["properties"]
+
+
+def test_infeasible_solve_explains_why_and_writes_diagnosis(tmp_path: Path) -> None:
+    """Headroom 100 MW carries 80 MW IT at PUE 1.25: 20 MW short, 25 MW of headroom missing."""
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", headroom_mw=100.0)]
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["solve", str(tiny.write()), "--out", str(out)])
+    assert result.exit_code == 3
+    assert "at most 80 MW can be energized - short 20 MW" in result.output
+    assert "headroom at a short by 25 MW" in result.output
+    diagnosis = json.loads((out / "diagnosis.json").read_text())
+    assert diagnosis["relaxations"][0]["family"] == "interconnection.within_headroom"
+    result = runner.invoke(app, ["diagnose", str(tiny.write())])
+    assert result.exit_code == 3 and "short 20 MW" in result.output
+
+
+def test_marginals_and_plots_are_written_on_request(tmp_path: Path) -> None:
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", headroom_mw=100.0), site("b", building_capex_musd_per_mw=2.0)]
+    out = tmp_path / "o"
+    result = runner.invoke(
+        app, ["solve", str(tiny.write()), "--out", str(out), "--marginals", "--plots"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Marginal values" in result.output
+    assert "headroom,a,2026H2,800000" in (out / "marginal_values.csv").read_text()
+    assert (out / "map.png").stat().st_size > 0 and (out / "ramp.png").stat().st_size > 0
+
+
+def test_pareto_command_writes_front(tmp_path: Path) -> None:
+    tiny = Tiny(tmp_path)
+    out = tmp_path / "front"
+    result = runner.invoke(
+        app,
+        [
+            "pareto",
+            str(tiny.write()),
+            "--between",
+            "cost,water",
+            "--points",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "frontier.csv").exists() and (out / "frontier.svg").exists()
+    bad = runner.invoke(app, ["pareto", str(tiny.write()), "--between", "cost,cost"])
+    assert bad.exit_code == 2 and "two different metrics" in bad.output
