@@ -7,6 +7,9 @@ weighted by the zone's price and carbon intensity at each hour):
     energy_mwh[p] = sum_{s,k} it_mw[s,k,p] * energy_mwh_per_mw_year[s,k] * years_p
     cost          = sum it_mw[s,k,p] * energy_cost_musd_per_mw_year[s,k] * opex_weight_years_p
 
+With a carbon price (USD/t) the emissions are an operating cost too (term ``carbon``):
+    cost_carbon   = sum it_mw[s,k,p] * carbon_t_per_mw_year[s,k] * price * opex_weight_years_p
+
 ``opex_weight_years_p`` = years_p x DF_p, plus for the last period the discounted tail years
 of operation after the horizon (``horizon.opex_tail_years``).
 """
@@ -45,6 +48,12 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
     m.cost_terms_musd["energy"] = sum(
         it[s, k, p] * cost[s, k] * opex[p] for s, k, p in m.SITE_COOLING_PERIODS
+    )
+    price = float(data.attrs["carbon_price_musd_per_t"])
+    m.cost_terms_musd["carbon"] = (
+        sum(it[s, k, p] * carbon[s, k] * price * opex[p] for s, k, p in m.SITE_COOLING_PERIODS)
+        if price > 0
+        else 0.0
     )
     m.energy_terms_mwh["grid"] = sum(b.energy_mwh[p] for p in m.PERIODS)
     m.metrics["energy_mwh"] = sum(b.energy_mwh[p] for p in m.PERIODS)

@@ -39,7 +39,7 @@ from optimizer.scenario import Scenario
 
 USD_PER_MUSD = 1e6
 KG_PER_T = 1e3
-COST_TERMS = ("development", "building", "cooling", "water", "upgrades", "energy")
+COST_TERMS = ("development", "building", "cooling", "water", "upgrades", "energy", "carbon")
 REL_TOL = 1e-6
 CSV_REL_TOL = 1e-5
 
@@ -716,6 +716,7 @@ class _Audit:
         water_m3 = lf * np.einsum("skh,h->sk", f.wue, f.weight_h)  # per MW-year
         energy_usd = lf * np.einsum("skh,h,sh->sk", f.pue, f.weight_h, f.price)  # per MW-year
         energy_mwh = lf * np.einsum("skh,h->sk", f.pue, f.weight_h)  # per MW-year
+        carbon_t = lf * np.einsum("skh,h,sh->sk", f.pue, f.weight_h, f.carbon) / 1e3  # per MW-yr
         upgrades = {u.upgrade_id: u for u in sc.upgrades}
         costs = {
             "development": dev,
@@ -726,6 +727,11 @@ class _Audit:
             ),
             "upgrades": float(sum(upgrades[u].capex_musd * df[p] for u, p in d.upgrades.items())),
             "energy": float(np.einsum("skp,sk,p->", it, energy_usd, f.opex_weight) / USD_PER_MUSD),
+            "carbon": float(
+                np.einsum("skp,sk,p->", it, carbon_t, f.opex_weight)
+                * sc.config.objective.carbon_price_usd_per_t
+                / USD_PER_MUSD
+            ),
         }
         costs["total"] = sum(costs[t] for t in COST_TERMS)
         weight = sc.config.objective.energy_weight_usd_per_mwh / USD_PER_MUSD

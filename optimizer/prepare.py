@@ -72,6 +72,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
         or 0.0,
         it_load_factor_frac=cfg.portfolio.it_load_factor_frac,
         energy_weight_musd_per_mwh=cfg.objective.energy_weight_usd_per_mwh / USD_PER_MUSD,
+        carbon_price_musd_per_t=cfg.objective.carbon_price_usd_per_t / USD_PER_MUSD,
     )
     return ds
 

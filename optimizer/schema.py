@@ -112,6 +112,9 @@ class Portfolio(StrictModel):
 class ObjectiveSettings(StrictModel):
     energy_weight_usd_per_mwh: float = Field(default=0.0, ge=0.0, le=1e4)
     """Extra weight on each MWh bought (undiscounted), to trade cost against energy."""
+    carbon_price_usd_per_t: float = Field(default=0.0, ge=0.0, le=1e4)
+    """Price on each t CO2e of the energy bought (a carbon tax or an internal price), an
+    operating cost discounted like energy (cost term ``carbon``)."""
 
 
 class RepresentativeDays(StrictModel):

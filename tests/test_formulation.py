@@ -335,3 +335,20 @@ def test_a_campus_opens_with_its_first_block(tiny: Tiny) -> None:
     assert solve_model(model, EXACT).objective_musd == pytest.approx(110.0)
     model.phasing.open_when_energized.deactivate()
     assert solve_model(model, EXACT).objective_musd == pytest.approx(10 + 100 / 1.1**0.5)
+
+
+def test_carbon_price_moves_load_to_the_cleaner_zone(tiny: Tiny) -> None:
+    """a in z1 (400 kg/MWh, 1.0 M USD/MW), b in z2 (100 kg/MWh, 1.1 M USD/MW); no energy
+    price, 100 MW, one half-year, PUE 1.25, load factor 1: 547,500 MWh.
+    No carbon price: a, 100. At 100 USD/t: a pays 547,500 x 0.4 x 100 / 1e6 = 21.9 and b
+    5.475, so b wins: 110 + 5.475 = 115.475 (term carbon 5.475)."""
+    tiny.zones.append({"zone_id": "z2", "name": "z2", "region": "r", "import_limit_mw": None})
+    tiny.price["z2"] = [0.0, 0.0]
+    tiny.carbon = {"z1": [400.0, 400.0], "z2": [100.0, 100.0]}
+    tiny.sites = [site("a"), site("b", zone_id="z2", building_capex_musd_per_mw=1.1)]
+    assert tiny.solve("free").result.objective_musd == pytest.approx(100.0)
+    tiny.config["objective"] = {"carbon_price_usd_per_t": 100.0}
+    plan = tiny.solve("priced")
+    assert plan.result.objective_musd == pytest.approx(115.475)
+    assert plan.cost_npv_musd["carbon"] == pytest.approx(5.475)
+    assert plan.sites.set_index("site_id").loc["b", "open"]
