@@ -16,10 +16,26 @@ from types import ModuleType
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations import cooling, energy, interconnection, objective, phasing, siting
+from formulations import (
+    cooling,
+    demand,
+    energy,
+    interconnection,
+    objective,
+    phasing,
+    siting,
+)
 from formulations.core import add_sets
 
-MODULES: tuple[ModuleType, ...] = (siting, phasing, cooling, interconnection, energy, objective)
+MODULES: tuple[ModuleType, ...] = (
+    siting,
+    phasing,
+    cooling,
+    interconnection,
+    demand,
+    energy,
+    objective,
+)
 
 
 def build_model(data: xr.Dataset, modules: Sequence[ModuleType] = MODULES) -> pyo.ConcreteModel:

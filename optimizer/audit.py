@@ -73,6 +73,9 @@ RULES: dict[str, tuple[str, str]] = {
         "zonal coincident draw at every hour within the import limit",
         "MW",
     ),
+    "demand.meets_demand": ("each region's inference demand served in each period", "MW"),
+    "demand.within_latency": ("served only from campuses within the latency limit", "ms"),
+    "demand.within_capacity": ("a campus serves no more than its installed IT", "MW"),
     "objective.cost": ("cost breakdown and objective match the recomputation", "M USD"),
     "plan.matches_scenario": ("the plan names the scenario's sites, periods and options", ""),
     "plan.consistent": ("plan.json, build.csv and sites.csv agree with the recomputation", ""),
@@ -187,6 +190,7 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
         audit.check_phasing(decisions)
         audit.check_cooling(decisions)
         audit.check_interconnection(decisions)
+        decisions.serving_musd = audit.check_demand(decisions, plan)
         audit.check_costs(decisions, plan)
         audit.check_reports(decisions, plan, build, sites_csv)
     except (AttributeError, KeyError, TypeError, ValueError) as e:  # a hand-edited value
@@ -348,6 +352,7 @@ class _Decisions:
     stated_cooling: dict[int, str]  # site index -> plan.json "cooling"
     development: dict[int, int | None]  # site index -> period index development is paid
     upgrades: dict[str, int]  # upgrade id -> in-service period index (first listing)
+    serving_musd: float | None = None  # NPV network cost of serving demand, if any regions
 
     @property
     def new(self) -> np.ndarray:  # (s, k, p) IT entering service, MW
@@ -701,6 +706,72 @@ class _Audit:
 
     # ----------------------------------------------------------------- costs
 
+    def check_demand(self, d: _Decisions, plan: dict[str, Any]) -> float | None:
+        """Inference demand met in every region and period, only from campuses within the
+        region's round-trip latency limit (given in serving.csv, else 2 x great-circle km x
+        route factor / km per ms), never more than a campus's IT. Returns the NPV network
+        cost of the serving, or None when the scenario has no demand regions."""
+        sc, f = self.f.scenario, self.f
+        if not sc.demand_regions:
+            return None
+        regions = {r.region_id: r for r in sc.demand_regions}
+        given = {(p.region_id, p.site_id): p for p in sc.serving}
+        sites = {s.site_id: (i, s) for i, s in enumerate(sc.sites)}
+        when = {p: t for t, p in enumerate(f.periods)}
+        factor, speed = sc.config.latency.fiber_route_factor, sc.config.latency.fiber_km_per_ms
+        served: dict[tuple[str, int], float] = defaultdict(float)
+        at_site = np.zeros_like(d.site_it)
+        cost = 0.0
+        rows = plan.get("serving") or []
+        for row in rows:
+            r, s, t = str(row["region_id"]), str(row["site_id"]), when[str(row["period"])]
+            mw = float(row["serve_mw"])
+            region, (i, site) = regions[r], sites[s]
+            if (r, s) in given:
+                latency, usd = given[r, s].latency_ms, given[r, s].network_cost_usd_per_mw_year
+            else:
+                km = _haversine_km(
+                    region.latitude_deg, region.longitude_deg, site.latitude_deg, site.longitude_deg
+                )
+                latency = 2.0 * km * factor / speed
+                usd = km / 1000.0 * region.network_cost_usd_per_mw_year_per_1000km
+            if latency > region.latency_limit_ms * (1 + 1e-9) and mw > _slack():
+                self.flag(
+                    "demand.within_latency",
+                    f"{r}->{s}",
+                    latency - region.latency_limit_ms,
+                    f"{mw:,.6g} MW served at {latency:,.3f} ms, limit "
+                    f"{region.latency_limit_ms:,.6g} ms",
+                    t,
+                )
+            served[r, t] += mw
+            at_site[i, t] += mw
+            cost += mw * usd * float(f.opex_weight[t]) / USD_PER_MUSD
+        self.count("demand.within_latency", len(rows))
+        for row in sc.inference_demand:
+            t = when[row.period]
+            short = row.inference_it_mw - served[row.region_id, t]
+            if short > _slack(row.inference_it_mw):
+                self.flag(
+                    "demand.meets_demand",
+                    row.region_id,
+                    short,
+                    f"served {served[row.region_id, t]:,.6g} of {row.inference_it_mw:,.6g} MW",
+                    t,
+                )
+        self.count("demand.meets_demand", len(sc.inference_demand))
+        over = at_site - d.site_it
+        for i, t in zip(*np.nonzero(over > 1e-5), strict=True):
+            self.flag(
+                "demand.within_capacity",
+                f.site_ids[i],
+                float(over[i, t]),
+                f"serves {at_site[i, t]:,.6g} MW with {d.site_it[i, t]:,.6g} MW IT",
+                int(t),
+            )
+        self.count("demand.within_capacity", int(at_site.size))
+        return cost
+
     def recompute_costs(self, d: _Decisions) -> dict[str, float]:
         f, sc = self.f, self.f.scenario
         it, new, df = d.it, d.new, f.discount
@@ -733,7 +804,9 @@ class _Audit:
                 / USD_PER_MUSD
             ),
         }
-        costs["total"] = sum(costs[t] for t in COST_TERMS)
+        if d.serving_musd is not None:
+            costs["serving"] = d.serving_musd
+        costs["total"] = sum(costs[t] for t in (*COST_TERMS, "serving") if t in costs)
         weight = sc.config.objective.energy_weight_usd_per_mwh / USD_PER_MUSD
         mwh = float(np.einsum("skp,sk,p->", it, energy_mwh, f.years))
         costs["objective"] = costs["total"] + weight * mwh
@@ -926,6 +999,16 @@ class _Audit:
                     f"sites.csv upgrades {sorted(listed)}, plan.json {sorted(at_site[sid])}",
                 )
         return checked
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on a sphere of radius 6,371 km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, max(0.0, a))))
 
 
 def _label_at(f: _Facts, index: int) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 import xarray as xr
+from pyomo.core.expr.visitor import identify_variables
 
 from formulations import MODULES, build_model, objective, time_rules
 from optimizer.prepare import prepare
@@ -102,6 +103,7 @@ def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
     data = _open_time_rules(prepare(scenario))
     modules = [m for m in MODULES if m is not objective] + [time_rules]
     model = build_model(data, modules)
+    impossible = _drop_impossible(model, data)
     families = _families(model, data)
     slacks = {name: _relax(model, name, key) for name, (_, _, key) in families.items()}
     # A campus's maximum also bounds its cooling link (it_mw <= max x cooling_chosen at the
@@ -109,7 +111,7 @@ def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
     site_max, last = slacks["phasing.within_site_max"], str(model.PERIODS.last())
     for (s, _), con in model.cooling.uses_chosen.items():
         con.set_value(con.body - site_max[(s, last)] <= con.upper)
-    diagnosis = Diagnosis(feasible=False, notes=_data_notes(data))
+    diagnosis = Diagnosis(feasible=False, notes=_data_notes(data) + impossible)
     exact = replace(options, warm_start=False)
 
     # Stage 1: only the ramp gives.
@@ -135,7 +137,7 @@ def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
                 Shortfall(str(p), float(target[i]), delivered[str(p)], short)
             )
     if not diagnosis.shortfalls:
-        diagnosis.feasible = True
+        diagnosis.feasible = not impossible
         return diagnosis
 
     # Stage 2: the ramp holds, everything else gives.
@@ -182,6 +184,28 @@ def _open_time_rules(data: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def _drop_impossible(model: pyo.ConcreteModel, data: xr.Dataset) -> list[str]:
+    """Constraints no decision can touch (no variable left in them, e.g. inference demand with
+    no campus within its latency limit) cannot be relaxed: set them aside and say why."""
+    notes = []
+    for con in model.component_data_objects(pyo.Constraint, active=True):
+        if next(identify_variables(con.body), None) is not None:
+            continue
+        con.deactivate()
+        family = f"{con.parent_block().local_name}.{con.parent_component().local_name}"
+        index = con.index()
+        if family == "demand.meets_demand":
+            r, p = index
+            limit = float(data["latency_ms"].sel(region=r).min())
+            notes.append(
+                f"{p}: no campus can serve {r} within its latency limit (nearest "
+                f"{limit:,.1f} ms round trip)"
+            )
+        else:
+            notes.append(f"{con.name}: no decision can meet it")
+    return notes
+
+
 def _families(model: pyo.ConcreteModel, data: xr.Dataset) -> dict[str, tuple[float, str, Key]]:
     added = dict(
         zip(
@@ -199,6 +223,8 @@ def _families(model: pyo.ConcreteModel, data: xr.Dataset) -> dict[str, tuple[flo
         "cooling.within_water_limit": (WATER_WEIGHT_PER_HM3, "hm3/yr", _ALL),
         "time_rules.before_earliest": (TIME_RULE_WEIGHT, "MW", _ALL),
     }
+    if hasattr(model, "demand"):
+        families["demand.meets_demand"] = (1.0, "MW", _ALL)
     # An upgrade's early slack is a fraction of the upgrade: weigh it by its MW.
     for u in model.UPGRADES:
         families[f"time_rules.before_lead_time@{u}"] = (
@@ -263,6 +289,10 @@ def _describe(name: str, index: Hashable, amount: float, unit: str, data: xr.Dat
         m3 = amount * 1e6
         msg = f"{p}: water limit at {s} short by {m3:,.0f} m3/yr"
         return Relaxation(family, str(s), str(p), m3, "m3/yr", msg)
+    if family == "demand.meets_demand":
+        r, p = i
+        msg = f"{p}: inference demand of {r} short by {amount:,.0f} MW within its latency limit"
+        return Relaxation(family, str(r), str(p), amount, unit, msg)
     if family == "time_rules.before_earliest":
         s, p = i
         first = int(data["site_rule_first_index"].sel(site=s))

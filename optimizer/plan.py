@@ -94,6 +94,22 @@ class Plan:
         return frame.rename(columns={"site": "site_id"}).reset_index(drop=True)
 
     @property
+    def serving(self) -> pd.DataFrame:
+        """Region x campus x period with MW served (non-zero rows) and the pair's latency."""
+        ds = self.dataset
+        if "serve_mw" not in ds:
+            return pd.DataFrame(
+                columns=["region_id", "site_id", "period", "serve_mw", "latency_ms"]
+            )
+        frame = ds["serve_mw"].to_dataframe().reset_index()
+        frame = frame[frame["serve_mw"] > 0].merge(
+            ds["latency_ms"].to_dataframe().reset_index(), on=["region", "site"]
+        )
+        return frame.rename(columns={"region": "region_id", "site": "site_id"})[
+            ["region_id", "site_id", "period", "serve_mw", "latency_ms"]
+        ].reset_index(drop=True)
+
+    @property
     def totals(self) -> pd.DataFrame:
         """Per period: target and installed IT MW, energy, cost, water, carbon, average PUE."""
         ds = self.dataset
@@ -199,6 +215,9 @@ class Plan:
                 json.loads(totals.to_json(orient="index")) if totals is not None else None
             ),
             "sites": sites,
+            "serving": (
+                json.loads(self.serving.to_json(orient="records")) if self.has_solution else []
+            ),
         }
 
     def write(self, out_dir: str | Path) -> Path:
@@ -212,6 +231,8 @@ class Plan:
             if self.has_solution:
                 self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.10g")
                 self.build.to_csv(tmp / "build.csv", index=False, float_format="%.10g")
+                if "serve_mw" in self.dataset:
+                    self.serving.to_csv(tmp / "serving.csv", index=False, float_format="%.10g")
                 self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
             if self.marginal_values is not None:
                 self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
@@ -254,6 +275,9 @@ def extract_plan(
     new = np.zeros((n_s, n_k, n_p))
     open_ = np.zeros((n_s, n_p), dtype=bool)
     online = np.zeros((len(upgrades), n_p), dtype=bool)
+    regions = [str(r) for r in data["region"].to_numpy()] if "region" in data.coords else []
+    ri = {r: i for i, r in enumerate(regions)}
+    serve = np.zeros((len(regions), n_s, n_p))
     cost: dict[str, float] = {}
     if result.solution != "none":
         for (s, k, p), var in model.phasing.it_mw.items():
@@ -265,10 +289,14 @@ def extract_plan(
         ui = {u: i for i, u in enumerate(upgrades)}
         for (u, p), var in model.interconnection.upgrade_online.items():
             online[ui[u], pi[p]] = var.value > 0.5
+        if hasattr(model, "demand"):
+            for (r, s, p), var in model.demand.serve_mw.items():
+                serve[ri[r], si[s], pi[p]] = var.value
         cost = {k: float(pyo.value(v)) for k, v in model.cost_terms_musd.items()}
         cost["total"] = float(pyo.value(model.objective.total_cost_musd))
     it = np.where(np.abs(it) < 1e-6, 0.0, it)
     new = np.where(np.abs(new) < 1e-6, 0.0, new)
+    serve = np.where(np.abs(serve) < 1e-6, 0.0, serve)
 
     chosen = it.sum(axis=2).argmax(axis=1)
     has_it = it.sum(axis=(1, 2)) > 0
@@ -311,6 +339,11 @@ def extract_plan(
     ds["new_it_mw"] = (dims, new.sum(axis=1))
     ds["new_blocks"] = (dims, np.round(new.sum(axis=1) / block) if block > 0 else new.sum(axis=1))
     ds.coords["cooling"] = coolings
+    if regions:
+        ds["inference_demand_mw"] = data["inference_demand_mw"]
+        ds["latency_ms"] = data["latency_ms"]
+        ds["serve_mw"] = (("region", "site", "period"), serve)
+        ds["serve_mw"].attrs["units"] = "MW"
     ds["it_mw_by_cooling"] = (("site", "cooling", "period"), it)
     ds["peak_facility_mw"] = (dims, weigh(per_pair("peak_pue")))
     ds["energy_mwh"] = (dims, weigh(per_pair("energy_mwh_per_mw_year")) * years)

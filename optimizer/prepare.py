@@ -65,6 +65,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
     ds["cooling_capex_musd_per_mw"] = ("cooling", cooling["capex_musd_per_mw"].to_numpy(float))
     _add_cooling_performance(ds, scenario, sites, cooling, reduced)
     _add_zone_hours(ds, sites)
+    _add_demand(ds, scenario)
     ds.attrs.update(
         scenario=cfg.name,
         block_it_mw=cfg.portfolio.block_it_mw or 0.0,
@@ -90,6 +91,59 @@ def _add_periods(ds: xr.Dataset, scenario: Scenario, periods: list[Period]) -> N
     ds["opex_weight_years"] = ("period", opex)
     targets = scenario.config.portfolio.target_it_mw_by_period
     ds["target_it_mw"] = ("period", np.array([targets[p.label] for p in periods], dtype=float))
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def great_circle_km(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """Haversine distance on a sphere of radius 6,371 km."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _add_demand(ds: xr.Dataset, scenario: Scenario) -> None:
+    """Inference demand by region and period, and per (region, site) the round-trip latency,
+    whether it is within the region's limit, and the network cost of serving a MW-year.
+    Pairs in ``serving.csv`` take their given latency and cost; the others follow from
+    great-circle distance: latency = 2 x km x route factor / km per ms,
+    cost = km / 1000 x the region's cost per MW-year per 1,000 km."""
+    regions = [r.region_id for r in scenario.demand_regions]
+    ds.coords["region"] = regions
+    n_r, n_s = len(regions), ds.sizes["site"]
+    demand = np.zeros((n_r, ds.sizes["period"]))
+    periods = {str(p): j for j, p in enumerate(ds["period"].to_numpy())}
+    index = {r: i for i, r in enumerate(regions)}
+    for row in scenario.inference_demand:
+        demand[index[row.region_id], periods[row.period]] = row.inference_it_mw
+    lat = np.array([r.latitude_deg for r in scenario.demand_regions])[:, None]
+    lon = np.array([r.longitude_deg for r in scenario.demand_regions])[:, None]
+    km = great_circle_km(
+        lat,
+        lon,
+        ds["site_latitude_deg"].to_numpy()[None, :],
+        ds["site_longitude_deg"].to_numpy()[None, :],
+    ).reshape(n_r, n_s)
+    lat_cfg = scenario.config.latency
+    latency = 2 * km * lat_cfg.fiber_route_factor / lat_cfg.fiber_km_per_ms
+    per_1000km = np.array(
+        [r.network_cost_usd_per_mw_year_per_1000km for r in scenario.demand_regions]
+    )[:, None]
+    cost = km / 1000.0 * per_1000km
+    site_index = {str(s): j for j, s in enumerate(ds["site"].to_numpy())}
+    for pair in scenario.serving:
+        i, j = index[pair.region_id], site_index[pair.site_id]
+        latency[i, j] = pair.latency_ms
+        cost[i, j] = pair.network_cost_usd_per_mw_year
+    limit = np.array([r.latency_limit_ms for r in scenario.demand_regions])[:, None]
+    ds["inference_demand_mw"] = (("region", "period"), demand)
+    ds["latency_ms"] = (("region", "site"), latency)
+    ds["serving_allowed"] = (("region", "site"), latency <= limit)
+    ds["network_cost_musd_per_mw_year"] = (("region", "site"), cost / USD_PER_MUSD)
 
 
 def _tail_annuity(tail_years: float, from_year: float, base_year: float, rate: float) -> float:

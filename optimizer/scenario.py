@@ -24,12 +24,16 @@ from pydantic import BaseModel, ValidationError
 from optimizer.errors import Problem, ScenarioError
 from optimizer.periods import Period
 from optimizer.schema import (
+    OPTIONAL_TABLES,
     PROFILE_BOUNDS,
     PROFILES,
     TABLES,
     CoolingCurveRow,
     CoolingRow,
+    DemandRegionRow,
+    InferenceDemandRow,
     ScenarioConfig,
+    ServingRow,
     SiteRow,
     UpgradeRow,
     ZoneRow,
@@ -37,7 +41,7 @@ from optimizer.schema import (
 
 HOURS_PER_YEAR = 8760
 #: Tables that may hold a header and no rows.
-OPTIONAL_ROWS = frozenset({"upgrades.csv"})
+OPTIONAL_ROWS = frozenset({"upgrades.csv", "serving.csv"})
 #: Files larger than this are refused before parsing (a scenario table is kilobytes).
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -68,6 +72,9 @@ class Scenario:
     cooling: tuple[CoolingRow, ...]
     cooling_curves: tuple[CoolingCurveRow, ...]
     profiles: Profiles
+    demand_regions: tuple[DemandRegionRow, ...] = ()
+    inference_demand: tuple[InferenceDemandRow, ...] = ()
+    serving: tuple[ServingRow, ...] = ()
     lines: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     """Per CSV table, the line of each row (the header is line 1), to report problems found
     after loading; blank lines and quoted line breaks make it differ from the row index."""
@@ -90,6 +97,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
     config = _load_config(root, problems)
     tables = {name: _load_table(root, name, model, problems) for name, model in TABLES.items()}
+    tables.update(
+        {
+            name: _load_table(root, name, model, problems)
+            for name, model in OPTIONAL_TABLES.items()
+            if (root / name).exists() or (root / name).is_symlink()
+        }
+    )
     profiles = _load_profiles(root, config, problems)
     if problems:
         raise ScenarioError(problems)
@@ -103,12 +117,19 @@ def load_scenario(path: str | Path) -> Scenario:
         cooling=tuple(tables["cooling_technologies.csv"].rows),  # type: ignore[arg-type]
         cooling_curves=tuple(tables["cooling_curves.csv"].rows),  # type: ignore[arg-type]
         profiles=profiles,
+        demand_regions=_rows(tables, "demand_regions.csv"),  # type: ignore[arg-type]
+        inference_demand=_rows(tables, "inference_demand.csv"),  # type: ignore[arg-type]
+        serving=_rows(tables, "serving.csv"),  # type: ignore[arg-type]
         lines={name: tuple(table.lines) for name, table in tables.items()},
     )
     problems.extend(cross_check(scenario))
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _rows(tables: Mapping[str, _Table], name: str) -> tuple[BaseModel, ...]:
+    return tuple(tables[name].rows) if name in tables else ()
 
 
 # --------------------------------------------------------------------------- files
@@ -446,6 +467,7 @@ def cross_check(s: Scenario) -> list[Problem]:
     zones = {z.zone_id for z in s.zones}
     sites = {r.site_id for r in s.sites}
     coolings = {c.cooling_id for c in s.cooling}
+    problems += _check_demand(s, sites)
     weather = set(s.profiles.frames["dry_bulb_c"].columns)
     for name, kind in PROFILES.items():
         columns = set(s.profiles.frames[name].columns)
@@ -513,6 +535,70 @@ def cross_check(s: Scenario) -> list[Problem]:
             )
         )
     return problems
+
+
+def _check_demand(s: Scenario, sites: set[str]) -> list[Problem]:
+    """Demand tables: unique regions, known references, one demand row per region-period."""
+    out = _unique(s, "demand_regions.csv", "region_id", [r.region_id for r in s.demand_regions])
+    regions = {r.region_id for r in s.demand_regions}
+    horizon = {p.label for p in s.config.horizon.periods}
+    if s.inference_demand and not s.demand_regions:
+        out.append(Problem("inference_demand.csv", "needs demand_regions.csv beside it"))
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(s.inference_demand):
+        line = s.line("inference_demand.csv", i)
+        if s.demand_regions and row.region_id not in regions:
+            out.append(
+                Problem(
+                    "inference_demand.csv",
+                    f"unknown region {row.region_id!r} (expected an id of demand_regions.csv)",
+                    row=line,
+                    field="region_id",
+                )
+            )
+        if row.period not in horizon:
+            out.append(
+                Problem(
+                    "inference_demand.csv",
+                    f"period {row.period} is outside the horizon",
+                    row=line,
+                    field="period",
+                )
+            )
+        if (row.region_id, row.period) in seen:
+            out.append(
+                Problem(
+                    "inference_demand.csv",
+                    f"second row for {row.region_id} in {row.period} (expected one)",
+                    row=line,
+                    field="period",
+                )
+            )
+        seen.add((row.region_id, row.period))
+    pairs: set[tuple[str, str]] = set()
+    for i, pair in enumerate(s.serving):
+        line = s.line("serving.csv", i)
+        if pair.region_id not in regions:
+            out.append(
+                Problem(
+                    "serving.csv", f"unknown region {pair.region_id!r}", row=line, field="region_id"
+                )
+            )
+        if pair.site_id not in sites:
+            out.append(
+                Problem("serving.csv", f"unknown site {pair.site_id!r}", row=line, field="site_id")
+            )
+        if (pair.region_id, pair.site_id) in pairs:
+            out.append(
+                Problem(
+                    "serving.csv",
+                    f"second row for {pair.region_id} and {pair.site_id} (expected one)",
+                    row=line,
+                    field="site_id",
+                )
+            )
+        pairs.add((pair.region_id, pair.site_id))
+    return out
 
 
 def _unique(s: Scenario, table: str, column: str, ids: Sequence[str]) -> list[Problem]:

@@ -125,6 +125,13 @@ class RepresentativeDays(StrictModel):
     price day of each zone as days of their own, so peak draw is sized on the design day."""
 
 
+class Latency(StrictModel):
+    fiber_route_factor: float = Field(default=1.5, ge=1.0, le=5.0)
+    """Fiber route length over great-circle distance."""
+    fiber_km_per_ms: float = Field(default=200.0, gt=0.0, le=300.0)
+    """Signal speed in fiber (about two thirds of c), km per ms, one way."""
+
+
 class SolverSettings(StrictModel):
     time_limit_s: float = Field(default=600.0, gt=0.0, le=7 * 24 * 3600)
     mip_gap_frac: float = Field(default=0.01, ge=0.0, le=1.0)
@@ -144,6 +151,8 @@ class ScenarioConfig(StrictModel):
     """Reduce 8,760-hour profiles with tsam. Absent: profiles are already representative
     hours and ``profiles/hour_weights.csv`` gives each hour's weight (hours per year)."""
     solver: SolverSettings = SolverSettings()
+    latency: Latency = Latency()
+    """How round-trip latency follows from distance: 2 x km x route factor / km per ms."""
 
     @model_validator(mode="after")
     def _targets_cover_horizon(self) -> ScenarioConfig:
@@ -264,6 +273,40 @@ class CoolingCurveRow(StrictModel):
         return self
 
 
+class DemandRegionRow(StrictModel):
+    """One region of inference users (``demand_regions.csv``, optional)."""
+
+    region_id: Identifier
+    name: str = Field(min_length=1)
+    latitude_deg: float = Field(ge=-90, le=90)
+    longitude_deg: float = Field(ge=-180, le=180)
+    latency_limit_ms: float = Field(gt=0.0, le=1000.0)
+    """Largest round-trip network latency to a serving campus, ms."""
+    network_cost_usd_per_mw_year_per_1000km: float = Field(ge=0.0, le=1e7)
+    """Network cost of serving one MW of inference for a year, per 1,000 km of great-circle
+    distance (used where ``serving.csv`` gives no cost for the pair)."""
+
+
+class InferenceDemandRow(StrictModel):
+    """Inference IT MW a region needs served in a period (``inference_demand.csv``)."""
+
+    region_id: Identifier
+    period: PeriodLabel
+    inference_it_mw: float = Field(ge=0.0, le=1e6)
+
+    _period = field_validator("period")(_check_period)
+
+
+class ServingRow(StrictModel):
+    """A given latency and network cost for a (region, campus) pair (``serving.csv``,
+    optional); pairs not listed are computed from great-circle distance."""
+
+    region_id: Identifier
+    site_id: Identifier
+    latency_ms: float = Field(ge=0.0, le=1000.0)
+    network_cost_usd_per_mw_year: float = Field(ge=0.0, le=1e8)
+
+
 TABLES: dict[str, type[StrictModel]] = {
     "sites.csv": SiteRow,
     "zones.csv": ZoneRow,
@@ -272,6 +315,13 @@ TABLES: dict[str, type[StrictModel]] = {
     "cooling_curves.csv": CoolingCurveRow,
 }
 """Every CSV table of a scenario folder and the model of its rows."""
+
+OPTIONAL_TABLES: dict[str, type[StrictModel]] = {
+    "demand_regions.csv": DemandRegionRow,
+    "inference_demand.csv": InferenceDemandRow,
+    "serving.csv": ServingRow,
+}
+"""Tables a scenario may leave out (no file: the concern is absent from the model)."""
 
 PROFILES: dict[str, str] = {
     "price_usd_per_mwh": "zone",

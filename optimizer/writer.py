@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from optimizer.schema import TABLES
+from optimizer.schema import OPTIONAL_TABLES, TABLES
 
 
 def write_scenario(
@@ -26,13 +26,15 @@ def write_scenario(
 ) -> Path:
     """Write ``scenario.yaml``, the CSV tables and ``profiles/*.csv`` into ``folder``.
 
-    ``tables`` maps a file name of :data:`~optimizer.schema.TABLES` to its rows; ``profiles``
-    maps a profile name to a frame whose columns are ids (the index becomes ``hour``).
+    ``tables`` maps a file name of :data:`~optimizer.schema.TABLES` (or of
+    :data:`~optimizer.schema.OPTIONAL_TABLES`, written only when it has rows) to its rows;
+    ``profiles`` maps a profile name to a frame whose columns are ids (the index becomes ``hour``).
     """
     root = Path(folder)
     (root / "profiles").mkdir(parents=True, exist_ok=True)
     (root / "scenario.yaml").write_text(yaml.safe_dump(dict(config), sort_keys=False))
-    for name, model in TABLES.items():
+    optional = {n: m for n, m in OPTIONAL_TABLES.items() if tables.get(n)}
+    for name, model in {**TABLES, **optional}.items():
         columns = list(model.model_fields)
         with open(root / name, "w", newline="") as f:
             writer = csv.writer(f)

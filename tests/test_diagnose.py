@@ -122,3 +122,22 @@ def test_no_allowed_cooling_is_noted(tiny: Tiny) -> None:
     d = run(tiny)
     assert d.shortfalls[0].short_mw == pytest.approx(100.0)
     assert any("a: no cooling technology is allowed" in n for n in d.notes)
+
+
+def test_latency_bound_demand(tiny: Tiny) -> None:
+    """100 MW of inference for users 3.3 ms (round trip) from the only campus, limit 2 ms:
+    nothing can serve it, and the diagnosis says so."""
+    tiny.sites = [site("far", latitude_deg=0.0, longitude_deg=2.0)]
+    tiny.regions = [
+        {
+            "region_id": "users",
+            "name": "users",
+            "latitude_deg": 0.0,
+            "longitude_deg": 0.0,
+            "latency_limit_ms": 2.0,
+            "network_cost_usd_per_mw_year_per_1000km": 0.0,
+        }
+    ]
+    tiny.demand = [{"region_id": "users", "period": "2026H2", "inference_it_mw": 100.0}]
+    d = run(tiny)
+    assert "2026H2: no campus can serve users within its latency limit (nearest 3.3 ms" in str(d)

@@ -102,6 +102,9 @@ class Tiny:
             {"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": None}
         ]
         self.upgrades: list[dict[str, Any]] = []
+        self.regions: list[dict[str, Any]] = []
+        self.demand: list[dict[str, Any]] = []
+        self.serving: list[dict[str, Any]] = []
         self.cooling: list[dict[str, Any]] = [cooling("liq")]
         self.curves: list[dict[str, Any]] = flat_curve("liq", 1.25)
         self.hour_weights = [4380.0, 4380.0]
@@ -132,6 +135,9 @@ class Tiny:
                 "upgrades.csv": self.upgrades,
                 "cooling_technologies.csv": self.cooling,
                 "cooling_curves.csv": self.curves,
+                "demand_regions.csv": self.regions,
+                "inference_demand.csv": self.demand,
+                "serving.csv": self.serving,
             },
             profiles={
                 "price_usd_per_mwh": pd.DataFrame(self.price),

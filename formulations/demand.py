@@ -1,0 +1,90 @@
+"""Demand regions: inference served within a latency bound of its users.
+
+Part of the fleet serves inference and must sit within a round-trip latency bound of a region's
+users; training can sit anywhere. A region's demand may be split across campuses
+(``serve_mw[r,s,p]``, only for pairs within the latency limit), and what a campus serves uses
+its installed IT capacity:
+
+    sum_s serve_mw[r,s,p] >= inference_demand_mw[r,p]                  (meets_demand)
+    sum_r serve_mw[r,s,p] <= sum_k it_mw[s,k,p]                        (within_capacity)
+    cost = sum serve_mw[r,s,p] * network_cost_musd_per_mw_year[r,s] * opex_weight_years_p
+
+With everything energy-related left out (no prices, capex, ramp) this is the capacitated
+facility-location problem with split demand: fixed cost = development capex, capacity =
+max_it_mw, assignment cost = network cost. No regions in the scenario: no components.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+import xarray as xr
+
+
+def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+    if "region" not in data.coords or data.sizes["region"] == 0:
+        return
+    b = m.demand = pyo.Block()
+    regions = [str(r) for r in data["region"].to_numpy()]
+    sites = [str(s) for s in data["site"].to_numpy()]
+    periods = [str(p) for p in data["period"].to_numpy()]
+    demand = data["inference_demand_mw"].to_numpy()
+    allowed = data["serving_allowed"].to_numpy()
+    cost = data["network_cost_musd_per_mw_year"].to_numpy()
+    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s, k, p in m.SITE_COOLING_PERIODS:
+        techs[s, p].append(k)
+    site_index = {s: j for j, s in enumerate(sites)}
+    live = {(s, p) for s, p in m.SITE_PERIODS}
+    triples = [
+        (r, s, p)
+        for i, r in enumerate(regions)
+        for s in m.SITES
+        if allowed[i, site_index[s]]
+        for t, p in enumerate(periods)
+        if demand[i, t] > 0 and (s, p) in live
+    ]
+    m.REGION_SITE_PERIODS = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=triples,
+        doc="(region, site, period) within latency, with demand",
+    )
+    b.serve_mw = pyo.Var(
+        m.REGION_SITE_PERIODS,
+        within=pyo.NonNegativeReals,
+        doc="Inference IT MW of the region served from the campus",
+    )
+    by_region: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_site: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r, s, p in triples:
+        by_region[r, p].append(s)
+        by_site[s, p].append(r)
+    demand_rows = [
+        (r, p) for i, r in enumerate(regions) for t, p in enumerate(periods) if demand[i, t] > 0
+    ]
+    need = {
+        (r, p): float(demand[i, t]) for i, r in enumerate(regions) for t, p in enumerate(periods)
+    }
+
+    @b.Constraint(demand_rows)
+    def meets_demand(b: pyo.Block, r: str, p: str) -> object:
+        """sum_s serve_mw[r,s,p] >= inference_demand_mw[r,p]."""
+        if not by_region[r, p]:
+            return pyo.Constraint.Infeasible
+        return sum(b.serve_mw[r, s, p] for s in by_region[r, p]) >= need[r, p]
+
+    @b.Constraint(sorted(by_site))
+    def within_capacity(b: pyo.Block, s: str, p: str) -> object:
+        """sum_r serve_mw[r,s,p] <= sum_k it_mw[s,k,p]."""
+        return sum(b.serve_mw[r, s, p] for r in by_site[s, p]) <= sum(
+            m.phasing.it_mw[s, k, p] for k in techs[s, p]
+        )
+
+    region_index = {r: i for i, r in enumerate(regions)}
+    m.cost_terms_musd["serving"] = sum(
+        b.serve_mw[r, s, p] * float(cost[region_index[r], site_index[s]]) * opex[p]
+        for r, s, p in triples
+    )

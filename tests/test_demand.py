@@ -1,0 +1,141 @@
+"""Demand regions and latency: the classic capacitated facility-location problem inside."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from optimizer.prepare import great_circle_km
+from tests.tiny import Tiny, site
+
+FIXED = {"A": 50.0, "B": 40.0, "C": 35.0}  # M USD
+CAPACITY = {"A": 100.0, "B": 100.0, "C": 50.0}  # MW
+DEMAND = {"r1": 40.0, "r2": 40.0, "r3": 30.0}  # MW
+COST = {  # M USD per MW served
+    "r1": {"A": 1.0, "B": 3.0, "C": 2.0},
+    "r2": {"A": 3.0, "B": 1.0, "C": 2.0},
+    "r3": {"A": 2.0, "B": 2.0, "C": 1.0},
+}
+
+
+def facility_location(tiny: Tiny) -> Tiny:
+    """Everything energy-related left out: no ramp target, no building or cooling capex, no
+    prices; one half-year at a 0 % discount rate, so a MW-year of network cost counts 0.5:
+    serving.csv gives 2 x COST per MW-year. Development capex is the fixed cost."""
+    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 0.0}
+    tiny.sites = [
+        site(
+            s,
+            development_capex_musd=FIXED[s],
+            max_it_mw=CAPACITY[s],
+            building_capex_musd_per_mw=0.0,
+        )
+        for s in FIXED
+    ]
+    tiny.regions = [
+        {
+            "region_id": r,
+            "name": r,
+            "latitude_deg": 32.0,
+            "longitude_deg": -100.0,
+            "latency_limit_ms": 10.0,
+            "network_cost_usd_per_mw_year_per_1000km": 0.0,
+        }
+        for r in DEMAND
+    ]
+    tiny.demand = [
+        {"region_id": r, "period": "2026H2", "inference_it_mw": d} for r, d in DEMAND.items()
+    ]
+    tiny.serving = [
+        {
+            "region_id": r,
+            "site_id": s,
+            "latency_ms": 0.0,
+            "network_cost_usd_per_mw_year": 2e6 * COST[r][s],
+        }
+        for r in DEMAND
+        for s in FIXED
+    ]
+    return tiny
+
+
+def brute_force() -> float:
+    """Every set of open sites, each with its transportation LP (scipy, not Pyomo)."""
+    best = np.inf
+    regions, sites = list(DEMAND), list(FIXED)
+    for n in range(1, len(sites) + 1):
+        for open_ in itertools.combinations(sites, n):
+            c = [COST[r][s] for r in regions for s in open_]
+            a_eq = [[1.0 if rr == r else 0.0 for rr in regions for _ in open_] for r in regions]
+            a_ub = [[1.0 if ss == s else 0.0 for _ in regions for ss in open_] for s in open_]
+            lp = linprog(
+                c,
+                A_ub=a_ub,
+                b_ub=[CAPACITY[s] for s in open_],
+                A_eq=a_eq,
+                b_eq=[DEMAND[r] for r in regions],
+            )
+            if lp.status == 0:
+                best = min(best, lp.fun + sum(FIXED[s] for s in open_))
+    return float(best)
+
+
+def test_capacitated_facility_location_by_hand_and_by_enumeration(tmp_path: Path) -> None:
+    """Open A and B (fixed 90): r1 from A (40), r2 from B (40), r3 from A or B (60): 230.
+    A+B+C: 125 + 110 = 235; B+C: 75 + 170 = 245; A+C: 85 + 170 = 255; one site cannot hold
+    110 MW. The enumeration over open sets with an LP each agrees."""
+    plan = facility_location(Tiny(tmp_path)).solve()
+    assert plan.result.objective_musd == pytest.approx(230.0)
+    assert brute_force() == pytest.approx(230.0)
+    open_sites = set(plan.sites.loc[plan.sites["open"], "site_id"])
+    assert open_sites == {"A", "B"}
+    serving = plan.serving.groupby("region_id")["serve_mw"].sum()
+    assert serving.to_dict() == pytest.approx(DEMAND)
+    assert plan.cost_npv_musd["serving"] == pytest.approx(140.0)
+
+
+def test_latency_limit_keeps_inference_near_its_users(tmp_path: Path) -> None:
+    """Region at (0, 0), round-trip limit 2 ms, route factor 1.5, 200 km/ms:
+    near at (0, 0.5): 55.6 km -> 0.834 ms; far at (0, 2): 222.4 km -> 3.336 ms.
+    far builds at 1.0 M USD/MW, near at 2.0; 100 MW of inference (and of target) must be
+    served from near: 200. Without the demand constraint, far: 100."""
+    tiny = Tiny(tmp_path)
+    tiny.sites = [
+        site("near", latitude_deg=0.0, longitude_deg=0.5, building_capex_musd_per_mw=2.0),
+        site("far", latitude_deg=0.0, longitude_deg=2.0),
+    ]
+    tiny.regions = [
+        {
+            "region_id": "users",
+            "name": "users",
+            "latitude_deg": 0.0,
+            "longitude_deg": 0.0,
+            "latency_limit_ms": 2.0,
+            "network_cost_usd_per_mw_year_per_1000km": 0.0,
+        }
+    ]
+    tiny.demand = [{"region_id": "users", "period": "2026H2", "inference_it_mw": 100.0}]
+    km = great_circle_km(
+        np.array([0.0]), np.array([0.0]), np.array([0.0, 0.0]), np.array([0.5, 2.0])
+    )
+    assert km == pytest.approx([55.597, 222.39], rel=1e-4)
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(200.0)
+    assert plan.serving[["site_id", "serve_mw"]].values.tolist() == [["near", 100.0]]
+    assert plan.serving["latency_ms"].iloc[0] == pytest.approx(2 * 55.597 * 1.5 / 200, rel=1e-4)
+    ablated = tiny.solve_without("demand.meets_demand")
+    assert ablated.result.objective_musd == pytest.approx(100.0)
+    report = tiny.audit(ablated, "ablated")
+    assert [v.rule for v in report.violations] == ["demand.meets_demand"]
+    assert report.violations[0].amount == pytest.approx(100.0)
+
+
+def test_no_demand_tables_no_demand_components(tmp_path: Path) -> None:
+    """A scenario without demand_regions.csv builds no demand block and plans as before."""
+    plan = Tiny(tmp_path).solve()
+    assert plan.result.objective_musd == pytest.approx(100.0)
+    assert plan.serving.empty and "serving" not in plan.cost_npv_musd
