@@ -147,6 +147,22 @@ class HighsModel:
                 ints,
                 message=self.infeasible_message,
             )
+        if not self.columns:  # nothing to decide: every row was constant and held
+            offset = float(self.highs.getLp().offset_)
+            return SolveResult(
+                "optimal",
+                "optimal",
+                offset,
+                offset,
+                0.0,
+                self.handoff_seconds,
+                0.0,
+                rows,
+                cols,
+                nnz,
+                ints,
+                message="empty model",
+            )
         if self.options.warm_start if warm_start is None else warm_start:
             _set_start(self.highs, self.columns)
         start = time.perf_counter()
