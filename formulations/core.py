@@ -8,6 +8,7 @@ allowed at the site and the site can be energized in that period.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -64,6 +65,20 @@ def previous(m: pyo.ConcreteModel, p: str) -> str | None:
     """The period before ``p``, or None for the first."""
     i = m.period_index[p]
     return None if i == 0 else m.PERIODS.at(i)  # Pyomo sets are 1-based
+
+
+def earlier(m: pyo.ConcreteModel, var: pyo.Var, key: tuple[str, ...], p: str) -> Any:
+    """``var[*key, p-1]``, or None where it does not exist (first period, or before the
+    object's first period): the term to compare or difference against."""
+    q = previous(m, p)
+    index = (*key, q)
+    return var[index] if q is not None and index in var else None
+
+
+def increase(m: pyo.ConcreteModel, var: pyo.Var, key: tuple[str, ...], p: str) -> Any:
+    """``var[*key, p] - var[*key, p-1]`` (0 before the first), e.g. a campus opening."""
+    before = earlier(m, var, key, p)
+    return var[(*key, p)] - (0 if before is None else before)
 
 
 def last_period(m: pyo.ConcreteModel) -> str:

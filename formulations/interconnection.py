@@ -23,7 +23,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import pair_table, previous
+from formulations.core import earlier, increase, pair_table
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -66,10 +66,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     @b.Constraint(m.UPGRADE_PERIODS)
     def stays_online(b: pyo.Block, u: str, p: str) -> object:
         """upgrade_online[u,p] >= upgrade_online[u,p-1]."""
-        q = previous(m, p)
-        if q is None or (u, q) not in m.UPGRADE_PERIODS:
-            return pyo.Constraint.Skip
-        return b.upgrade_online[u, p] >= b.upgrade_online[u, q]
+        before = earlier(m, b.upgrade_online, (u,), p)
+        return pyo.Constraint.Skip if before is None else b.upgrade_online[u, p] >= before
 
     @b.Constraint(m.SITE_PERIODS)
     def within_headroom(b: pyo.Block, s: str, p: str) -> object:
@@ -114,11 +112,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             <= limit[z]
         )
 
-    def entered(u: str, p: str) -> object:
-        q = previous(m, p)
-        before = b.upgrade_online[u, q] if q is not None and (u, q) in m.UPGRADE_PERIODS else 0
-        return b.upgrade_online[u, p] - before
-
     m.cost_terms_musd["upgrades"] = sum(
-        upgrades[u][2] * df[p] * entered(u, p) for u, p in m.UPGRADE_PERIODS
+        upgrades[u][2] * df[p] * increase(m, b.upgrade_online, (u,), p)
+        for u, p in m.UPGRADE_PERIODS
     )

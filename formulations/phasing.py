@@ -23,7 +23,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import last_period, previous, site_series
+from formulations.core import earlier, last_period, site_series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -70,9 +70,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     @b.Constraint(m.SITE_COOLING_PERIODS)
     def accumulates(b: pyo.Block, s: str, k: str, p: str) -> object:
         """it_mw[s,k,p] = it_mw[s,k,p-1] + new_it_mw[s,k,p]."""
-        q = previous(m, p)
-        before = b.it_mw[s, k, q] if q is not None and (s, k, q) in m.SITE_COOLING_PERIODS else 0
-        return b.it_mw[s, k, p] == before + b.new_it_mw[s, k, p]
+        before = earlier(m, b.it_mw, (s, k), p)
+        return b.it_mw[s, k, p] == (0 if before is None else before) + b.new_it_mw[s, k, p]
 
     @b.Constraint(m.SITE_PERIODS)
     def within_site_max(b: pyo.Block, s: str, p: str) -> object:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import previous, site_series
+from formulations.core import earlier, increase, site_series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -26,14 +26,9 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     @b.Constraint(m.SITE_PERIODS)
     def stays_open(b: pyo.Block, s: str, p: str) -> object:
         """site_open[s,p] >= site_open[s,p-1]."""
-        q = previous(m, p)
-        if q is None or (s, q) not in m.SITE_PERIODS:
-            return pyo.Constraint.Skip
-        return b.site_open[s, p] >= b.site_open[s, q]
+        before = earlier(m, b.site_open, (s,), p)
+        return pyo.Constraint.Skip if before is None else b.site_open[s, p] >= before
 
-    def opened(s: str, p: str) -> object:
-        q = previous(m, p)
-        before = b.site_open[s, q] if q is not None and (s, q) in m.SITE_PERIODS else 0
-        return b.site_open[s, p] - before
-
-    m.cost_terms_musd["development"] = sum(dev[s] * df[p] * opened(s, p) for s, p in m.SITE_PERIODS)
+    m.cost_terms_musd["development"] = sum(
+        dev[s] * df[p] * increase(m, b.site_open, (s,), p) for s, p in m.SITE_PERIODS
+    )
