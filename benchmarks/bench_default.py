@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def measure(scenario: str) -> dict[str, float]:
+def measure(scenario: str) -> dict[str, float | str]:
     """One full run: load, prepare (tsam), build the Pyomo model, hand off, solve."""
     from formulations import build_model
     from optimizer import load_scenario, options_for
