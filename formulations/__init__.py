@@ -15,6 +15,7 @@ from types import ModuleType
 
 import pyomo.environ as pyo
 import xarray as xr
+from pyomo.common.gc_manager import PauseGC
 
 from formulations import (
     cooling,
@@ -40,10 +41,13 @@ MODULES: tuple[ModuleType, ...] = (
 
 def build_model(data: xr.Dataset, modules: Sequence[ModuleType] = MODULES) -> pyo.ConcreteModel:
     """The Pyomo model of ``data`` built from ``modules``, in order."""
-    m = pyo.ConcreteModel(name=str(data.attrs.get("scenario", "gridsite")))
-    add_sets(m, data)
-    for module in modules:
-        module.add_to(m, data)
+    # The build makes millions of small objects and no cycles worth collecting: pausing the
+    # garbage collector halves it at 1,000 sites (benchmarks/RESULTS.md), as Pyomo's writers do.
+    with PauseGC():
+        m = pyo.ConcreteModel(name=str(data.attrs.get("scenario", "gridsite")))
+        add_sets(m, data)
+        for module in modules:
+            module.add_to(m, data)
     return m
 
 
