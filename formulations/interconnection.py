@@ -31,7 +31,12 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     periods = list(m.PERIODS)
     df = dict(zip(periods, data["discount_factor"].to_numpy().tolist(), strict=True))
     peak = pair_table(data, "peak_pue")
-    headroom = data["headroom_mw"]
+    headroom_mw = data["headroom_mw"].to_numpy()
+    headroom = {
+        (str(site), str(p)): float(headroom_mw[i, j])
+        for i, site in enumerate(data["site"].to_numpy())
+        for j, p in enumerate(periods)
+    }
     sites = set(m.SITES)
     upgrades = {
         str(u): (str(s), float(mw), float(capex), int(first))
@@ -74,7 +79,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         """sum_k it_mw[s,k,p] * peak_pue[s,k] <= headroom + upgrades in service."""
         draw = sum(m.phasing.it_mw[s, k, p] * peak[s, k] for k in techs[s, p])
         added = sum(upgrades[u][1] * b.upgrade_online[u, p] for u in at_site[s, p])
-        return draw <= float(headroom.sel(site=s, period=p)) + added
+        return draw <= headroom[s, p] + added
 
     pue = data["pue"].to_numpy()
     site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
