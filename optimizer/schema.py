@@ -195,7 +195,7 @@ class SiteRow(StrictModel):
     """Shell and electrical fit-out per MW IT, excluding cooling, million USD/MW."""
     earliest_period: PeriodLabel
     """Period from which construction may start (permits, land in hand)."""
-    headroom_mw: float = Field(ge=0.0, le=1e5)
+    headroom_mw: float = Field(ge=0.0, le=2 * MAX_SITE_IT_MW)
     """Existing firm interconnection headroom for facility draw, MW."""
     headroom_period: PeriodLabel
     """Period from which that headroom is available."""
@@ -232,7 +232,7 @@ class UpgradeRow(StrictModel):
     upgrade_id: Identifier
     site_id: Identifier
     name: str = Field(min_length=1)
-    added_mw: float = Field(gt=0.0, le=1e5)
+    added_mw: float = Field(gt=0.0, le=2 * MAX_SITE_IT_MW)
     """Firm headroom the upgrade adds, MW."""
     capex_musd: float = Field(ge=0.0, le=1e5)
     lead_periods: int = Field(ge=0, le=80)

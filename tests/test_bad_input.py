@@ -858,3 +858,16 @@ def test_a_file_given_as_the_scenario_folder_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["solve", str(file), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "scenario folder not found" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_headroom_in_kw_is_caught(tmp_path: Path) -> None:
+    """50 MW of headroom typed in kW (50,000) passes for MW only up to twice the largest
+    campus (40,000 MW of facility draw): beyond that it is a unit error, not a grid."""
+    from optimizer.cli import app
+    from tests.tiny import Tiny, site
+
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", headroom_mw=50_000.0)]
+    result = CliRunner().invoke(app, ["validate", str(tiny.write())])
+    assert result.exit_code == 2
+    assert "sites.csv:2: headroom_mw:" in result.output
