@@ -139,3 +139,35 @@ def test_no_demand_tables_no_demand_components(tmp_path: Path) -> None:
     plan = Tiny(tmp_path).solve()
     assert plan.result.objective_musd == pytest.approx(100.0)
     assert plan.serving.empty and "serving" not in plan.cost_npv_musd
+
+
+def test_worked_example_on_the_default_scenario(tmp_path: Path) -> None:
+    """data/examples/inference.py: the default plus the ten largest metros, 30 % of the target
+    as inference within 25 ms. Los Angeles is more than 25 ms from every campus east of the
+    Texas Panhandle, so a western campus must serve it from the first period; the plan
+    passes the audit and every region is served each period."""
+    import importlib.util
+
+    from optimizer import load_scenario, options_for, solve
+    from optimizer.audit import audit_plan
+
+    spec = importlib.util.spec_from_file_location(
+        "inference", Path(__file__).resolve().parent.parent / "data" / "examples" / "inference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    scenario = load_scenario(example.main(tmp_path / "scenario"))
+    plan = solve(scenario, options_for(scenario))
+    assert plan.status in ("optimal", "feasible")
+    report = audit_plan(scenario, plan.write(tmp_path / "plan"))
+    assert report.ok, str(report)
+    served = plan.serving.groupby(["region_id", "period"])["serve_mw"].sum()
+    for row in scenario.inference_demand:
+        assert served[row.region_id, row.period] >= row.inference_it_mw - 1e-6
+    longitude = plan.sites.set_index("site_id")
+    la = plan.serving[plan.serving["region_id"] == "la"]
+    lon = {s.site_id: s.longitude_deg for s in scenario.sites}
+    assert la["period"].min() == "2026H2"
+    assert all(lon[s] < -100.0 for s in la["site_id"])
+    assert longitude.loc["quincy_wa", "open"]
