@@ -82,7 +82,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
 
 class HighsModel:
     """A Pyomo model compiled once and held by HiGHS, so re-solves change it in place
-    (a bound of a row for an epsilon constraint, integers fixed for marginal values) instead
+    (a column bound for an epsilon constraint, integers fixed for marginal values) instead
     of rebuilding it."""
 
     def __init__(self, model: pyo.ConcreteModel, options: SolveOptions) -> None:
@@ -109,12 +109,6 @@ class HighsModel:
         lp = _highs_lp(form, self.integer)
         self.nonzeros = int(form.A.nnz)
         self.numerics = _coefficient_ranges(form.A.data, lp.col_cost_, np.asarray(form.rhs))
-        self._offset = {
-            con: float(con.upper if row.bound_type >= 0 else con.lower) - float(form.rhs[i])
-            for con, i in self.row_of.items()
-            for row in (form.rows[i],)
-            if (con.upper if row.bound_type >= 0 else con.lower) is not None
-        }
         h = self.highs
         h.setOptionValue("output_flag", options.log_to_console)
         h.setOptionValue("time_limit", float(options.time_limit_s))
@@ -208,12 +202,6 @@ class HighsModel:
     def is_mip(self) -> bool:
         lp = self.highs.getLp()
         return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
-
-    def set_upper(self, con: Any, upper: float) -> None:
-        """Change the upper bound of the row of constraint ``con`` (e.g. an epsilon bound)."""
-        i = self.row_of[con]
-        lower = self.highs.getLp().row_lower_[i]
-        self.highs.changeRowBounds(i, lower, upper - self._offset.get(con, 0.0))
 
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
