@@ -85,11 +85,6 @@ def last_period(m: pyo.ConcreteModel) -> str:
     return str(m.PERIODS.last())
 
 
-def value_of(data: xr.Dataset, name: str, **where: str) -> float:
-    """One scalar of the data, e.g. ``value_of(data, "max_it_mw", site="abilene_tx")``."""
-    return float(data[name].sel(where).item())
-
-
 def site_series(data: xr.Dataset, name: str) -> dict[str, float]:
     """A per-site variable of the data as a plain dict."""
     return dict(zip(data["site"].to_numpy().tolist(), data[name].to_numpy().tolist(), strict=True))

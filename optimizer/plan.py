@@ -21,8 +21,6 @@ import xarray as xr
 
 from optimizer.solver import SolveResult
 
-PLAN_FILES = ("plan.json", "sites.csv", "build.csv", "plan.nc")
-
 
 @dataclass
 class Plan:
