@@ -23,6 +23,7 @@ from formulations import (
     energy,
     interconnection,
     objective,
+    onsite,
     phasing,
     siting,
 )
@@ -32,6 +33,7 @@ MODULES: tuple[ModuleType, ...] = (
     siting,
     phasing,
     cooling,
+    onsite,
     interconnection,
     demand,
     energy,

@@ -21,13 +21,13 @@ from collections import defaultdict
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import last_period, pair_table, site_series
+from formulations.core import last_period, pair_table, series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.cooling = pyo.Block()
-    max_mw = site_series(data, "max_it_mw")
-    limit = site_series(data, "water_limit_hm3_per_year")
+    max_mw = series(data, "max_it_mw")
+    limit = series(data, "water_limit_hm3_per_year")
     water = pair_table(data, "water_hm3_per_mw_year")
     water_cost = pair_table(data, "water_cost_musd_per_mw_year")
     capex = dict(

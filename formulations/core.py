@@ -85,9 +85,12 @@ def last_period(m: pyo.ConcreteModel) -> str:
     return str(m.PERIODS.last())
 
 
-def site_series(data: xr.Dataset, name: str) -> dict[str, float]:
-    """A per-site variable of the data as a plain dict."""
-    return dict(zip(data["site"].to_numpy().tolist(), data[name].to_numpy().tolist(), strict=True))
+def series(data: xr.Dataset, name: str) -> dict[str, Any]:
+    """A one-dimensional variable of the data (per site, per on-site option, ...) as a plain
+    dict keyed by the ids of its dimension."""
+    (dim,) = data[name].dims
+    ids = [str(i) for i in data[dim].to_numpy()]
+    return dict(zip(ids, data[name].to_numpy().tolist(), strict=True))
 
 
 def pair_table(data: xr.Dataset, name: str) -> dict[tuple[str, str], float]:

@@ -12,11 +12,21 @@ With a carbon price (USD/t) the emissions are an operating cost too (term ``carb
 
 ``opex_weight_years_p`` = years_p x DF_p, plus for the last period the discounted tail years
 of operation after the horizon (``horizon.opex_tail_years``).
+
+On-site output (``formulations.onsite``) is not bought: it comes off the grid bill and the
+grid's emissions at the hour's price and intensity, and its own emissions are added:
+
+    grid_mwh[p]       = energy_mwh[p] - years_p sum_{s,h} w_h onsite_output_mw[s,p,h]
+    cost             -= sum w_h price[s,h] onsite_output_mw[s,p,h] opex_weight_years_p
+    emissions_tco2[p] += years_p sum w_h (e_o output_mw[o,p,h] - carbon[s,h] onsite_output_mw)
+
+``energy_mwh`` is the facility's energy (grid and on-site): the energy metric of the fronts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pyomo.environ as pyo
 import xarray as xr
@@ -36,25 +46,50 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         pairs[p].append((s, k))
     it = m.phasing.it_mw
 
+    # Per period, what on-site output takes off the grid: MWh/year, million USD/year, t/year.
+    displaced_mwh: dict[str, Any] = defaultdict(float)
+    displaced_musd: dict[str, Any] = defaultdict(float)
+    displaced_tco2: dict[str, Any] = defaultdict(float)
+    onsite_tco2: dict[str, Any] = defaultdict(float)
+    if hasattr(m, "onsite"):
+        weight = data["hour_weight_h"].to_numpy()
+        price_h = data["site_price_musd_per_mwh"].to_numpy()
+        carbon_h = data["site_carbon_t_per_mwh"].to_numpy()
+        row = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
+        for (s, p, h), output in m.onsite.site_output_mw.items():
+            displaced_mwh[p] += float(weight[h]) * output
+            displaced_musd[p] += float(weight[h] * price_h[row[s], h]) * output
+            displaced_tco2[p] += float(weight[h] * carbon_h[row[s], h]) * output
+        for o, p in m.ONSITE_PERIODS:
+            onsite_tco2[p] += m.onsite.emissions_tco2_per_year[o, p]
+
     b.energy_mwh = pyo.Expression(
         m.PERIODS,
-        doc="Energy bought in the period, MWh",
+        doc="Facility energy in the period (grid and on-site), MWh",
         rule=lambda _, p: sum(it[s, k, p] * mwh[s, k] * years[p] for s, k in pairs[p]),
+    )
+    b.grid_mwh = pyo.Expression(
+        m.PERIODS,
+        doc="Energy bought from the grid in the period, MWh",
+        rule=lambda b, p: b.energy_mwh[p] - years[p] * displaced_mwh[p],
     )
     b.emissions_tco2 = pyo.Expression(
         m.PERIODS,
-        doc="Emissions of the energy bought in the period, t CO2e",
-        rule=lambda _, p: sum(it[s, k, p] * carbon[s, k] * years[p] for s, k in pairs[p]),
+        doc="Emissions of the energy bought and generated on-site in the period, t CO2e",
+        rule=lambda _, p: (
+            sum(it[s, k, p] * carbon[s, k] * years[p] for s, k in pairs[p])
+            + years[p] * (onsite_tco2[p] - displaced_tco2[p])
+        ),
     )
     m.cost_terms_musd["energy"] = sum(
         it[s, k, p] * cost[s, k] * opex[p] for s, k, p in m.SITE_COOLING_PERIODS
-    )
+    ) - sum(displaced_musd[p] * opex[p] for p in m.PERIODS)
     price = float(data.attrs["carbon_price_musd_per_t"])
     m.cost_terms_musd["carbon"] = (
-        sum(it[s, k, p] * carbon[s, k] * price * opex[p] for s, k, p in m.SITE_COOLING_PERIODS)
+        sum(b.emissions_tco2[p] * price * opex[p] / years[p] for p in m.PERIODS)
         if price > 0
         else 0.0
     )
-    m.energy_terms_mwh["grid"] = sum(b.energy_mwh[p] for p in m.PERIODS)
+    m.energy_terms_mwh["facility"] = sum(b.energy_mwh[p] for p in m.PERIODS)
     m.metrics["energy_mwh"] = sum(b.energy_mwh[p] for p in m.PERIODS)
     m.metrics["emissions_tco2"] = sum(b.emissions_tco2[p] for p in m.PERIODS)

@@ -1,17 +1,41 @@
-"""Interconnection: firm headroom per campus, upgrades with lead times, zonal import limits.
+"""Interconnection: firm headroom per campus, upgrades with lead times, flexible (curtailable)
+headroom, zonal import limits.
 
 Facility draw is IT MW x PUE of the chosen cooling at that hour's temperature. IT load is flat,
 so at a campus (one cooling technology) the binding hour is the design hour: ``peak_pue[s,k]``.
 Zonal limits need hours, since campuses of a zone peak at different hours; only hours not
 dominated by another hour are kept (``zone_binding_hour``), which is exact.
 
+    firm_mw[s,p] = headroom_mw[s,p] + sum_{u at s} added_mw_u * upgrade_online[u,p]
     upgrade_online[u,p] >= upgrade_online[u,p-1]                                (stays_online)
     sum_k it_mw[s,k,p] * peak_pue[s,k]
-        <= headroom_mw[s,p] + sum_{u at s} added_mw_u * upgrade_online[u,p]     (within_headroom)
+        <= firm_mw[s,p] + nonfirm_mw[s,p] + onsite_capacity_mw[s,p]             (within_headroom)
     sum_{s in z,k} it_mw[s,k,p] * pue[s,k,h] <= import_limit_mw_z               (within_zone_limit)
 
 An upgrade exists from its lead time after the first period; its capex is paid when it enters
 service: cost = sum capex_u * DF_p * (upgrade_online[u,p] - upgrade_online[u,p-1]).
+
+**Flexible connection** (``flexible_connections.csv``). ``nonfirm_mw[s,p]`` (0 to the tier's
+MW) is usable except in the campus's stressed hours S_s (the zone's highest-price hours within
+the curtailment budget, see ``prepare``; ``sw_h`` is the part of an hour's weight that is
+stressed), in which the campus sheds IT down to its firm supply:
+
+    sum_k pue[s,k,h] (it_mw[s,k,p] - curtailed_it_mw[s,k,p,h])
+        <= firm_mw[s,p] + onsite_capacity_mw[s,p]            for h in S_s       (curtailed_to_firm)
+    curtailed_it_mw[s,k,p,h] <= it_mw[s,k,p]                                    (sheds_installed)
+    cost = sum lost_compute_s * sw_h * curtailed_it_mw * opex_weight_years_p    (term curtailment)
+
+Curtailment is sized on the full-load draw, as headroom is, and the lost compute is valued on
+it; the grid energy it avoids is not credited (at most the budget's share of the year). As the
+stressed weight equals the budget, curtailing every IT MW in every stressed hour stays within it.
+
+**On-site power** (``formulations.onsite``): its capacity is firm supply at the campus (above),
+and at every hour the grid delivers the rest of the average load within its connection:
+
+    LF sum_k pue[s,k,h] it_mw[s,k,p] - onsite_output_mw[s,p,h]
+        <= firm_mw[s,p] + nonfirm_mw[s,p]                                       (grid_delivers)
+
+Zonal limits count campus load without on-site output or curtailment: conservative.
 """
 
 from __future__ import annotations
@@ -74,16 +98,100 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         before = earlier(m, b.upgrade_online, (u,), p)
         return pyo.Constraint.Skip if before is None else b.upgrade_online[u, p] >= before
 
+    b.firm_mw = pyo.Expression(
+        m.SITE_PERIODS,
+        doc="Firm grid supply: headroom plus upgrades in service, MW",
+        rule=lambda b, s, p: (
+            headroom[s, p] + sum(upgrades[u][1] * b.upgrade_online[u, p] for u in at_site[s, p])
+        ),
+    )
+    nonfirm_mw = data["nonfirm_mw"].to_numpy()
+    site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
+    period_index = {p: j for j, p in enumerate(periods)}
+    flexible = [(s, p) for s, p in m.SITE_PERIODS if nonfirm_mw[site_index[s], period_index[p]] > 0]
+    b.nonfirm_mw = pyo.Var(
+        flexible,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, s, p: (0.0, float(nonfirm_mw[site_index[s], period_index[p]])),
+        doc="Non-firm (curtailable) headroom used, MW",
+    )
+    onsite = getattr(m, "onsite", None)
+    onsite_mw = {} if onsite is None else onsite.site_capacity_mw
+
+    def grid_mw(s: str, p: str) -> object:  # what the grid delivers outside stressed hours
+        nonfirm = b.nonfirm_mw[s, p] if (s, p) in b.nonfirm_mw else 0  # noqa: SIM401 (a Var)
+        return b.firm_mw[s, p] + nonfirm
+
     @b.Constraint(m.SITE_PERIODS)
     def within_headroom(b: pyo.Block, s: str, p: str) -> object:
-        """sum_k it_mw[s,k,p] * peak_pue[s,k] <= headroom + upgrades in service."""
+        """sum_k it_mw[s,k,p] * peak_pue[s,k] <= firm + non-firm + on-site capacity."""
         draw = sum(m.phasing.it_mw[s, k, p] * peak[s, k] for k in techs[s, p])
-        added = sum(upgrades[u][1] * b.upgrade_online[u, p] for u in at_site[s, p])
-        return draw <= headroom[s, p] + added
+        return draw <= grid_mw(s, p) + onsite_mw.get((s, p), 0)
 
     pue = data["pue"].to_numpy()
-    site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
     cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
+    stressed = data["stressed_weight_h"].to_numpy()
+    m.CURTAILMENT_HOURS = pyo.Set(
+        dimen=4,
+        ordered=True,
+        doc="(site, cooling, period, hour) at which a flexible campus may shed IT",
+        initialize=[
+            (s, k, p, int(h))
+            for s, p in flexible
+            for k in techs[s, p]
+            for h in np.flatnonzero(stressed[site_index[s]])
+        ],
+    )
+    b.curtailed_it_mw = pyo.Var(
+        m.CURTAILMENT_HOURS, within=pyo.NonNegativeReals, doc="IT MW shed in a stressed hour"
+    )
+    m.STRESSED_SITE_HOURS = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=sorted(
+            {(s, p, h) for s, _, p, h in m.CURTAILMENT_HOURS},
+            key=lambda t: (site_index[t[0]], period_index[t[1]], t[2]),
+        ),
+    )
+
+    @b.Constraint(m.CURTAILMENT_HOURS)
+    def sheds_installed(b: pyo.Block, s: str, k: str, p: str, h: int) -> object:
+        """curtailed_it_mw[s,k,p,h] <= it_mw[s,k,p]."""
+        return b.curtailed_it_mw[s, k, p, h] <= m.phasing.it_mw[s, k, p]
+
+    @b.Constraint(m.STRESSED_SITE_HOURS)
+    def curtailed_to_firm(b: pyo.Block, s: str, p: str, h: int) -> object:
+        """In a stressed hour the campus draws no more than its firm supply."""
+        i = site_index[s]
+        draw = sum(
+            float(pue[i, cool_index[k], h])
+            * (m.phasing.it_mw[s, k, p] - b.curtailed_it_mw[s, k, p, h])
+            for k in techs[s, p]
+        )
+        return draw <= b.firm_mw[s, p] + onsite_mw.get((s, p), 0)
+
+    lost = data["lost_compute_musd_per_mwh"].to_numpy()
+    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    m.cost_terms_musd["curtailment"] = sum(
+        float(lost[site_index[s]] * stressed[site_index[s], h])
+        * opex[p]
+        * b.curtailed_it_mw[s, k, p, h]
+        for s, k, p, h in m.CURTAILMENT_HOURS
+    )
+
+    if onsite is not None:
+        load = float(data.attrs["it_load_factor_frac"])
+
+        @b.Constraint(m.ONSITE_SITE_HOURS)
+        def grid_delivers(b: pyo.Block, s: str, p: str, h: int) -> object:
+            """The grid delivers the average load not served on-site within its connection."""
+            i = site_index[s]
+            consumption = sum(
+                load * float(pue[i, cool_index[k], h]) * m.phasing.it_mw[s, k, p]
+                for k in techs[s, p]
+            )
+            return consumption - onsite.site_output_mw[s, p, h] <= grid_mw(s, p)
+
     limit = dict(zip(m.ZONES, data["zone_import_limit_mw"].to_numpy().tolist(), strict=True))
     members: dict[str, list[str]] = defaultdict(list)
     for s, z in zip(data["site"].to_numpy(), data["site_zone"].to_numpy(), strict=True):

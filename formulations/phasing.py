@@ -23,14 +23,14 @@ from collections import defaultdict
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, last_period, site_series
+from formulations.core import earlier, last_period, series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.phasing = pyo.Block()
-    max_mw = site_series(data, "max_it_mw")
-    min_mw = site_series(data, "min_it_mw")
-    build = site_series(data, "building_capex_musd_per_mw")
+    max_mw = series(data, "max_it_mw")
+    min_mw = series(data, "min_it_mw")
+    build = series(data, "building_capex_musd_per_mw")
     df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
     target = dict(zip(m.PERIODS, data["target_it_mw"].to_numpy().tolist(), strict=True))
     block = float(data.attrs["block_it_mw"])

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, increase, site_series
+from formulations.core import earlier, increase, series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.siting = pyo.Block()
-    dev = site_series(data, "development_capex_musd")
+    dev = series(data, "development_capex_musd")
     df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
 
     b.site_open = pyo.Var(

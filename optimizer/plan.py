@@ -82,6 +82,11 @@ class Plan:
             "it_mw",
             "peak_facility_mw",
             "energy_mwh",
+            "grid_mwh",
+            "onsite_mw",
+            "onsite_mwh",
+            "nonfirm_mw",
+            "curtailed_it_mwh",
             "energy_cost_musd",
             "water_m3",
             "emissions_tco2",
@@ -108,6 +113,60 @@ class Plan:
         ].reset_index(drop=True)
 
     @property
+    def onsite(self) -> pd.DataFrame:
+        """On-site option x period (options with capacity): MW in service and added, energy,
+        emissions and the share of the campus's facility energy served on-site."""
+        ds = self.dataset
+        frame = (
+            ds[["onsite_capacity_mw", "onsite_added_mw", "onsite_energy_mwh"]]
+            .to_dataframe()
+            .reset_index()
+        )
+        frame["emissions_tco2"] = ds["onsite_emissions_tco2"].to_numpy().ravel()
+        frame.insert(1, "site_id", np.repeat(ds["onsite_site"].to_numpy(), len(self.periods)))
+        frame.insert(
+            2, "technology", np.repeat(ds["onsite_technology"].to_numpy(), len(self.periods))
+        )
+        site_energy = ds["energy_mwh"].to_dataframe()["energy_mwh"]
+        keys = list(zip(frame["site_id"], frame["period"], strict=True))
+        total = np.array([site_energy.get(k, 0.0) for k in keys])
+        frame["share_of_site_energy"] = np.where(total > 0, frame["onsite_energy_mwh"] / total, 0.0)
+        frame = frame[frame["onsite_capacity_mw"] > 0]
+        return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
+
+    @property
+    def onsite_dispatch(self) -> pd.DataFrame:
+        """Non-zero on-site output per option, period and representative hour, MW."""
+        frame = self.dataset["onsite_output_mw"].to_dataframe().reset_index()
+        frame = frame[frame["onsite_output_mw"] > 0]
+        return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
+
+    @property
+    def curtailment(self) -> pd.DataFrame:
+        """IT MW shed by flexible campuses per stressed hour, with the hours per year it
+        stands for (``stressed_weight_h``) and the zone's price."""
+        ds = self.dataset
+        hours = ds["curtailment_hour"].to_numpy()
+        sites = ds["curtailment_site"].to_numpy()
+        index = {s: i for i, s in enumerate(ds["site"].to_numpy())}
+        price = ds["site_price_usd_per_mwh"].to_numpy()
+        return pd.DataFrame(
+            {
+                "site_id": sites,
+                "cooling": ds["curtailment_cooling"].to_numpy(),
+                "period": ds["curtailment_period"].to_numpy(),
+                "hour": hours,
+                "stressed_weight_h": ds["stressed_weight_h"].to_numpy()[
+                    [index[s] for s in sites], hours
+                ],
+                "price_usd_per_mwh": [
+                    price[index[s], h] for s, h in zip(sites, hours, strict=True)
+                ],
+                "curtailed_it_mw": ds["curtailed_it_mw"].to_numpy(),
+            }
+        )
+
+    @property
     def totals(self) -> pd.DataFrame:
         """Per period: target and installed IT MW, energy, cost, water, carbon, average PUE."""
         ds = self.dataset
@@ -122,6 +181,9 @@ class Plan:
                 "new_it_mw": ds["new_it_mw"].sum("site").to_numpy(),
                 "peak_facility_mw": ds["peak_facility_mw"].sum("site").to_numpy(),
                 "energy_mwh": energy.to_numpy(),
+                "grid_mwh": ds["grid_mwh"].sum("site").to_numpy(),
+                "onsite_mwh": ds["onsite_mwh"].sum("site").to_numpy(),
+                "curtailed_it_mwh": ds["curtailed_it_mwh"].sum("site").to_numpy(),
                 "energy_cost_musd": ds["energy_cost_musd"].sum("site").to_numpy(),
                 "water_m3": ds["water_m3"].sum("site").to_numpy(),
                 "emissions_tco2": ds["emissions_tco2"].sum("site").to_numpy(),
@@ -231,6 +293,15 @@ class Plan:
                 self.build.to_csv(tmp / "build.csv", index=False, float_format="%.10g")
                 if "serve_mw" in self.dataset:
                     self.serving.to_csv(tmp / "serving.csv", index=False, float_format="%.10g")
+                if self.dataset.sizes["onsite"]:
+                    self.onsite.to_csv(tmp / "onsite.csv", index=False, float_format="%.10g")
+                    self.onsite_dispatch.to_csv(
+                        tmp / "onsite_dispatch.csv", index=False, float_format="%.10g"
+                    )
+                if self.dataset["nonfirm_mw"].to_numpy().any():
+                    self.curtailment.to_csv(
+                        tmp / "curtailment.csv", index=False, float_format="%.10g"
+                    )
                 self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
             if self.marginal_values is not None:
                 self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
@@ -276,6 +347,13 @@ def extract_plan(
     regions = [str(r) for r in data["region"].to_numpy()] if "region" in data.coords else []
     ri = {r: i for i, r in enumerate(regions)}
     serve = np.zeros((len(regions), n_s, n_p))
+    options = [str(o) for o in data["onsite"].to_numpy()]
+    oi = {o: i for i, o in enumerate(options)}
+    n_h = data.sizes["hour"]
+    capacity = np.zeros((len(options), n_p))
+    added = np.zeros((len(options), n_p))
+    output = np.zeros((len(options), n_p, n_h))
+    curtailed: list[tuple[str, str, str, int, float]] = []
     cost: dict[str, float] = {}
     if result.solution != "none":
         for (s, k, p), var in model.phasing.it_mw.items():
@@ -290,11 +368,23 @@ def extract_plan(
         if hasattr(model, "demand"):
             for (r, s, p), var in model.demand.serve_mw.items():
                 serve[ri[r], si[s], pi[p]] = var.value
+        if hasattr(model, "onsite"):
+            for (o, p), var in model.onsite.capacity_mw.items():
+                capacity[oi[o], pi[p]] = var.value
+                added[oi[o], pi[p]] = model.onsite.added_mw[o, p].value
+            for (o, p, h), var in model.onsite.output_mw.items():
+                output[oi[o], pi[p], h] = var.value
+        for (s, k, p, h), var in model.interconnection.curtailed_it_mw.items():
+            if var.value > 1e-6:
+                curtailed.append((s, k, p, h, float(var.value)))
         cost = {k: float(pyo.value(v)) for k, v in model.cost_terms_musd.items()}
         cost["total"] = float(pyo.value(model.objective.total_cost_musd))
     it = np.where(np.abs(it) < 1e-6, 0.0, it)
     new = np.where(np.abs(new) < 1e-6, 0.0, new)
     serve = np.where(np.abs(serve) < 1e-6, 0.0, serve)
+    capacity, added, output = (
+        np.where(np.abs(a) < 1e-6, 0.0, a) for a in (capacity, added, output)
+    )
 
     chosen = it.sum(axis=2).argmax(axis=1)
     has_it = it.sum(axis=(1, 2)) > 0
@@ -348,6 +438,7 @@ def extract_plan(
     ds["energy_cost_musd"] = (dims, weigh(per_pair("energy_cost_musd_per_mw_year")) * years)
     ds["water_m3"] = (dims, weigh(per_pair("water_m3_per_mw_year")) * years)
     ds["emissions_tco2"] = (dims, weigh(per_pair("carbon_t_per_mw_year")) * years)
+    _add_site_power(ds, data, capacity, added, output, online, curtailed)
     first_online = np.where(online.any(axis=1), online.argmax(axis=1), -1)
     ds["upgrade_online_period"] = (
         "upgrade",
@@ -361,8 +452,86 @@ def extract_plan(
         "energy_cost_musd": "million USD (undiscounted)",
         "water_m3": "m3",
         "emissions_tco2": "t CO2e",
+        "grid_mwh": "MWh",
+        "onsite_mw": "MW",
+        "onsite_mwh": "MWh",
+        "nonfirm_mw": "MW",
+        "curtailed_it_mwh": "MWh",
     }
     for name, unit in units.items():
         ds[name].attrs["units"] = unit
     ds.attrs.update(status=result.solution, termination=result.termination)
     return Plan(dataset=ds, result=result, build_seconds=build_seconds, cost_npv_musd=cost)
+
+
+def _add_site_power(
+    ds: xr.Dataset,
+    data: xr.Dataset,
+    capacity: np.ndarray,
+    added: np.ndarray,
+    output: np.ndarray,
+    online: np.ndarray,
+    curtailed: list[tuple[str, str, str, int, float]],
+) -> None:
+    """On-site power and flexible connections into the plan: per option and period, per
+    site and period, and the curtailment of each stressed hour (one row each)."""
+    years = data["period_years"].to_numpy()
+    weight = data["hour_weight_h"].to_numpy()
+    sites = [str(s) for s in data["site"].to_numpy()]
+    si = {s: i for i, s in enumerate(sites)}
+    option_row = np.array([si[str(s)] for s in data["onsite_site"].to_numpy()], dtype=int)
+    per_year = output @ weight  # (option, period) MWh per year
+    emissions = data["onsite_emissions_t_per_mwh"].to_numpy()
+    ds.coords["onsite"] = data["onsite"]
+    ds.coords["hour"] = data["hour"]
+    ds["hour_weight_h"] = data["hour_weight_h"]
+    ds["onsite_site"] = data["onsite_site"]
+    ds["onsite_technology"] = data["onsite_technology"]
+    ds["onsite_capacity_mw"] = (("onsite", "period"), capacity)
+    ds["onsite_added_mw"] = (("onsite", "period"), added)
+    ds["onsite_output_mw"] = (("onsite", "period", "hour"), output)
+    ds["onsite_energy_mwh"] = (("onsite", "period"), per_year * years)
+    ds["onsite_emissions_tco2"] = (("onsite", "period"), per_year * years * emissions[:, None])
+
+    n_s, n_p = len(sites), len(years)
+    onsite_mw = np.zeros((n_s, n_p))
+    onsite_mwh = np.zeros((n_s, n_p))
+    saved_musd = np.zeros((n_s, n_p))
+    net_tco2 = np.zeros((n_s, n_p))
+    price = data["site_price_musd_per_mwh"].to_numpy()
+    carbon = data["site_carbon_t_per_mwh"].to_numpy()
+    for o, i in enumerate(option_row):
+        onsite_mw[i] += capacity[o]
+        onsite_mwh[i] += per_year[o] * years
+        saved_musd[i] += (output[o] @ (weight * price[i])) * years
+        net_tco2[i] += (output[o] @ (weight * (emissions[o] - carbon[i]))) * years
+    dims = ("site", "period")
+    ds["onsite_mw"] = (dims, onsite_mw)
+    ds["onsite_mwh"] = (dims, onsite_mwh)
+    ds["grid_mwh"] = ds["energy_mwh"] - ds["onsite_mwh"]
+    ds["energy_cost_musd"] = ds["energy_cost_musd"] - xr.DataArray(saved_musd, dims=dims)
+    ds["emissions_tco2"] = ds["emissions_tco2"] + xr.DataArray(net_tco2, dims=dims)
+    # Non-firm MW used: the design-hour draw above firm supply (headroom, upgrades, on-site).
+    firm = data["headroom_mw"].to_numpy().copy()
+    for u, (site, mw) in enumerate(
+        zip(data["upgrade_site"].to_numpy(), data["upgrade_added_mw"].to_numpy(), strict=True)
+    ):
+        firm[si[str(site)]] += mw * online[u]
+    above = ds["peak_facility_mw"].to_numpy() - firm - onsite_mw
+    nonfirm = np.minimum(np.maximum(above, 0.0), data["nonfirm_mw"].to_numpy())
+    ds["nonfirm_mw"] = (dims, np.where(nonfirm < 1e-6, 0.0, nonfirm))
+
+    pi = {str(p): j for j, p in enumerate(data["period"].to_numpy())}
+    lost = np.zeros((n_s, n_p))
+    stressed = data["stressed_weight_h"].to_numpy()
+    for s, _, p, h, mw in curtailed:
+        lost[si[s], pi[p]] += stressed[si[s], h] * mw * years[pi[p]]
+    ds["curtailed_it_mwh"] = (dims, lost)
+    rows = "curtailment"
+    ds["curtailment_site"] = (rows, np.array([c[0] for c in curtailed], dtype=str))
+    ds["curtailment_cooling"] = (rows, np.array([c[1] for c in curtailed], dtype=str))
+    ds["curtailment_period"] = (rows, np.array([c[2] for c in curtailed], dtype=str))
+    ds["curtailment_hour"] = (rows, np.array([c[3] for c in curtailed], dtype=int))
+    ds["curtailed_it_mw"] = (rows, np.array([c[4] for c in curtailed], dtype=float))
+    ds["stressed_weight_h"] = data["stressed_weight_h"]
+    ds["site_price_usd_per_mwh"] = data["site_price_musd_per_mwh"] * 1e6

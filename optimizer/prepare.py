@@ -66,6 +66,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
     _add_cooling_performance(ds, scenario, sites, cooling, reduced)
     _add_zone_hours(ds, sites)
     _add_demand(ds, scenario)
+    _add_site_power(ds, scenario, reduced)
     ds.attrs.update(
         scenario=cfg.name,
         block_it_mw=cfg.portfolio.block_it_mw or 0.0,
@@ -146,6 +147,70 @@ def _add_demand(ds: xr.Dataset, scenario: Scenario) -> None:
     ds["network_cost_musd_per_mw_year"] = (("region", "site"), cost / USD_PER_MUSD)
 
 
+def _add_site_power(ds: xr.Dataset, scenario: Scenario, reduced: RepresentativeHours) -> None:
+    """Flexible connections (per site, zero where absent) and on-site power options.
+
+    A flexible campus's stressed hours are its zone's highest-price representative hours,
+    taken in decreasing price (ties by hour) until their weight fills
+    ``curtailment_budget_frac`` of the year; of the last hour only the part that fits counts
+    (``stressed_weight_h``), so the budget is met exactly at any resolution."""
+    n_s = ds.sizes["site"]
+    site_index = {str(s): i for i, s in enumerate(ds["site"].to_numpy())}
+    nonfirm = np.zeros(n_s)
+    lost = np.zeros(n_s)
+    stressed = np.zeros((n_s, ds.sizes["hour"]))
+    weights = reduced.weight_h
+    price = ds["site_price_musd_per_mwh"].to_numpy()
+    for row in scenario.flexible_connections:
+        i = site_index[row.site_id]
+        nonfirm[i] = row.nonfirm_mw
+        lost[i] = row.lost_compute_usd_per_mwh / USD_PER_MUSD
+        order = np.lexsort((np.arange(len(weights)), -price[i]))
+        budget_h = row.curtailment_budget_frac * weights.sum()
+        before = np.concatenate([[0.0], np.cumsum(weights[order])[:-1]])
+        stressed[i, order] = np.clip(budget_h - before, 0.0, weights[order])
+    connected = ds["headroom_connected"].to_numpy()
+    ds["nonfirm_mw"] = (("site", "period"), np.where(connected, nonfirm[:, None], 0.0))
+    ds["lost_compute_musd_per_mwh"] = ("site", lost)
+    ds["stressed_weight_h"] = (("site", "hour"), stressed)
+
+    options = scenario.onsite_power
+    ds.coords["onsite"] = [o.option_id for o in options]
+    dim = "onsite"
+    ds["onsite_site"] = (dim, np.array([o.site_id for o in options], dtype=str))
+    ds["onsite_technology"] = (dim, np.array([o.technology for o in options], dtype=str))
+    ds["onsite_max_mw"] = (dim, np.array([o.max_mw for o in options], dtype=float))
+    ds["onsite_capex_musd_per_mw"] = (dim, np.array([o.capex_musd_per_mw for o in options], float))
+    ds["onsite_fixed_musd_per_mw_year"] = (
+        dim,
+        np.array([o.fixed_cost_musd_per_mw_year for o in options], dtype=float),
+    )
+    ds["onsite_marginal_musd_per_mwh"] = (
+        dim,
+        np.array(
+            [
+                o.heat_rate_mmbtu_per_mwh * o.fuel_price_usd_per_mmbtu + o.variable_om_usd_per_mwh
+                for o in options
+            ],
+            dtype=float,
+        )
+        / USD_PER_MUSD,
+    )
+    ds["onsite_emissions_t_per_mwh"] = (
+        dim,
+        np.array([o.heat_rate_mmbtu_per_mwh * o.emissions_kg_per_mmbtu for o in options], float)
+        / KG_PER_T,
+    )
+    ds["onsite_first_index"] = (dim, np.array([o.lead_periods for o in options], dtype=int))
+    ds["onsite_permit_tco2_per_year"] = (
+        dim,
+        np.array(
+            [np.nan if o.permit_tco2_per_year is None else o.permit_tco2_per_year for o in options],
+            dtype=float,
+        ),
+    )
+
+
 def _tail_annuity(tail_years: float, from_year: float, base_year: float, rate: float) -> float:
     """Discounted years of operation in ``tail_years`` starting at ``from_year``: the sum over
     each (part) year y of its length x rate**-(from_year + y - base_year)."""
@@ -172,13 +237,11 @@ def _add_sites(ds: xr.Dataset, scenario: Scenario, sites: pd.DataFrame, first: P
     ds["max_it_mw"] = ("site", sites["max_it_mw"].to_numpy(dtype=float))
     ds["development_capex_musd"] = ("site", sites["development_capex_musd"].to_numpy(float))
     ds["building_capex_musd_per_mw"] = ("site", sites["building_capex_musd_per_mw"].to_numpy(float))
+    connected = index[None, :] >= headroom_from[:, None]
+    ds["headroom_connected"] = (("site", "period"), connected)
     ds["headroom_mw"] = (
         ("site", "period"),
-        np.where(
-            index[None, :] >= headroom_from[:, None],
-            sites["headroom_mw"].to_numpy(float)[:, None],
-            0.0,
-        ),
+        np.where(connected, sites["headroom_mw"].to_numpy(float)[:, None], 0.0),
     )
     limit = sites["water_limit_m3_per_year"].astype(float).to_numpy()
     ds["water_limit_m3_per_year"] = ("site", limit)  # NaN = unlimited
@@ -246,6 +309,8 @@ def _add_cooling_performance(
         (energy_per_h * price[:, None, :]).sum(axis=2) / USD_PER_MUSD,
     )
     ds["carbon_t_per_mw_year"] = (dims, (energy_per_h * carbon[:, None, :]).sum(axis=2) / KG_PER_T)
+    ds["site_price_musd_per_mwh"] = (("site", "hour"), price / USD_PER_MUSD)
+    ds["site_carbon_t_per_mwh"] = (("site", "hour"), carbon / KG_PER_T)
     water = load * (wue * weights).sum(axis=2)
     ds["water_m3_per_mw_year"] = (dims, water)
     ds["water_hm3_per_mw_year"] = (dims, water / M3_PER_HM3)

@@ -31,7 +31,9 @@ from optimizer.schema import (
     CoolingCurveRow,
     CoolingRow,
     DemandRegionRow,
+    FlexibleConnectionRow,
     InferenceDemandRow,
+    OnsitePowerRow,
     ScenarioConfig,
     ServingRow,
     SiteRow,
@@ -41,7 +43,9 @@ from optimizer.schema import (
 
 HOURS_PER_YEAR = 8760
 #: Tables that may hold a header and no rows.
-OPTIONAL_ROWS = frozenset({"upgrades.csv", "serving.csv"})
+OPTIONAL_ROWS = frozenset(
+    {"upgrades.csv", "serving.csv", "flexible_connections.csv", "onsite_power.csv"}
+)
 #: Files larger than this are refused before parsing (a scenario table is kilobytes).
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -75,6 +79,8 @@ class Scenario:
     demand_regions: tuple[DemandRegionRow, ...] = ()
     inference_demand: tuple[InferenceDemandRow, ...] = ()
     serving: tuple[ServingRow, ...] = ()
+    flexible_connections: tuple[FlexibleConnectionRow, ...] = ()
+    onsite_power: tuple[OnsitePowerRow, ...] = ()
     lines: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     """Per CSV table, the line of each row (the header is line 1), to report problems found
     after loading; blank lines and quoted line breaks make it differ from the row index."""
@@ -120,6 +126,8 @@ def load_scenario(path: str | Path) -> Scenario:
         demand_regions=_rows(tables, "demand_regions.csv"),  # type: ignore[arg-type]
         inference_demand=_rows(tables, "inference_demand.csv"),  # type: ignore[arg-type]
         serving=_rows(tables, "serving.csv"),  # type: ignore[arg-type]
+        flexible_connections=_rows(tables, "flexible_connections.csv"),  # type: ignore[arg-type]
+        onsite_power=_rows(tables, "onsite_power.csv"),  # type: ignore[arg-type]
         lines={name: tuple(table.lines) for name, table in tables.items()},
     )
     problems.extend(cross_check(scenario))
@@ -468,6 +476,7 @@ def cross_check(s: Scenario) -> list[Problem]:
     sites = {r.site_id for r in s.sites}
     coolings = {c.cooling_id for c in s.cooling}
     problems += _check_demand(s, sites)
+    problems += _check_site_power(s, sites)
     weather = set(s.profiles.frames["dry_bulb_c"].columns)
     for name, kind in PROFILES.items():
         columns = set(s.profiles.frames[name].columns)
@@ -535,6 +544,29 @@ def cross_check(s: Scenario) -> list[Problem]:
             )
         )
     return problems
+
+
+def _check_site_power(s: Scenario, sites: set[str]) -> list[Problem]:
+    """Flexible connections and on-site power: known sites, unique keys."""
+    out = _unique(
+        s, "flexible_connections.csv", "site_id", [r.site_id for r in s.flexible_connections]
+    )
+    out += _unique(s, "onsite_power.csv", "option_id", [r.option_id for r in s.onsite_power])
+    rows: list[tuple[str, int, str]] = [
+        ("flexible_connections.csv", i, r.site_id) for i, r in enumerate(s.flexible_connections)
+    ]
+    rows += [("onsite_power.csv", i, r.site_id) for i, r in enumerate(s.onsite_power)]
+    for table, i, site_id in rows:
+        if site_id not in sites:
+            out.append(
+                Problem(
+                    table,
+                    f"unknown site {site_id!r} (not in sites.csv)",
+                    row=s.line(table, i),
+                    field="site_id",
+                )
+            )
+    return out
 
 
 def _check_demand(s: Scenario, sites: set[str]) -> list[Problem]:

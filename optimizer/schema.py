@@ -307,6 +307,50 @@ class ServingRow(StrictModel):
     network_cost_usd_per_mw_year: float = Field(ge=0.0, le=1e8)
 
 
+class FlexibleConnectionRow(StrictModel):
+    """A non-firm (curtailable) headroom tier at a campus (``flexible_connections.csv``,
+    optional): the campus may draw up to ``nonfirm_mw`` above its firm headroom, except in
+    the grid's stressed hours, when it is curtailed down to its firm supply."""
+
+    site_id: Identifier
+    nonfirm_mw: float = Field(gt=0.0, le=2 * MAX_SITE_IT_MW)
+    """Facility MW the campus may draw above its firm headroom outside stressed hours."""
+    curtailment_budget_frac: float = Field(gt=0.0, le=0.1)
+    """Share of the year in which the grid may curtail the campus (0.0025 = 0.25 %, about
+    22 h). The stressed hours are the zone's highest-price representative hours, taken while
+    their weight fits in this share, so a fully curtailed campus stays within the budget."""
+    lost_compute_usd_per_mwh: float = Field(ge=0.0, le=1e5)
+    """Value of the IT energy not served while curtailed, USD per MWh of IT energy."""
+
+
+class OnsitePowerRow(StrictModel):
+    """One on-site (behind-the-meter) power option at a campus (``onsite_power.csv``,
+    optional): reciprocating engines, aeroderivative turbines, fuel cells. Its capacity
+    counts as firm supply at the campus, so blocks can energize before the grid upgrade
+    arrives; its output is dispatched hour by hour against the grid price."""
+
+    option_id: Identifier
+    site_id: Identifier
+    technology: str = Field(min_length=1)
+    max_mw: float = Field(gt=0.0, le=2 * MAX_SITE_IT_MW)
+    """Permitted capacity, MW."""
+    capex_musd_per_mw: float = Field(ge=0.0, le=1e2)
+    """Paid on each MW added, million USD/MW."""
+    fixed_cost_musd_per_mw_year: float = Field(ge=0.0, le=10.0)
+    """Fixed O&M or lease per MW installed and year, million USD/MW-year."""
+    heat_rate_mmbtu_per_mwh: float = Field(ge=0.0, le=30.0)
+    """Fuel burnt per MWh generated (HHV), MMBtu/MWh."""
+    fuel_price_usd_per_mmbtu: float = Field(ge=0.0, le=200.0)
+    variable_om_usd_per_mwh: float = Field(ge=0.0, le=1e3)
+    emissions_kg_per_mmbtu: float = Field(ge=0.0, le=200.0)
+    """CO2 per MMBtu of fuel (natural gas 53.06, EPA)."""
+    lead_periods: int = Field(ge=0, le=80)
+    """Earliest in service: this many periods after the first period of the horizon
+    (equipment delivery and permits)."""
+    permit_tco2_per_year: float | None = Field(default=None, ge=0.0, le=1e8)
+    """Air-permit limit on the option's emissions, t CO2 per year. Empty: none."""
+
+
 TABLES: dict[str, type[StrictModel]] = {
     "sites.csv": SiteRow,
     "zones.csv": ZoneRow,
@@ -320,6 +364,8 @@ OPTIONAL_TABLES: dict[str, type[StrictModel]] = {
     "demand_regions.csv": DemandRegionRow,
     "inference_demand.csv": InferenceDemandRow,
     "serving.csv": ServingRow,
+    "flexible_connections.csv": FlexibleConnectionRow,
+    "onsite_power.csv": OnsitePowerRow,
 }
 """Tables a scenario may leave out (no file: the concern is absent from the model)."""
 

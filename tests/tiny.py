@@ -77,6 +77,26 @@ def flat_curve(cooling_id: str, pue: float, wue_l_per_kwh: float = 0.0) -> list[
     ]
 
 
+def onsite_option(option_id: str, site_id: str, **overrides: Any) -> dict[str, Any]:
+    """Gas engines: 30 USD/MWh (10 MMBtu/MWh at 3 USD/MMBtu), 0.5306 t CO2/MWh, no capex."""
+    row = {
+        "option_id": option_id,
+        "site_id": site_id,
+        "technology": "reciprocating engines",
+        "max_mw": 1000.0,
+        "capex_musd_per_mw": 0.0,
+        "fixed_cost_musd_per_mw_year": 0.0,
+        "heat_rate_mmbtu_per_mwh": 10.0,
+        "fuel_price_usd_per_mmbtu": 3.0,
+        "variable_om_usd_per_mwh": 0.0,
+        "emissions_kg_per_mmbtu": 53.06,
+        "lead_periods": 0,
+        "permit_tco2_per_year": None,
+    }
+    row.update(overrides)
+    return row
+
+
 class Tiny:
     """A tiny scenario under construction; attributes are plain dicts and lists."""
 
@@ -105,6 +125,8 @@ class Tiny:
         self.regions: list[dict[str, Any]] = []
         self.demand: list[dict[str, Any]] = []
         self.serving: list[dict[str, Any]] = []
+        self.flexible: list[dict[str, Any]] = []
+        self.onsite: list[dict[str, Any]] = []
         self.cooling: list[dict[str, Any]] = [cooling("liq")]
         self.curves: list[dict[str, Any]] = flat_curve("liq", 1.25)
         self.hour_weights = [4380.0, 4380.0]
@@ -138,6 +160,8 @@ class Tiny:
                 "demand_regions.csv": self.regions,
                 "inference_demand.csv": self.demand,
                 "serving.csv": self.serving,
+                "flexible_connections.csv": self.flexible,
+                "onsite_power.csv": self.onsite,
             },
             profiles={
                 "price_usd_per_mwh": pd.DataFrame(self.price),

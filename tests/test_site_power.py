@@ -1,0 +1,206 @@
+"""Flexible (curtailable) connections and on-site power: hand-solved instances, ablations.
+
+Common ground (``Tiny``): one period of half a year, no discounting, two representative
+hours of 4,380 h each, flat PUE 1.25, load factor 1. Campus ``a`` has 100 MW of firm headroom
+(80 MW IT at PUE 1.25) and costs 1 M USD/MW IT; campus ``b`` is unconstrained at 3 M USD/MW.
+The target is 100 MW IT. Hour 0 costs 50 USD/MWh, hour 1 costs 10 USD/MWh, so hour 0 is the
+grid's stressed hour. Every plan with a solution is audited by ``Tiny.solve``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tiny import Tiny, onsite_option, site
+
+HALF_YEAR_H = 4380.0
+#: Energy of the whole 100 MW IT (125 MW facility) for half a year at 50 and 10 USD/MWh.
+ENERGY_MUSD = 125 * (50 + 10) * HALF_YEAR_H / 2 / 1e6  # 16.425
+
+
+def two_campuses(tmp_path: Path) -> Tiny:
+    tiny = Tiny(tmp_path)
+    tiny.sites = [
+        site("a", headroom_mw=100.0, building_capex_musd_per_mw=1.0),
+        site("b", building_capex_musd_per_mw=3.0),
+    ]
+    tiny.price = {"z1": [50.0, 10.0]}
+    return tiny
+
+
+def flexible(lost_usd_per_mwh: float) -> dict[str, object]:
+    return {
+        "site_id": "a",
+        "nonfirm_mw": 50.0,
+        "curtailment_budget_frac": 0.1,
+        "lost_compute_usd_per_mwh": lost_usd_per_mwh,
+    }
+
+
+def it_at(plan, site_id: str) -> float:  # type: ignore[no-untyped-def]
+    return float(plan.dataset["it_mw"].sel(site=site_id).isel(period=-1))
+
+
+# ----------------------------------------------------------------------- flexible connection
+
+
+def test_without_a_flexible_tier_campus_a_stops_at_its_firm_headroom(tmp_path: Path) -> None:
+    """80 MW IT at a (125 x 0.8 = 100 MW firm), 20 MW at b: 80 + 60 + energy."""
+    plan = two_campuses(tmp_path).solve()
+    assert it_at(plan, "a") == pytest.approx(80.0)
+    assert plan.cost_npv_musd["total"] == pytest.approx(140.0 + ENERGY_MUSD)
+
+
+def test_flexible_tier_takes_all_load_at_a_and_curtails_in_the_stressed_hour(
+    tmp_path: Path,
+) -> None:
+    """Budget 10 % of 8,760 h = 876 h, all inside hour 0 (the higher price). 100 MW IT at a
+    draws 125 MW <= 100 firm + 50 non-firm; in hour 0 it must come down to 100 MW facility,
+    so 20 MW IT is shed for 876 h/yr x 0.5 yr: 8,760 MWh at 100 USD/MWh = 0.876 M USD.
+    Total 100 + 0.876 + energy (the avoided energy is not credited)."""
+    tiny = two_campuses(tmp_path)
+    tiny.flexible = [flexible(100.0)]
+    plan = tiny.solve()
+    assert it_at(plan, "a") == pytest.approx(100.0)
+    assert plan.cost_npv_musd["curtailment"] == pytest.approx(0.876)
+    assert plan.cost_npv_musd["total"] == pytest.approx(100.876 + ENERGY_MUSD)
+    rows = plan.curtailment
+    assert list(rows["hour"]) == [0]
+    assert rows["curtailed_it_mw"].iloc[0] == pytest.approx(20.0)
+    assert rows["stressed_weight_h"].iloc[0] == pytest.approx(876.0)
+    build = plan.build.set_index("site_id")
+    assert build.loc["a", "nonfirm_mw"] == pytest.approx(25.0)
+    assert build.loc["a", "curtailed_it_mwh"] == pytest.approx(8760.0)
+
+
+def test_dropping_the_stressed_hour_rule_makes_the_tier_firm(tmp_path: Path) -> None:
+    """Ablation: without ``curtailed_to_firm`` nothing is shed and nothing is paid."""
+    tiny = two_campuses(tmp_path)
+    tiny.flexible = [flexible(100.0)]
+    plan = tiny.solve_without("interconnection.curtailed_to_firm")
+    assert plan.cost_npv_musd["curtailment"] == pytest.approx(0.0)
+    assert plan.cost_npv_musd["total"] == pytest.approx(100.0 + ENERGY_MUSD)
+    report = tiny.audit(plan, "ablated")
+    assert report.by_rule("curtailed_to_firm")
+
+
+def test_costly_curtailment_sends_the_load_to_b_instead(tmp_path: Path) -> None:
+    """At 10,000 USD/MWh one shed MW IT costs 876 x 0.5 x 0.01 = 4.38 M USD, more than the
+    2 M USD/MW b costs over a: the tier stays unused, as without it."""
+    tiny = two_campuses(tmp_path)
+    tiny.flexible = [flexible(10_000.0)]
+    plan = tiny.solve()
+    assert it_at(plan, "a") == pytest.approx(80.0)
+    assert plan.cost_npv_musd["total"] == pytest.approx(140.0 + ENERGY_MUSD)
+
+
+def test_stressed_weight_is_the_budget_split_over_the_highest_price_hours(
+    tmp_path: Path,
+) -> None:
+    """Four hours (prices 40, 90, 90, 10; weights 2,000, 10, 20, 6,730): a 1 % budget is
+    87.6 h: hour 1 (10 h, first of the tie), hour 2 (20 h), then 57.6 h of hour 0."""
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = Tiny(tmp_path)
+    tiny.hour_weights = [2000.0, 10.0, 20.0, 6730.0]
+    tiny.price = {"z1": [40.0, 90.0, 90.0, 10.0]}
+    tiny.carbon = {"z1": [0.0] * 4}
+    tiny.dry_bulb = {"w1": [20.0] * 4}
+    tiny.wet_bulb = {"w1": [15.0] * 4}
+    tiny.flexible = [{**flexible(0.0), "curtailment_budget_frac": 0.01}]
+    data = prepare(load_scenario(tiny.write()))
+    weights = data["stressed_weight_h"].sel(site="a").to_numpy()
+    assert weights.tolist() == pytest.approx([57.6, 10.0, 20.0, 0.0])
+
+
+# ----------------------------------------------------------------------------- on-site power
+
+
+def test_onsite_engines_bridge_the_missing_25_mw(tmp_path: Path) -> None:
+    """Engines at a (30 USD/MWh, 0.2 M USD/MW): 100 MW IT at a needs 25 MW on-site.
+    Hour 1 (10 USD/MWh): the grid gives its 100 MW, engines the other 25 MW. Hour 0
+    (50 USD/MWh): engines run flat out, but more than 25 MW would save only 20 USD/MWh x
+    2,190 h = 0.0438 M USD/MW against 0.2 of capex. Cost: 100 + 0.2 x 25 + fuel 25 x 30 x
+    4,380 h x ... = 3.285 + grid 100 MW x (50 + 10) x 2,190 h = 13.14: total 121.425."""
+    tiny = two_campuses(tmp_path)
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2)]
+    plan = tiny.solve()
+    assert it_at(plan, "a") == pytest.approx(100.0)
+    assert plan.cost_npv_musd["onsite_capacity"] == pytest.approx(5.0)
+    assert plan.cost_npv_musd["onsite_fuel"] == pytest.approx(3.285)
+    assert plan.cost_npv_musd["energy"] == pytest.approx(13.14)
+    assert plan.cost_npv_musd["total"] == pytest.approx(121.425)
+    onsite = plan.onsite.set_index("option_id")
+    assert onsite.loc["g", "onsite_capacity_mw"] == pytest.approx(25.0)
+    assert onsite.loc["g", "onsite_energy_mwh"] == pytest.approx(25 * HALF_YEAR_H)
+    assert onsite.loc["g", "share_of_site_energy"] == pytest.approx(0.2)
+    # Emissions: grid at 0 kg/MWh, engines 0.5306 t/MWh on 109,500 MWh.
+    assert plan.totals["emissions_tco2"].iloc[0] == pytest.approx(0.5306 * 25 * HALF_YEAR_H)
+
+
+def test_dropping_grid_delivers_lets_the_grid_exceed_its_connection(tmp_path: Path) -> None:
+    """Ablation: without ``grid_delivers`` the engines idle in the cheap hour 1 and the grid
+    supplies 125 MW there: fuel halves and the total falls by 25 x 20 x 2,190 / 1e6 = 1.095."""
+    tiny = two_campuses(tmp_path)
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2)]
+    plan = tiny.solve_without("interconnection.grid_delivers")
+    assert plan.cost_npv_musd["total"] == pytest.approx(121.425 - 1.095)
+    assert tiny.audit(plan, "ablated").by_rule("grid_delivers")
+
+
+def test_air_permit_caps_onsite_output_and_campus_a(tmp_path: Path) -> None:
+    """Permit 50,000 t/yr: at most 50,000 / (8,760 x 0.5306) = 10.757 MW around the clock,
+    so a holds (100 + 10.757) / 1.25 = 88.606 MW IT and b the rest."""
+    tiny = two_campuses(tmp_path)
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2, permit_tco2_per_year=50_000)]
+    plan = tiny.solve()
+    engines_mw = 50_000 / (8760 * 0.5306)
+    assert it_at(plan, "a") == pytest.approx((100 + engines_mw) / 1.25, rel=1e-6)
+    assert plan.onsite["onsite_capacity_mw"].iloc[0] == pytest.approx(engines_mw, rel=1e-6)
+
+
+def test_dropping_the_permit_lets_campus_a_take_everything(tmp_path: Path) -> None:
+    tiny = two_campuses(tmp_path)
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2, permit_tco2_per_year=50_000)]
+    plan = tiny.solve_without("onsite.within_permit")
+    assert it_at(plan, "a") == pytest.approx(100.0)
+    assert tiny.audit(plan, "ablated").by_rule("within_permit")
+
+
+def test_engines_bridge_until_the_upgrade_then_the_lease_ends(tmp_path: Path) -> None:
+    """Two half-years, 100 MW IT in each. a has no headroom until its 125 MW upgrade (5 M
+    USD) can arrive in 2027H1. Engines: 0.2 M USD/MW, lease 0.1 M USD/MW-year. 2026H2: 125
+    MW of engines carry the whole campus (fuel 125 x 30 x 4,380 = 16.425). 2027H1: the
+    upgrade (5) beats another half-year of lease (6.25; fuel and grid both average 30
+    USD/MWh) and the grid takes over; keeping an engine MW would cost 0.05 to save 0.0438
+    in hour 0, so the lease ends. Total 100 + 5 + 25 + 6.25 + 16.425 + 16.425 = 169.1."""
+    from tests.test_audit import upgrade
+
+    tiny = two_campuses(tmp_path).periods("2026H2", "2027H1", [100.0, 100.0])
+    tiny.sites[0]["headroom_mw"] = 0.0
+    tiny.upgrades = [upgrade("u", "a", added_mw=125.0, capex_musd=5.0, lead_periods=1)]
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2, fixed_cost_musd_per_mw_year=0.1)]
+    plan = tiny.solve()
+    capacity = plan.dataset["onsite_capacity_mw"].sel(onsite="g").to_numpy()
+    assert capacity.tolist() == pytest.approx([125.0, 0.0])
+    assert plan.cost_npv_musd["total"] == pytest.approx(169.1)
+    build = plan.build.set_index(["site_id", "period"])
+    assert build.loc[("a", "2026H2"), "grid_mwh"] == pytest.approx(0.0, abs=1e-6)
+    assert build.loc[("a", "2027H1"), "onsite_mwh"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("lead_periods", "it_at_a"), [(0, [100.0, 200.0]), (1, [0.0, 100.0])])
+def test_onsite_capacity_waits_for_its_delivery(
+    tmp_path: Path, lead_periods: int, it_at_a: list[float]
+) -> None:
+    """a has no grid at all; engines cost nothing but fuel. Delivered at once, they carry
+    a from the start; delivered in 2027H1, b (3 M USD/MW) must carry 2026H2 and a takes the
+    growth to 200 MW in 2027H1."""
+    tiny = two_campuses(tmp_path).periods("2026H2", "2027H1", [100.0, 200.0])
+    tiny.sites[0]["headroom_mw"] = 0.0
+    tiny.onsite = [onsite_option("g", "a", lead_periods=lead_periods)]
+    plan = tiny.solve()
+    assert plan.dataset["it_mw"].sel(site="a").to_numpy().tolist() == pytest.approx(it_at_a)
