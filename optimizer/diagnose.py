@@ -8,9 +8,10 @@ family has a non-negative slack:
    Per period: target, most IT MW that can be energized, shortfall.
 2. **What would have to give.** The ramp is hard again and every other family is elastic
    (site headroom, zonal import limits, accelerator supply, site maximum, water limits,
-   earliest dates and upgrade lead times): minimise the weighted relaxation (MW; hm3 of water
-   weighs as 100 MW; a date rule weighs half its MW-periods, as moving a date is a smaller ask
-   than capacity that does not exist). The non-zero slacks, mapped back to campuses, zones,
+   earliest dates and upgrade lead times, air permits of on-site power): minimise the weighted
+   relaxation (MW; hm3 of water weighs as 100 MW, a t CO2/yr of permit as 1/4,650 MW; a
+   date rule weighs half its MW-periods, as moving a date is a smaller ask than capacity
+   that does not exist). The non-zero slacks, mapped back to campuses, zones,
    upgrades and periods, are the smallest set of relaxations that makes the plan feasible.
 
 Sites whose climate or the liquid platform rules out every cooling technology are reported
@@ -40,6 +41,9 @@ _ALL: Key = tuple
 WATER_WEIGHT_PER_HM3 = 100.0
 #: Moving a date is a smaller ask than capacity that does not exist: time rules weigh half.
 TIME_RULE_WEIGHT = 0.5
+#: A t CO2/yr of air permit weighs as 1/4,650 MW: 1 MW of gas engines running all year emits
+#: about 4,650 t (8,760 h x 0.53 t/MWh).
+PERMIT_WEIGHT_PER_T = 1 / 4650
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,12 @@ def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
     site_max, last = slacks["phasing.within_site_max"], str(model.PERIODS.last())
     for (s, _), con in model.cooling.uses_chosen.items():
         con.set_value(con.body - site_max[(s, last)] <= con.upper)
+    # More headroom at a campus is more grid supply in every row that bounds it: at on-site
+    # campuses the grid's hourly share too. (Curtailment never needs it: shedding every IT MW
+    # in a stressed hour always meets firm supply.)
+    headroom = slacks["interconnection.within_headroom"]
+    for (s, p, _), con in getattr(model.interconnection, "grid_delivers", {}).items():
+        con.set_value(con.body - headroom[(s, p)] <= con.upper)
     diagnosis = Diagnosis(feasible=False, notes=_data_notes(data) + impossible)
     exact = replace(options, warm_start=False)
 
@@ -225,6 +235,8 @@ def _families(model: pyo.ConcreteModel, data: xr.Dataset) -> dict[str, tuple[flo
     }
     if hasattr(model, "demand"):
         families["demand.meets_demand"] = (1.0, "MW", _ALL)
+    if hasattr(model, "onsite"):
+        families["onsite.within_permit"] = (PERMIT_WEIGHT_PER_T, "t CO2/yr", _ALL)
     # An upgrade's early slack is a fraction of the upgrade: weigh it by its MW.
     for u in model.UPGRADES:
         families[f"time_rules.before_lead_time@{u}"] = (
@@ -269,6 +281,11 @@ def _describe(name: str, index: Hashable, amount: float, unit: str, data: xr.Dat
         s, p = i
         msg = f"{p}: headroom at {s} short by {amount:,.0f} MW of facility draw"
         return Relaxation(family, str(s), str(p), amount, unit, msg)
+    if family == "onsite.within_permit":
+        o, p = i
+        site = str(data["onsite_site"].sel(onsite=o).item())
+        msg = f"{p}: air permit of {o} at {site} short by {amount:,.0f} t CO2/yr"
+        return Relaxation(family, str(o), str(p), amount, unit, msg)
     if family == "interconnection.within_zone_limit":
         z, p = i
         limit = float(data["zone_import_limit_mw"].sel(zone=z))

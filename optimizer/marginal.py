@@ -6,11 +6,14 @@ MW, and the LP is re-solved: its row duals are the value of one more unit of eac
 the plan's choices held (GenX's and HiGHS's ``getFixedLp`` idea; blocks are relaxed because
 with whole halls fixed no limit could change anything). Values are NPV, in USD:
 
-* ``headroom``: USD per MW of extra firm headroom at a campus in a period,
+* ``headroom``: USD per MW of extra firm headroom at a campus in a period (every row with
+  firm supply on its right: the design hour, and the hourly rows of flexible and on-site
+  campuses),
 * ``zone_limit``: USD per MW of a zone's import limit in a period (all its hours),
 * ``ramp``: USD per MW IT of the portfolio target in a period (what one more MW costs),
 * ``water``: USD per m3/yr of a campus's water limit,
-* ``supply``: USD per block of accelerator supply in a period.
+* ``supply``: USD per block of accelerator supply in a period,
+* ``permit``: USD per t CO2/yr of an on-site option's air permit.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ USD_PER_MUSD = 1e6
 #: constraint family -> (kind, unit, sign, scale): value = sign x dual x scale
 FAMILIES: dict[str, tuple[str, str, float, float]] = {
     "interconnection.within_headroom": ("headroom", "USD per MW", -1.0, USD_PER_MUSD),
+    "interconnection.grid_delivers": ("headroom", "USD per MW", -1.0, USD_PER_MUSD),
+    "interconnection.curtailed_to_firm": ("headroom", "USD per MW", -1.0, USD_PER_MUSD),
+    "onsite.within_permit": ("permit", "USD per t CO2/yr", -1.0, USD_PER_MUSD),
     "interconnection.within_zone_limit": ("zone_limit", "USD per MW", -1.0, USD_PER_MUSD),
     "phasing.meets_ramp": ("ramp", "USD per MW IT", 1.0, USD_PER_MUSD),
     # water rows are in hm3 and costs in M USD: M USD per hm3 = USD per m3

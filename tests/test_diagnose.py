@@ -141,3 +141,35 @@ def test_latency_bound_demand(tiny: Tiny) -> None:
     tiny.demand = [{"region_id": "users", "period": "2026H2", "inference_it_mw": 100.0}]
     d = run(tiny)
     assert "2026H2: no campus can serve users within its latency limit (nearest 3.3 ms" in str(d)
+
+
+def fuel_cells(**overrides: object) -> dict[str, object]:
+    """Fuel cells on gas: 6.5 MMBtu/MWh x 53.06 kg/MMBtu = 0.34489 t CO2/MWh."""
+    from tests.tiny import onsite_option
+
+    return onsite_option(
+        "fc", "a", technology="fuel cells", heat_rate_mmbtu_per_mwh=6.5, **overrides
+    )
+
+
+def test_air_permit(tiny: Tiny) -> None:
+    """a: 100 MW of headroom, fuel cells permitted 20,000 t/yr = 6.620 MW around the clock:
+    (100 + 6.620) / 1.25 = 85.30 MW IT. The cheapest way out is the permit: 25 MW all year
+    emits 75,531 t, 55,531 t over (weight 11.9), not 18.38 MW more headroom (18.4)."""
+    tiny.sites = [site("a", headroom_mw=100.0)]
+    tiny.onsite = [fuel_cells(permit_tco2_per_year=20_000.0)]
+    d = run(tiny)
+    rate = 6.5 * 53.06 / 1000 * 8760  # t per MW-year
+    assert d.shortfalls[0].deliverable_it_mw == pytest.approx((100 + 20_000 / rate) / 1.25)
+    assert only(d) == ("onsite.within_permit", "fc", "2026H2", pytest.approx(25 * rate - 20_000))
+    assert "air permit of fc at a short by 55,531 t CO2/yr" in str(d)
+
+
+def test_headroom_at_an_onsite_campus_relaxes_the_grids_hourly_share_too(tiny: Tiny) -> None:
+    """a: 100 MW of headroom, fuel cells of at most 10 MW: 88 MW IT. 15 MW more headroom
+    is the way out; it must lift both the design-hour rule and the hourly grid share."""
+    tiny.sites = [site("a", headroom_mw=100.0)]
+    tiny.onsite = [fuel_cells(max_mw=10.0)]
+    d = run(tiny)
+    assert d.shortfalls[0].deliverable_it_mw == pytest.approx(88.0)
+    assert only(d) == ("interconnection.within_headroom", "a", "2026H2", pytest.approx(15.0))

@@ -114,3 +114,36 @@ def test_supply_value_per_block(tmp_path: Path) -> None:
     tiny.portfolio["accelerator_supply_it_mw_per_period"] = 70.0
     bumped, _ = solve_with_marginals(tiny, "bumped")
     assert (objective - bumped) * 1e6 == pytest.approx(10_000_000.0)
+
+
+def test_headroom_value_at_an_onsite_campus(tmp_path: Path) -> None:
+    """The engines case of test_site_power: 25 MW of engines (0.2 M USD/MW) bridge a's
+    missing headroom; they run in both hours, which nets to zero against the grid (fuel 30
+    USD/MWh = the average of 50 and 10). One more MW of headroom saves one MW of engines:
+    200,000 USD, spread over the design-hour and hourly rows. Checked by finite difference."""
+    from tests.test_site_power import two_campuses
+    from tests.tiny import onsite_option
+
+    tiny = two_campuses(tmp_path)
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2)]
+    objective, values = solve_with_marginals(tiny, "base")
+    assert value(values, "headroom", "a") == pytest.approx(200_000.0)
+    tiny.sites[0]["headroom_mw"] = 101.0
+    bumped, _ = solve_with_marginals(tiny, "headroom")
+    assert (objective - bumped) * 1e6 == pytest.approx(200_000.0)
+
+
+def test_permit_value_by_finite_difference(tmp_path: Path) -> None:
+    """With a 50,000 t/yr permit a holds 88.6 MW IT and b the rest: one more t/yr lets a
+    take 1/(8,760 x 0.5306 x 1.25) MW IT more from b."""
+    from tests.test_site_power import two_campuses
+    from tests.tiny import onsite_option
+
+    tiny = two_campuses(tmp_path)
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2, permit_tco2_per_year=50_000)]
+    objective, values = solve_with_marginals(tiny, "base")
+    tiny.onsite[0]["permit_tco2_per_year"] = 50_100.0
+    bumped, _ = solve_with_marginals(tiny, "permit")
+    per_t = (objective - bumped) * 1e6 / 100
+    assert per_t > 0
+    assert value(values, "permit", "g") == pytest.approx(per_t, rel=1e-6)

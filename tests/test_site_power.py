@@ -83,7 +83,7 @@ def test_dropping_the_stressed_hour_rule_makes_the_tier_firm(tmp_path: Path) -> 
     assert plan.cost_npv_musd["curtailment"] == pytest.approx(0.0)
     assert plan.cost_npv_musd["total"] == pytest.approx(100.0 + ENERGY_MUSD)
     report = tiny.audit(plan, "ablated")
-    assert report.by_rule("curtailed_to_firm")
+    assert report.by_rule("interconnection.curtailed_to_firm")
 
 
 def test_costly_curtailment_sends_the_load_to_b_instead(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_dropping_grid_delivers_lets_the_grid_exceed_its_connection(tmp_path: Pa
     tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2)]
     plan = tiny.solve_without("interconnection.grid_delivers")
     assert plan.cost_npv_musd["total"] == pytest.approx(121.425 - 1.095)
-    assert tiny.audit(plan, "ablated").by_rule("grid_delivers")
+    assert tiny.audit(plan, "ablated").by_rule("interconnection.grid_delivers")
 
 
 def test_air_permit_caps_onsite_output_and_campus_a(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_dropping_the_permit_lets_campus_a_take_everything(tmp_path: Path) -> No
     tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2, permit_tco2_per_year=50_000)]
     plan = tiny.solve_without("onsite.within_permit")
     assert it_at(plan, "a") == pytest.approx(100.0)
-    assert tiny.audit(plan, "ablated").by_rule("within_permit")
+    assert tiny.audit(plan, "ablated").by_rule("onsite.within_permit")
 
 
 def test_engines_bridge_until_the_upgrade_then_the_lease_ends(tmp_path: Path) -> None:
