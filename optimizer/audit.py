@@ -2,13 +2,18 @@
 
 The auditor reads the validated scenario tables (:func:`optimizer.scenario.load_scenario`), the
 representative hours (:func:`optimizer.profiles.reduce_profiles`: data, not math) and the plan
-files (``plan.json``, ``build.csv``, ``sites.csv``). It shares no arithmetic with
+files (``plan.json``, ``build.csv``, ``sites.csv``, and where present ``onsite.csv``,
+``onsite_dispatch.csv`` and ``curtailment.csv``). It shares no arithmetic with
 ``optimizer/prepare.py`` or ``formulations/``: PUE and WUE interpolation, design temperatures,
-discount factors and opex weights are recomputed here, so a bug there shows up as a violation
-or a cost mismatch.
+discount factors, opex weights and the stressed hours of flexible connections are recomputed
+here, so a bug there shows up as a violation or a cost mismatch.
 
-Decisions come from ``plan.json`` (IT MW by site, cooling and period, upgrades as ``id@period``);
-``build.csv`` and ``sites.csv`` are checked against them and against the recomputation. Rules
+Decisions come from ``plan.json`` (IT MW by site, cooling and period, upgrades as ``id@period``),
+``onsite.csv`` (on-site capacity by option and period), ``onsite_dispatch.csv`` (on-site output
+by option, period and representative hour) and ``curtailment.csv`` (IT MW shed by site, cooling,
+period and stressed hour); a missing on-site or curtailment file means none. ``build.csv``,
+``sites.csv`` and the reported columns of ``onsite.csv`` / ``curtailment.csv`` are checked
+against them and against the recomputation. Rules
 are named after the constraint family that should enforce them (``phasing.meets_ramp``), so an
 ablated formulation reads straight off the report. Hourly rules are checked at every
 representative hour (not only the hours the model keeps) and reported once per object and
@@ -27,6 +32,7 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +46,9 @@ from optimizer.scenario import Scenario
 USD_PER_MUSD = 1e6
 KG_PER_T = 1e3
 COST_TERMS = ("development", "building", "cooling", "water", "upgrades", "energy", "carbon")
+#: Terms of scenarios with flexible connections (``curtailment``, present in every plan) or
+#: on-site power options (``onsite_capacity``, ``onsite_fuel``).
+SITE_POWER_TERMS = ("curtailment", "onsite_capacity", "onsite_fuel")
 REL_TOL = 1e-6
 CSV_REL_TOL = 1e-5
 
@@ -61,9 +70,30 @@ RULES: dict[str, tuple[str, str]] = {
     "cooling.within_design_limit": ("design dry-/wet-bulb within the technology's limit", "°C"),
     "cooling.within_water_limit": ("annual water within the site's limit", "m3/year"),
     "interconnection.within_headroom": (
-        "facility draw at every hour within headroom + upgrades in service",
+        "facility draw at every hour within headroom + upgrades in service + non-firm tier + "
+        "on-site capacity",
         "MW",
     ),
+    "interconnection.curtailed_to_firm": (
+        "in a stressed hour a flexible campus sheds its draw down to firm supply (headroom + "
+        "upgrades + on-site capacity)",
+        "MW",
+    ),
+    "interconnection.sheds_installed": (
+        "IT shed only at a flexible campus's stressed hours, between 0 and its installed IT",
+        "MW",
+    ),
+    "interconnection.grid_delivers": (
+        "average load not served on-site within headroom + upgrades + non-firm tier, every hour",
+        "MW",
+    ),
+    "onsite.within_capacity": (
+        "on-site output within capacity, capacity within max_mw and not before the option's "
+        "delivery (lead_periods) and the campus's first period",
+        "MW",
+    ),
+    "onsite.behind_the_meter": ("on-site output within the campus's average load", "MW"),
+    "onsite.within_permit": ("an option's yearly emissions within its air permit", "t CO2/year"),
     "interconnection.upgrade_after_lead_time": (
         "upgrade in service after its lead time",
         "period(s) early",
@@ -183,16 +213,18 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
         return report
     build = _read_csv(folder / "build.csv", {"site_id": str, "period": str})
     sites_csv = _read_csv(folder / "sites.csv", {"site_id": str, "open_period": str})
+    files = _SitePowerFiles.read(folder)
     facts = _Facts.of(scenario)
     audit = _Audit(facts, report)
     try:
-        decisions = audit.read_decisions(plan)
+        decisions = audit.read_decisions(plan, files)
         audit.check_phasing(decisions)
         audit.check_cooling(decisions)
+        audit.check_onsite(decisions)
         audit.check_interconnection(decisions)
         decisions.serving_musd = audit.check_demand(decisions, plan)
         audit.check_costs(decisions, plan)
-        audit.check_reports(decisions, plan, build, sites_csv)
+        audit.check_reports(decisions, plan, build, sites_csv, files)
     except (AttributeError, KeyError, TypeError, ValueError) as e:  # a hand-edited value
         raise PlanFilesError(f"{folder}: malformed plan files ({type(e).__name__}: {e})") from None
     report.shape = (len(facts.site_ids), len(facts.periods), len(facts.weight_h))
@@ -215,13 +247,48 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_csv(path: Path, dtype: dict[str, type]) -> pd.DataFrame:
+def _read_csv(path: Path, dtype: dict[str, type], required: bool = True) -> pd.DataFrame:
+    """The table at ``path``; an optional one that is absent reads as no rows."""
     if not path.is_file():
+        if not required:
+            return pd.DataFrame()
         raise PlanFilesError(f"{path}: missing (a plan with a solution has {path.name})")
     try:
         return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])  # type: ignore[arg-type]
     except (OSError, ValueError, pd.errors.ParserError) as e:
         raise PlanFilesError(f"{path}: not a readable CSV table ({e})") from None
+
+
+#: The optional plan files of on-site power and flexible connections, by the columns that
+#: key their rows.
+SITE_POWER_FILES = {
+    "onsite.csv": ("option_id", "period"),
+    "onsite_dispatch.csv": ("option_id", "period", "hour"),
+    "curtailment.csv": ("site_id", "cooling", "period", "hour"),
+}
+
+
+@dataclass(frozen=True)
+class _SitePowerFiles:
+    """The optional plan files (no rows when a file is absent)."""
+
+    onsite: pd.DataFrame  # option x period with capacity
+    dispatch: pd.DataFrame  # option x period x hour with output
+    curtailment: pd.DataFrame  # site x cooling x period x stressed hour with IT shed
+
+    @classmethod
+    def read(cls, folder: Path) -> _SitePowerFiles:
+        frames = {}
+        for name, keys in SITE_POWER_FILES.items():
+            frame = _read_csv(folder / name, dict.fromkeys(keys, str), required=False)
+            if set(keys) <= set(frame.columns) and frame.duplicated(list(keys)).any():
+                raise PlanFilesError(f"{folder / name}: rows listed twice (same {', '.join(keys)})")
+            frames[name] = frame
+        return cls(
+            onsite=frames["onsite.csv"],
+            dispatch=frames["onsite_dispatch.csv"],
+            curtailment=frames["curtailment.csv"],
+        )
 
 
 # --------------------------------------------------------------------------- periods
@@ -262,6 +329,12 @@ class _Facts:
     carbon: np.ndarray  # (s, h) kg/MWh
     design_dry: np.ndarray  # (s) °C
     design_wet: np.ndarray  # (s) °C
+    nonfirm: np.ndarray  # (s, p) non-firm tier MW of a flexible campus, from headroom_period on
+    stressed_weight_h: np.ndarray  # (s, h) hours per year of each hour in the stressed set
+    option_ids: list[str]  # on-site power options, o
+    option_site: np.ndarray  # (o) site index of each option
+    option_first: np.ndarray  # (o) first period index the option may have capacity
+    option_tco2_per_mwh: np.ndarray  # (o) heat rate x fuel emissions
 
     @classmethod
     def of(cls, scenario: Scenario) -> _Facts:
@@ -288,11 +361,9 @@ class _Facts:
         )
         headroom_from = np.array([_ordinal(s.headroom_period)[0] - first for s in scenario.sites])
         index = np.arange(len(periods))
-        headroom = np.where(
-            index[None, :] >= headroom_from[:, None],
-            np.array([s.headroom_mw for s in scenario.sites])[:, None],
-            0.0,
-        )
+        connected = index[None, :] >= headroom_from[:, None]  # (s, p)
+        headroom_mw = np.array([s.headroom_mw for s in scenario.sites])
+        headroom = np.where(connected, headroom_mw[:, None], 0.0)
 
         reduced = reduce_profiles(scenario.profiles, cfg.representative_days)
         weather = [s.weather_id for s in scenario.sites]
@@ -319,9 +390,20 @@ class _Facts:
             1,
         )
         zones = [s.zone_id for s in scenario.sites]
+        site_ids = [s.site_id for s in scenario.sites]
+        price = reduced.frames["price_usd_per_mwh"][zones].to_numpy(dtype=float).T
+        weight_h = np.asarray(reduced.weight_h, dtype=float)
+        tier_mw = np.zeros(len(site_ids))
+        stressed = np.zeros((len(site_ids), len(weight_h)))
+        for flex in scenario.flexible_connections:
+            i = site_ids.index(flex.site_id)
+            tier_mw[i] = flex.nonfirm_mw
+            stressed[i] = _stressed_weights(price[i], weight_h, flex.curtailment_budget_frac)
+        options = scenario.onsite_power
+        option_site = np.array([site_ids.index(o.site_id) for o in options], dtype=int)
         return cls(
             scenario=scenario,
-            site_ids=[s.site_id for s in scenario.sites],
+            site_ids=site_ids,
             tech_ids=[t.cooling_id for t in scenario.cooling],
             periods=periods,
             years=years,
@@ -330,18 +412,51 @@ class _Facts:
             target=np.array([cfg.portfolio.target_it_mw_by_period[p] for p in periods], float),
             first_index=first_index,
             headroom=headroom,
-            weight_h=np.asarray(reduced.weight_h, dtype=float),
+            weight_h=weight_h,
             pue=pue,
             wue=wue,
-            price=reduced.frames["price_usd_per_mwh"][zones].to_numpy(dtype=float).T,
+            price=price,
             carbon=reduced.frames["carbon_kg_per_mwh"][zones].to_numpy(dtype=float).T,
             design_dry=ambient["dry_bulb"].max(axis=1),
             design_wet=ambient["wet_bulb"].max(axis=1),
+            nonfirm=np.where(connected, tier_mw[:, None], 0.0),
+            stressed_weight_h=stressed,
+            option_ids=[o.option_id for o in options],
+            option_site=option_site,
+            option_first=np.array(
+                [
+                    max(o.lead_periods, first_index[s])
+                    for o, s in zip(options, option_site, strict=True)
+                ],
+                dtype=int,
+            ),
+            option_tco2_per_mwh=np.array(
+                [o.heat_rate_mmbtu_per_mwh * o.emissions_kg_per_mmbtu / KG_PER_T for o in options]
+            ),
         )
 
     @property
     def load_factor(self) -> float:
         return self.scenario.config.portfolio.it_load_factor_frac
+
+    def per_site(self, by_option: np.ndarray) -> np.ndarray:
+        """Sum an on-site array (o, ...) over each site's options: (s, ...)."""
+        out = np.zeros((len(self.site_ids), *by_option.shape[1:]))
+        np.add.at(out, self.option_site, by_option)
+        return out
+
+
+def _stressed_weights(price: np.ndarray, weight_h: np.ndarray, budget_frac: float) -> np.ndarray:
+    """Stressed hours per year of each representative hour at a flexible campus: the zone's
+    hours by decreasing price (ties: lower hour first) until their weights fill
+    ``budget_frac`` of the year; of the last one only the part that fits."""
+    budget_h = budget_frac * float(weight_h.sum())
+    stressed = np.zeros_like(weight_h)
+    before_h = 0.0
+    for h in sorted(range(len(weight_h)), key=lambda h: (-price[h], h)):
+        stressed[h] = min(weight_h[h], max(0.0, budget_h - before_h))
+        before_h += weight_h[h]
+    return stressed
 
 
 @dataclass
@@ -352,6 +467,9 @@ class _Decisions:
     stated_cooling: dict[int, str]  # site index -> plan.json "cooling"
     development: dict[int, int | None]  # site index -> period index development is paid
     upgrades: dict[str, int]  # upgrade id -> in-service period index (first listing)
+    onsite_mw: np.ndarray  # (o, p) on-site capacity in service (onsite.csv)
+    onsite_output_mw: np.ndarray  # (o, p, h) on-site output (onsite_dispatch.csv)
+    curtailed: list[tuple[int, int, int, int, float]]  # (s, k, p, h, IT MW shed) (curtailment.csv)
     serving_musd: float | None = None  # NPV network cost of serving demand, if any regions
 
     @property
@@ -372,6 +490,15 @@ def _close(a: float, b: float, rel: float = REL_TOL) -> bool:
     return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-6
 
 
+def _over(excess: np.ndarray, slack: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
+    """Where ``excess`` (object, period, hour) passes ``slack`` (broadcast to it): per object
+    and period, the worst hour and how many hours are over (an hourly rule is reported once
+    per object and period)."""
+    over = excess > slack
+    for i, p in zip(*np.nonzero(over.any(axis=2)), strict=True):
+        yield int(i), int(p), int(np.argmax(excess[i, p])), int(over[i, p].sum())
+
+
 # --------------------------------------------------------------------------- the audit
 
 
@@ -379,6 +506,19 @@ class _Audit:
     def __init__(self, facts: _Facts, report: AuditReport) -> None:
         self.f = facts
         self.report = report
+        self.axes = {
+            "option_id": {o: i for i, o in enumerate(facts.option_ids)},
+            "site_id": {s: i for i, s in enumerate(facts.site_ids)},
+            "cooling": {k: i for i, k in enumerate(facts.tech_ids)},
+            "period": {p: i for i, p in enumerate(facts.periods)},
+            "hour": {str(h): h for h in range(len(facts.weight_h))},
+        }
+
+    def locate(self, row: dict[Any, Any], columns: tuple[str, ...]) -> tuple[int, ...] | None:
+        """Indices of a plan-file row on the scenario's axes (option, site, cooling, period,
+        representative hour), or None if a key is not the scenario's."""
+        keys = [self.axes[c].get(str(row[c])) for c in columns]
+        return None if None in keys else tuple(k for k in keys if k is not None)
 
     def flag(
         self,
@@ -397,7 +537,7 @@ class _Audit:
 
     # ----------------------------------------------------------------- reading the plan
 
-    def read_decisions(self, plan: dict[str, Any]) -> _Decisions:
+    def read_decisions(self, plan: dict[str, Any], files: _SitePowerFiles) -> _Decisions:
         f = self.f
         rule = "plan.matches_scenario"
         si = {s: i for i, s in enumerate(f.site_ids)}
@@ -480,7 +620,46 @@ class _Audit:
                     f"{'never' if opened is None else 'in ' + f.periods[opened]}",
                     first,
                 )
-        return _Decisions(it=it, stated_cooling=stated, development=development, upgrades=upgrades)
+        capacity, output, curtailed = self.read_site_power(files)
+        return _Decisions(
+            it=it,
+            stated_cooling=stated,
+            development=development,
+            upgrades=upgrades,
+            onsite_mw=capacity,
+            onsite_output_mw=output,
+            curtailed=curtailed,
+        )
+
+    def read_site_power(
+        self, files: _SitePowerFiles
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int, float]]]:
+        """On-site capacity (o, p) and output (o, p, h), MW, and the curtailment rows
+        (s, k, p, h, IT MW shed); a row keyed off the scenario is flagged and skipped."""
+        f, rule = self.f, "plan.matches_scenario"
+        capacity = np.zeros((len(f.option_ids), len(f.periods)))
+        output = np.zeros((*capacity.shape, len(f.weight_h)))
+        curtailed: list[tuple[int, int, int, int, float]] = []
+        for name, frame in (
+            ("onsite.csv", files.onsite),
+            ("onsite_dispatch.csv", files.dispatch),
+            ("curtailment.csv", files.curtailment),
+        ):
+            columns = SITE_POWER_FILES[name]
+            self.count(rule, len(frame))
+            for row in frame.to_dict("records"):
+                key = self.locate(row, columns)
+                if key is None:
+                    where = " ".join(str(row[c]) for c in columns)
+                    self.flag(rule, name, math.nan, f"row {where}: not in the scenario")
+                elif name == "onsite.csv":
+                    capacity[key] = float(row["onsite_capacity_mw"])
+                elif name == "onsite_dispatch.csv":
+                    output[key] = float(row["onsite_output_mw"])
+                else:
+                    s, k, p, h = key
+                    curtailed.append((s, k, p, h, float(row["curtailed_it_mw"])))
+        return capacity, output, curtailed
 
     # ----------------------------------------------------------------- phasing
 
@@ -642,21 +821,135 @@ class _Audit:
                     int(p),
                 )
 
+    # ----------------------------------------------------------------- on-site power
+
+    def site_onsite(self, d: _Decisions) -> tuple[np.ndarray, np.ndarray]:
+        """On-site capacity (s, p) and output (s, p, h) of each campus's options, MW."""
+        return self.f.per_site(d.onsite_mw), self.f.per_site(d.onsite_output_mw)
+
+    def onsite_per_year(self, d: _Decisions) -> dict[str, np.ndarray]:
+        """Per campus and period (s, p), a year of on-site output: MWh generated, USD of grid
+        energy displaced at the hour's price, and t CO2 added (the options' own emissions less
+        the grid's displaced at the hour's intensity)."""
+        f = self.f
+        mwh = np.einsum("oph,h->op", d.onsite_output_mw, f.weight_h)
+        _, output = self.site_onsite(d)
+        return {
+            "onsite_mwh": f.per_site(mwh),
+            "displaced_usd": np.einsum("sph,h,sh->sp", output, f.weight_h, f.price),
+            "net_tco2": f.per_site(mwh * f.option_tco2_per_mwh[:, None])
+            - np.einsum("sph,h,sh->sp", output, f.weight_h, f.carbon) / KG_PER_T,
+        }
+
+    def check_onsite(self, d: _Decisions) -> None:
+        """Output within capacity, capacity within max_mw and from the option's first period,
+        output behind the meter (within the campus's average load), emissions within permit."""
+        f, options = self.f, self.f.scenario.onsite_power
+        capacity, output = d.onsite_mw, d.onsite_output_mw
+        n_o, n_p, n_h = output.shape
+        rule = "onsite.within_capacity"
+        self.count(rule, n_o * n_p * (n_h + 1))
+        excess = output - capacity[:, :, None]
+        for o, p, h, over in _over(excess, _slack(capacity)[:, :, None]):
+            self.flag(
+                rule,
+                f.option_ids[o],
+                excess[o, p, h],
+                f"output {output[o, p, h]:,.6g} MW > capacity {capacity[o, p]:,.6g} MW "
+                f"({over} of {n_h} hours over)",
+                p,
+                h,
+            )
+        for o, option in enumerate(options):
+            first = int(f.option_first[o])
+            for p in range(n_p):
+                mw, low = capacity[o, p], min(capacity[o, p], output[o, p].min())
+                if mw > option.max_mw + _slack(option.max_mw):
+                    self.flag(
+                        rule,
+                        option.option_id,
+                        mw - option.max_mw,
+                        f"capacity {mw:,.6g} MW, max_mw {option.max_mw:,.6g}",
+                        p,
+                    )
+                if p < first and mw > _slack():
+                    site_first = _label_at(f, int(f.first_index[f.option_site[o]]))
+                    self.flag(
+                        rule,
+                        option.option_id,
+                        mw,
+                        f"{mw:,.6g} MW in service before {_label_at(f, first)} (lead_periods "
+                        f"{option.lead_periods}; campus energizable from {site_first})",
+                        p,
+                    )
+                if low < -_slack():
+                    self.flag(rule, option.option_id, -low, f"negative: {low:,.6g} MW", p)
+
+        rule = "onsite.behind_the_meter"
+        load = f.load_factor * self.draw(d)
+        site_output = f.per_site(output)
+        self.count(rule, len(set(f.option_site.tolist())) * n_p * n_h)
+        excess = site_output - load
+        for s, p, h, over in _over(excess, _slack(load)):
+            self.flag(
+                rule,
+                f.site_ids[s],
+                excess[s, p, h],
+                f"on-site output {site_output[s, p, h]:,.6g} MW > average load "
+                f"{load[s, p, h]:,.6g} MW ({over} of {n_h} hours over)",
+                p,
+                h,
+            )
+
+        rule = "onsite.within_permit"
+        tco2 = np.einsum("oph,h,o->op", output, f.weight_h, f.option_tco2_per_mwh)  # per year
+        for o, option in enumerate(options):
+            permit = option.permit_tco2_per_year
+            if permit is None:
+                continue
+            self.count(rule, n_p)
+            for q in np.flatnonzero(tco2[o] > permit + _slack(permit)):
+                self.flag(
+                    rule,
+                    option.option_id,
+                    tco2[o, q] - permit,
+                    f"{tco2[o, q]:,.6g} t CO2 a year, permit {permit:,.6g}",
+                    int(q),
+                )
+
     # ----------------------------------------------------------------- interconnection
 
     def draw(self, d: _Decisions) -> np.ndarray:
         """Facility draw (s, p, h), MW: IT MW x PUE at that hour's ambient."""
         return np.einsum("skp,skh->sph", d.it, self.f.pue)
 
+    def upgrades_mw(self, d: _Decisions) -> np.ndarray:
+        """MW added by the upgrades in service (s, p)."""
+        added = np.zeros((len(self.f.site_ids), len(self.f.periods)))
+        upgrades = {u.upgrade_id: u for u in self.f.scenario.upgrades}
+        for uid, p in d.upgrades.items():
+            added[self.f.site_ids.index(upgrades[uid].site_id), p:] += upgrades[uid].added_mw
+        return added
+
+    def shed(self, d: _Decisions) -> tuple[np.ndarray, np.ndarray]:
+        """IT MW shed (s, p, h) and the facility MW it takes off the draw."""
+        f = self.f
+        it_mw = np.zeros((len(f.site_ids), len(f.periods), len(f.weight_h)))
+        facility_mw = np.zeros_like(it_mw)
+        if d.curtailed:
+            rows = np.array(d.curtailed)
+            s, k, p, h = rows[:, :4].T.astype(int)
+            np.add.at(it_mw, (s, p, h), rows[:, 4])
+            np.add.at(facility_mw, (s, p, h), rows[:, 4] * f.pue[s, k, h])
+        return it_mw, facility_mw
+
     def check_interconnection(self, d: _Decisions) -> None:
         f, sc = self.f, self.f.scenario
         n_s, n_p, n_h = len(f.site_ids), len(f.periods), len(f.weight_h)
         upgrades = {u.upgrade_id: u for u in sc.upgrades}
         self.count("interconnection.upgrade_after_lead_time", len(d.upgrades))
-        added = np.zeros((n_s, n_p))
         for uid, p in d.upgrades.items():
             u = upgrades[uid]
-            added[f.site_ids.index(u.site_id), p:] += u.added_mw
             if p < u.lead_periods:
                 self.flag(
                     "interconnection.upgrade_after_lead_time",
@@ -666,20 +959,25 @@ class _Audit:
                     f"{u.lead_periods} period(s)",
                     p,
                 )
+        added = self.upgrades_mw(d)
+        onsite_mw, output = self.site_onsite(d)
         draw = self.draw(d)
-        cap = f.headroom + added
+        cap = f.headroom + added + f.nonfirm + onsite_mw
         self.count("interconnection.within_headroom", n_s * n_p * n_h)
         excess = draw - cap[:, :, None]
-        for s, p in zip(*np.nonzero(excess.max(axis=2) > _slack(cap)), strict=True):
-            h = int(np.argmax(excess[s, p]))
-            over = int(np.sum(excess[s, p] > _slack(cap[s, p])))
+        for s, p, h, over in _over(excess, _slack(cap)[:, :, None]):
+            extra = "".join(
+                f" + {name} {mw:,.6g} MW"
+                for name, mw in (("non-firm", f.nonfirm[s, p]), ("on-site", onsite_mw[s, p]))
+                if mw
+            )
             self.flag(
                 "interconnection.within_headroom",
                 f.site_ids[s],
                 excess[s, p, h],
                 f"draw {draw[s, p, h]:,.6g} MW > headroom {f.headroom[s, p]:,.6g} MW + "
-                f"upgrades {added[s, p]:,.6g} MW ({over} of {n_h} hours over)",
-                int(p),
+                f"upgrades {added[s, p]:,.6g} MW{extra} ({over} of {n_h} hours over)",
+                p,
                 h,
             )
         zone_of = np.array([s.zone_id for s in sc.sites])
@@ -703,6 +1001,73 @@ class _Audit:
                     int(p),
                     h,
                 )
+        self.check_curtailment(d, draw, firm=f.headroom + added + onsite_mw)
+        if sc.onsite_power:
+            self.check_grid_delivers(draw, output, grid=f.headroom + added + f.nonfirm)
+
+    def check_curtailment(self, d: _Decisions, draw: np.ndarray, firm: np.ndarray) -> None:
+        """IT shed only at stressed hours, within installed IT; at every stressed hour the draw
+        after shedding is within ``firm`` (s, p) supply: headroom, upgrades, on-site capacity."""
+        f = self.f
+        rule = "interconnection.sheds_installed"
+        self.count(rule, len(d.curtailed))
+        for s, k, p, h, mw in d.curtailed:
+            where = f"{f.site_ids[s]}/{f.tech_ids[k]}"
+            installed = d.it[s, k, p]
+            if f.stressed_weight_h[s, h] <= 0 and abs(mw) > _slack():
+                self.flag(rule, where, abs(mw), f"{mw:,.6g} MW IT shed, not a stressed hour", p, h)
+            elif mw < -_slack():
+                self.flag(rule, where, -mw, f"negative: {mw:,.6g} MW IT shed", p, h)
+            elif mw > installed + _slack(installed):
+                self.flag(
+                    rule,
+                    where,
+                    mw - installed,
+                    f"{mw:,.6g} MW IT shed of {installed:,.6g} MW installed",
+                    p,
+                    h,
+                )
+
+        rule = "interconnection.curtailed_to_firm"
+        stressed = f.stressed_weight_h > 0  # (s, h)
+        self.count(rule, int(stressed.sum()) * len(f.periods))
+        shed_it, shed_facility = self.shed(d)
+        after = draw - shed_facility
+        excess = np.where(stressed[:, None, :], after - firm[:, :, None], -np.inf)
+        for s, p, h, over in _over(excess, _slack(firm)[:, :, None]):
+            self.flag(
+                rule,
+                f.site_ids[s],
+                excess[s, p, h],
+                f"draw {after[s, p, h]:,.6g} MW after shedding {shed_it[s, p, h]:,.6g} MW IT "
+                f"> firm supply {firm[s, p]:,.6g} MW (headroom, upgrades, on-site) "
+                f"({over} of {int(stressed[s].sum())} stressed hours over)",
+                p,
+                h,
+            )
+
+    def check_grid_delivers(self, draw: np.ndarray, output: np.ndarray, grid: np.ndarray) -> None:
+        """At campuses with on-site options, every hour: the average load less on-site
+        ``output`` (s, p, h) within the ``grid`` (s, p) connection: headroom, upgrades,
+        non-firm tier."""
+        f, rule = self.f, "interconnection.grid_delivers"
+        with_options = np.zeros(len(f.site_ids), dtype=bool)
+        with_options[f.option_site] = True
+        n_h = len(f.weight_h)
+        self.count(rule, int(with_options.sum()) * len(f.periods) * n_h)
+        load = f.load_factor * draw
+        excess = np.where(with_options[:, None, None], load - output - grid[:, :, None], -np.inf)
+        for s, p, h, over in _over(excess, _slack(grid)[:, :, None]):
+            self.flag(
+                rule,
+                f.site_ids[s],
+                excess[s, p, h],
+                f"grid delivers {load[s, p, h] - output[s, p, h]:,.6g} MW (average load "
+                f"{load[s, p, h]:,.6g} MW, on-site {output[s, p, h]:,.6g} MW) > connection "
+                f"{grid[s, p]:,.6g} MW ({over} of {n_h} hours over)",
+                p,
+                h,
+            )
 
     # ----------------------------------------------------------------- costs
 
@@ -789,6 +1154,11 @@ class _Audit:
         energy_mwh = lf * np.einsum("skh,h->sk", f.pue, f.weight_h)  # per MW-year
         carbon_t = lf * np.einsum("skh,h,sh->sk", f.pue, f.weight_h, f.carbon) / 1e3  # per MW-yr
         upgrades = {u.upgrade_id: u for u in sc.upgrades}
+        onsite = self.onsite_per_year(d)
+        shed_it, _ = self.shed(d)
+        lost_usd = np.zeros(len(f.site_ids))  # per MWh of IT energy shed
+        for flex in sc.flexible_connections:
+            lost_usd[f.site_ids.index(flex.site_id)] = flex.lost_compute_usd_per_mwh
         costs = {
             "development": dev,
             "building": float(np.einsum("skp,s,p->", new, building, df)),
@@ -797,16 +1167,45 @@ class _Audit:
                 np.einsum("skp,sk,s,p->", it, water_m3, water_price, f.opex_weight) / USD_PER_MUSD
             ),
             "upgrades": float(sum(upgrades[u].capex_musd * df[p] for u, p in d.upgrades.items())),
-            "energy": float(np.einsum("skp,sk,p->", it, energy_usd, f.opex_weight) / USD_PER_MUSD),
+            "energy": float(
+                np.einsum("skp,sk,p->", it, energy_usd, f.opex_weight)
+                - np.einsum("sp,p->", onsite["displaced_usd"], f.opex_weight)
+            )
+            / USD_PER_MUSD,
             "carbon": float(
                 np.einsum("skp,sk,p->", it, carbon_t, f.opex_weight)
-                * sc.config.objective.carbon_price_usd_per_t
-                / USD_PER_MUSD
-            ),
+                + np.einsum("sp,p->", onsite["net_tco2"], f.opex_weight)
+            )
+            * sc.config.objective.carbon_price_usd_per_t
+            / USD_PER_MUSD,
+            "curtailment": float(
+                np.einsum("sph,s,sh,p->", shed_it, lost_usd, f.stressed_weight_h, f.opex_weight)
+            )
+            / USD_PER_MUSD,
         }
+        if sc.onsite_power:
+            capex = np.array([o.capex_musd_per_mw for o in sc.onsite_power])
+            fixed = np.array([o.fixed_cost_musd_per_mw_year for o in sc.onsite_power])
+            usd_per_mwh = np.array(
+                [
+                    o.heat_rate_mmbtu_per_mwh * o.fuel_price_usd_per_mmbtu
+                    + o.variable_om_usd_per_mwh
+                    for o in sc.onsite_power
+                ]
+            )
+            added = np.clip(np.diff(d.onsite_mw, axis=1, prepend=0.0), 0.0, None)
+            costs["onsite_capacity"] = float(
+                np.einsum("op,o,p->", added, capex, df)
+                + np.einsum("op,o,p->", d.onsite_mw, fixed, f.opex_weight)
+            )
+            costs["onsite_fuel"] = float(
+                np.einsum("oph,o,h,p->", d.onsite_output_mw, usd_per_mwh, f.weight_h, f.opex_weight)
+                / USD_PER_MUSD
+            )
         if d.serving_musd is not None:
             costs["serving"] = d.serving_musd
-        costs["total"] = sum(costs[t] for t in (*COST_TERMS, "serving") if t in costs)
+        terms = (*COST_TERMS, *SITE_POWER_TERMS, "serving")
+        costs["total"] = sum(costs[t] for t in terms if t in costs)
         weight = sc.config.objective.energy_weight_usd_per_mwh / USD_PER_MUSD
         mwh = float(np.einsum("skp,sk,p->", it, energy_mwh, f.years))
         costs["objective"] = costs["total"] + weight * mwh
@@ -834,9 +1233,15 @@ class _Audit:
     # ----------------------------------------------------------------- reported figures
 
     def check_reports(
-        self, d: _Decisions, plan: dict[str, Any], build: pd.DataFrame, sites: pd.DataFrame
+        self,
+        d: _Decisions,
+        plan: dict[str, Any],
+        build: pd.DataFrame,
+        sites: pd.DataFrame,
+        files: _SitePowerFiles,
     ) -> None:
-        """plan.json's own totals, build.csv and sites.csv agree with the decisions."""
+        """plan.json's own totals, build.csv, sites.csv and the reported columns of onsite.csv
+        and curtailment.csv agree with the decisions."""
         f, rule = self.f, "plan.consistent"
         total = d.site_it
         last = len(f.periods) - 1
@@ -883,8 +1288,11 @@ class _Audit:
                     self.flag(
                         rule, "portfolio", math.nan, f"{key} {stated}, expected {values[p]:g}", p
                     )
-        checked += self._check_build_csv(d, build)
-        checked += self._check_sites_csv(d, sites)
+        figures = self._site_figures(d)
+        checked += self._check_build_csv(d, build, figures)
+        checked += self._check_sites_csv(d, sites, figures)
+        checked += self._check_onsite_csv(d, files.onsite, figures["energy_mwh"])
+        checked += self._check_curtailment_csv(files.curtailment)
         self.count(rule, checked)
 
     def _site_figures(self, d: _Decisions) -> dict[str, np.ndarray]:
@@ -911,11 +1319,24 @@ class _Audit:
         }
         for name, coef in per_year.items():
             out[name] = np.einsum("skp,sk,p->sp", d.it, coef, f.years)
+        # On-site output comes off the grid's energy, bill and emissions and adds its own.
+        onsite = self.onsite_per_year(d)
+        onsite_mw, _ = self.site_onsite(d)
+        out["onsite_mw"] = onsite_mw
+        out["onsite_mwh"] = onsite["onsite_mwh"] * f.years
+        out["grid_mwh"] = out["energy_mwh"] - out["onsite_mwh"]
+        out["energy_cost_musd"] -= onsite["displaced_usd"] * f.years / USD_PER_MUSD
+        out["emissions_tco2"] += onsite["net_tco2"] * f.years
+        firm = f.headroom + self.upgrades_mw(d) + onsite_mw
+        out["nonfirm_mw"] = np.clip(out["peak_facility_mw"] - firm, 0.0, f.nonfirm)
+        shed_it, _ = self.shed(d)
+        out["curtailed_it_mwh"] = np.einsum("sph,sh,p->sp", shed_it, f.stressed_weight_h, f.years)
         return out
 
-    def _check_build_csv(self, d: _Decisions, build: pd.DataFrame) -> int:
+    def _check_build_csv(
+        self, d: _Decisions, build: pd.DataFrame, figures: dict[str, np.ndarray]
+    ) -> int:
         f, rule = self.f, "plan.consistent"
-        figures = self._site_figures(d)
         open_sites = {f.site_ids[s] for s in np.flatnonzero(d.site_it[:, -1] > 1e-5)}
         missing = [c for c in ("site_id", "period", *figures) if c not in build.columns]
         if missing:
@@ -946,9 +1367,81 @@ class _Audit:
                     )
         return checked
 
-    def _check_sites_csv(self, d: _Decisions, sites: pd.DataFrame) -> int:
+    def _check_onsite_csv(
+        self, d: _Decisions, onsite: pd.DataFrame, facility_mwh: np.ndarray
+    ) -> int:
+        """Per option and period: the campus and technology of the option, MW added, energy,
+        emissions and share of the campus's facility energy (``facility_mwh``, s x p)."""
         f, rule = self.f, "plan.consistent"
-        figures = self._site_figures(d)
+        options = f.scenario.onsite_power
+        added = np.clip(np.diff(d.onsite_mw, axis=1, prepend=0.0), 0.0, None)
+        energy_mwh = np.einsum("oph,h,p->op", d.onsite_output_mw, f.weight_h, f.years)
+        checked = 0
+        for row in onsite.to_dict("records"):
+            key = self.locate(row, SITE_POWER_FILES["onsite.csv"])
+            if key is None:  # flagged with the decisions
+                continue
+            o, p = key
+            s = f.option_site[o]
+            option = options[o]
+            checked += 1
+            for column, expected in (
+                ("site_id", option.site_id),
+                ("technology", option.technology),
+            ):
+                if str(row[column]) != expected:
+                    self.flag(
+                        rule, option.option_id, math.nan, f"onsite.csv {column} {row[column]!r}", p
+                    )
+            share = energy_mwh[o, p] / facility_mwh[s, p] if facility_mwh[s, p] > 0 else 0.0
+            for column, value in (
+                ("onsite_added_mw", added[o, p]),
+                ("onsite_energy_mwh", energy_mwh[o, p]),
+                ("emissions_tco2", energy_mwh[o, p] * f.option_tco2_per_mwh[o]),
+                ("share_of_site_energy", share),
+            ):
+                given = float(row[column])
+                if not _close(given, float(value), CSV_REL_TOL):
+                    self.flag(
+                        rule,
+                        option.option_id,
+                        given - value,
+                        f"onsite.csv {column} {given:,.6g}, recomputed {value:,.6g}",
+                        p,
+                    )
+        return checked
+
+    def _check_curtailment_csv(self, curtailment: pd.DataFrame) -> int:
+        """Per curtailment row: the stressed weight and price of its hour, recomputed."""
+        f, rule = self.f, "plan.consistent"
+        checked = 0
+        for row in curtailment.to_dict("records"):
+            key = self.locate(row, SITE_POWER_FILES["curtailment.csv"])
+            if key is None:  # flagged with the decisions
+                continue
+            s, _, p, h = key
+            checked += 1
+            for column, value in (
+                ("stressed_weight_h", f.stressed_weight_h[s, h]),
+                ("price_usd_per_mwh", f.price[s, h]),
+            ):
+                given = float(row[column])
+                if not _close(given, float(value), CSV_REL_TOL):
+                    self.flag(
+                        rule,
+                        f.site_ids[s],
+                        given - value,
+                        f"curtailment.csv {column} {given:,.6g} at hour {h}, recomputed "
+                        f"{value:,.6g}",
+                        p,
+                        h,
+                    )
+        return checked
+
+    def _check_sites_csv(
+        self, d: _Decisions, sites: pd.DataFrame, figures: dict[str, np.ndarray]
+    ) -> int:
+        f, rule = self.f, "plan.consistent"
         missing = [c for c in ("site_id", "open", "cooling", "it_mw", "upgrades") if c not in sites]
         if missing:
             self.flag(rule, "sites.csv", math.nan, f"missing columns {missing}")

@@ -78,12 +78,42 @@ def render(plan: Plan) -> Group:
             _fmt(t["emissions_tco2"] / 1e3),
         )
 
+    power = _site_power_table(plan)
     costs = Table(title="Cost breakdown (NPV, M USD)", title_justify="left")
     costs.add_column("term")
     costs.add_column("M USD", justify="right")
     for name, value in plan.cost_npv_musd.items():
         costs.add_row(name, _fmt(value, 1))
-    return Group(head, sites, ramp, costs)
+    return Group(head, sites, ramp, *([power] if power is not None else []), costs)
+
+
+def _site_power_table(plan: Plan) -> Table | None:
+    """Campuses that use a non-firm tier or on-site power: how much, and until when."""
+    build = plan.build
+    used = build[(build["nonfirm_mw"] > 0) | (build["onsite_mw"] > 0)]
+    if used.empty:
+        return None
+    table = Table(title="Flexible connections and on-site power", title_justify="left")
+    for col in (
+        "site",
+        "non-firm MW (max)",
+        "curtailed IT MWh",
+        "on-site MW (max)",
+        "on-site GWh",
+        "on-site periods",
+    ):
+        table.add_column(col, justify="left" if col in ("site", "on-site periods") else "right")
+    for site_id, rows in used.groupby("site_id", sort=True):
+        onsite = rows[rows["onsite_mw"] > 0]["period"].tolist()
+        table.add_row(
+            str(site_id),
+            _fmt(float(rows["nonfirm_mw"].max())),
+            _fmt(float(rows["curtailed_it_mwh"].sum())),
+            _fmt(float(rows["onsite_mw"].max())),
+            _fmt(float(rows["onsite_mwh"].sum()) / 1e3, 1),
+            f"{onsite[0]}-{onsite[-1]}" if onsite else "-",
+        )
+    return table
 
 
 def marginal_table(values: pd.DataFrame) -> Table:

@@ -7,6 +7,7 @@ in code goes through the same validation as a planner's files.
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from optimizer.schema import OPTIONAL_TABLES, TABLES
+from optimizer.schema import OPTIONAL_TABLES, TABLES, StrictModel
 
 
 def write_scenario(
@@ -35,12 +36,7 @@ def write_scenario(
     (root / "scenario.yaml").write_text(yaml.safe_dump(dict(config), sort_keys=False))
     optional = {n: m for n, m in OPTIONAL_TABLES.items() if tables.get(n)}
     for name, model in {**TABLES, **optional}.items():
-        columns = list(model.model_fields)
-        with open(root / name, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            for row in tables.get(name, []):
-                writer.writerow([_cell(row.get(c)) for c in columns])
+        _write_table(root / name, model, tables.get(name, []))
     for name, frame in profiles.items():
         out = frame.reset_index(drop=True)
         out.index.name = "hour"
@@ -58,3 +54,33 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def derive_scenario(
+    base: str | Path,
+    folder: str | Path,
+    *,
+    name: str,
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> Path:
+    """Copy the scenario folder ``base`` to ``folder`` (replacing it), rename it ``name`` and
+    write the optional ``tables`` (file name of :data:`~optimizer.schema.OPTIONAL_TABLES` ->
+    rows) beside the copied ones: a variant of a scenario for a worked example or a study."""
+    src, out = Path(base), Path(folder)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(src, out)
+    config = yaml.safe_load((out / "scenario.yaml").read_text())
+    config["name"] = name
+    (out / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for table, rows in tables.items():
+        _write_table(out / table, OPTIONAL_TABLES[table], rows)
+    return out
+
+
+def _write_table(path: Path, model: type[StrictModel], rows: Sequence[Mapping[str, Any]]) -> None:
+    columns = list(model.model_fields)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)

@@ -23,7 +23,7 @@ from optimizer.cli import app
 from optimizer.numerics import numerics_warnings
 from optimizer.prepare import prepare
 from tests.test_prepare import year_profiles
-from tests.tiny import Tiny, cooling, flat_curve, site
+from tests.tiny import Tiny, cooling, flat_curve, onsite_option, site
 
 runner = CliRunner()
 DEFAULT = Path(__file__).parent.parent / "data" / "default"
@@ -180,6 +180,13 @@ REQUIRED_FILES = [
     "profiles/hour_weights.csv",
 ]
 
+FLEX = {
+    "site_id": "a",
+    "nonfirm_mw": 50.0,
+    "curtailment_budget_frac": 0.005,
+    "lost_compute_usd_per_mwh": 1500.0,
+}
+
 CASES = [
     *(
         Case(f"missing {name}", delete(name), name, says="file not found")
@@ -267,6 +274,63 @@ CASES = [
         row=4,
         field="cooling_id",
         says="unknown cooling technology 'ghost'",
+    ),
+    # ----------------------------------------------------------- flexible and on-site power
+    Case(
+        "flexible connection at an unknown site",
+        tiny(lambda t: t.flexible.append({**FLEX, "site_id": "zz"})),
+        "flexible_connections.csv",
+        row=2,
+        field="site_id",
+        says="unknown site 'zz'",
+    ),
+    Case(
+        "flexible connection twice at one site",
+        tiny(lambda t: t.flexible.extend([FLEX, FLEX])),
+        "flexible_connections.csv",
+        row=3,
+        field="site_id",
+        says="duplicate id 'a'",
+    ),
+    Case(
+        "curtailment budget given in percent",
+        tiny(lambda t: t.flexible.append({**FLEX, "curtailment_budget_frac": 0.5})),
+        "flexible_connections.csv",
+        row=2,
+        field="curtailment_budget_frac",
+        says="less than or equal to 0.1",
+    ),
+    Case(
+        "on-site option at an unknown site",
+        tiny(lambda t: t.onsite.append(onsite_option("g", "zz"))),
+        "onsite_power.csv",
+        row=2,
+        field="site_id",
+        says="unknown site 'zz'",
+    ),
+    Case(
+        "duplicate on-site option",
+        tiny(lambda t: t.onsite.extend([onsite_option("g", "a"), onsite_option("g", "a")])),
+        "onsite_power.csv",
+        row=3,
+        field="option_id",
+        says="duplicate id 'g'",
+    ),
+    Case(
+        "on-site heat rate in Btu/kWh",
+        tiny(lambda t: t.onsite.append(onsite_option("g", "a", heat_rate_mmbtu_per_mwh=8800))),
+        "onsite_power.csv",
+        row=2,
+        field="heat_rate_mmbtu_per_mwh",
+        says="less than or equal to 30",
+    ),
+    Case(
+        "negative air permit",
+        tiny(lambda t: t.onsite.append(onsite_option("g", "a", permit_tco2_per_year=-1))),
+        "onsite_power.csv",
+        row=2,
+        field="permit_tco2_per_year",
+        says="greater than or equal to 0",
     ),
     # ----------------------------------------------------------------- duplicate ids
     Case(
