@@ -20,14 +20,17 @@ MW) is usable except in the campus's stressed hours S_s (the zone's highest-pric
 the curtailment budget, see ``prepare``; ``sw_h`` is the part of an hour's weight that is
 stressed), in which the campus sheds IT down to its firm supply:
 
-    sum_k pue[s,k,h] (it_mw[s,k,p] - curtailed_it_mw[s,k,p,h])
-        <= firm_mw[s,p] + onsite_capacity_mw[s,p]            for h in S_s       (curtailed_to_firm)
+    sum_k pue[s,k,h] (it_mw[s,k,p] - curtailed_it_mw[s,k,p,h]) - onsite_output_mw[s,p,h]
+        <= firm_mw[s,p]                                      for h in S_s       (curtailed_to_firm)
     curtailed_it_mw[s,k,p,h] <= it_mw[s,k,p]                                    (sheds_installed)
     cost = sum lost_compute_s * sw_h * curtailed_it_mw * opex_weight_years_p    (term curtailment)
 
 Curtailment is sized on the full-load draw, as headroom is, and the lost compute is valued on
-it; the grid energy it avoids is not credited (at most the budget's share of the year). As the
-stressed weight equals the budget, curtailing every IT MW in every stressed hour stays within it.
+it; the grid energy it avoids is not credited (at most the budget's share of the year). As
+the stressed weight equals the budget, curtailing every IT MW in every stressed hour stays
+within it. On-site power spares curtailment only by what it generates in that hour; output is
+one value per representative hour, so where an hour is only partly stressed the units run
+through all of it (conservative).
 
 **On-site power** (``formulations.onsite``): its capacity is firm supply at the campus (above),
 and at every hour the grid delivers the rest of the average load within its connection:
@@ -117,6 +120,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
     onsite = getattr(m, "onsite", None)
     onsite_mw = {} if onsite is None else onsite.site_capacity_mw
+    onsite_output = {} if onsite is None else onsite.site_output_mw
 
     def grid_mw(s: str, p: str) -> object:  # what the grid delivers outside stressed hours
         nonfirm = b.nonfirm_mw[s, p] if (s, p) in b.nonfirm_mw else 0  # noqa: SIM401 (a Var)
@@ -168,7 +172,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             * (m.phasing.it_mw[s, k, p] - b.curtailed_it_mw[s, k, p, h])
             for k in techs[s, p]
         )
-        return draw <= b.firm_mw[s, p] + onsite_mw.get((s, p), 0)
+        return draw - onsite_output.get((s, p, h), 0) <= b.firm_mw[s, p]
 
     lost = data["lost_compute_musd_per_mwh"].to_numpy()
     opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))

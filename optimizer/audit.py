@@ -490,6 +490,14 @@ def _close(a: float, b: float, rel: float = REL_TOL) -> bool:
     return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-6
 
 
+def _finite(value: Any) -> float:
+    """A decision read from a plan file; ValueError (malformed) if blank or not a number."""
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"not a finite number: {value!r}")
+    return x
+
+
 def _over(excess: np.ndarray, slack: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
     """Where ``excess`` (object, period, hour) passes ``slack`` (broadcast to it): per object
     and period, the worst hour and how many hours are over (an hourly rule is reported once
@@ -653,12 +661,12 @@ class _Audit:
                     where = " ".join(str(row[c]) for c in columns)
                     self.flag(rule, name, math.nan, f"row {where}: not in the scenario")
                 elif name == "onsite.csv":
-                    capacity[key] = float(row["onsite_capacity_mw"])
+                    capacity[key] = _finite(row["onsite_capacity_mw"])
                 elif name == "onsite_dispatch.csv":
-                    output[key] = float(row["onsite_output_mw"])
+                    output[key] = _finite(row["onsite_output_mw"])
                 else:
                     s, k, p, h = key
-                    curtailed.append((s, k, p, h, float(row["curtailed_it_mw"])))
+                    curtailed.append((s, k, p, h, _finite(row["curtailed_it_mw"])))
         return capacity, output, curtailed
 
     # ----------------------------------------------------------------- phasing
@@ -845,6 +853,8 @@ class _Audit:
         """Output within capacity, capacity within max_mw and from the option's first period,
         output behind the meter (within the campus's average load), emissions within permit."""
         f, options = self.f, self.f.scenario.onsite_power
+        if not options:
+            return
         capacity, output = d.onsite_mw, d.onsite_output_mw
         n_o, n_p, n_h = output.shape
         rule = "onsite.within_capacity"
@@ -1001,13 +1011,15 @@ class _Audit:
                     int(p),
                     h,
                 )
-        self.check_curtailment(d, draw, firm=f.headroom + added + onsite_mw)
+        if sc.flexible_connections or d.curtailed:
+            self.check_curtailment(d, draw - output, firm=f.headroom + added)
         if sc.onsite_power:
             self.check_grid_delivers(draw, output, grid=f.headroom + added + f.nonfirm)
 
     def check_curtailment(self, d: _Decisions, draw: np.ndarray, firm: np.ndarray) -> None:
-        """IT shed only at stressed hours, within installed IT; at every stressed hour the draw
-        after shedding is within ``firm`` (s, p) supply: headroom, upgrades, on-site capacity."""
+        """IT shed only at stressed hours, within installed IT; at every stressed hour the
+        ``draw`` (s, p, h) less on-site output, after shedding, is within ``firm`` (s, p)
+        supply: headroom and upgrades."""
         f = self.f
         rule = "interconnection.sheds_installed"
         self.count(rule, len(d.curtailed))
@@ -1040,7 +1052,7 @@ class _Audit:
                 f.site_ids[s],
                 excess[s, p, h],
                 f"draw {after[s, p, h]:,.6g} MW after shedding {shed_it[s, p, h]:,.6g} MW IT "
-                f"> firm supply {firm[s, p]:,.6g} MW (headroom, upgrades, on-site) "
+                f"> firm supply {firm[s, p]:,.6g} MW (headroom, upgrades) "
                 f"({over} of {int(stressed[s].sum())} stressed hours over)",
                 p,
                 h,

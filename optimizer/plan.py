@@ -298,7 +298,7 @@ class Plan:
                     self.onsite_dispatch.to_csv(
                         tmp / "onsite_dispatch.csv", index=False, float_format="%.10g"
                     )
-                if self.dataset["nonfirm_mw"].to_numpy().any():
+                if self.dataset["stressed_weight_h"].to_numpy().any():
                     self.curtailment.to_csv(
                         tmp / "curtailment.csv", index=False, float_format="%.10g"
                     )

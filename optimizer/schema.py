@@ -319,8 +319,9 @@ class FlexibleConnectionRow(StrictModel):
     """Share of the year in which the grid may curtail the campus (0.0025 = 0.25 %, about
     22 h). The stressed hours are the zone's highest-price representative hours, taken while
     their weight fits in this share, so a fully curtailed campus stays within the budget."""
-    lost_compute_usd_per_mwh: float = Field(ge=0.0, le=1e5)
-    """Value of the IT energy not served while curtailed, USD per MWh of IT energy."""
+    lost_compute_usd_per_mwh: float = Field(gt=0.0, le=1e5)
+    """Value of the IT energy not served while curtailed, USD per MWh of IT energy (above
+    zero: free curtailment would leave the hours shed arbitrary)."""
 
 
 class OnsitePowerRow(StrictModel):

@@ -13,13 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from optimizer import load_scenario
 from optimizer.audit import AuditReport, PlanFilesError, Violation, audit_plan
 from optimizer.cli import app
-from tests.tiny import Tiny, cooling, flat_curve, site
+from tests.test_site_power import flexible, two_campuses
+from tests.tiny import Tiny, cooling, flat_curve, onsite_option, site
 
 
 @pytest.fixture
@@ -43,6 +45,13 @@ def edit_plan(folder: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
     plan = json.loads(path.read_text())
     edit(plan)
     path.write_text(json.dumps(plan, indent=2))
+    return folder
+
+
+def edit_csv(folder: Path, name: str, edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Path:
+    """Change the plan file ``name`` (``onsite.csv``, ...) in ``folder`` by hand."""
+    path = folder / name
+    edit(pd.read_csv(path)).to_csv(path, index=False)
     return folder
 
 
@@ -335,6 +344,165 @@ def test_development_is_costed_when_the_campus_opens(tiny: Tiny) -> None:
     assert report.by_rule("objective.cost")[0].amount == pytest.approx(50 / 1.1**0.5)
 
 
+# --------------------------------------------------------------- flexible connections, on-site
+#
+# ``two_campuses`` (tests/test_site_power.py): a has 100 MW of firm headroom at 1 M USD/MW, b
+# is unconstrained at 3 M USD/MW, 100 MW IT at PUE 1.25; hour 0 costs 50 USD/MWh, hour 1 10
+# USD/MWh, 2,190 h of each in the half-year period.
+
+
+def engines_at_a(tiny: Tiny) -> Path:
+    """Gas engines at a (0.2 M USD/MW, 30 USD/MWh): 25 MW bridge the 125 MW campus, running
+    25 MW at both hours (test_onsite_engines_bridge_the_missing_25_mw). The plan folder."""
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2)]
+    plan = tiny.solve()
+    assert plan.onsite_dispatch["onsite_output_mw"].tolist() == pytest.approx([25.0, 25.0])
+    return tiny.folder / "scenario-plan"
+
+
+def test_onsite_output_above_capacity_is_caught(tmp_path: Path) -> None:
+    """Hour 0 output raised by hand from 25 to 30 MW (capacity 25): 5 MW over at hour 0. The
+    extra 5 MW x 2,190 h burns 0.3285 M USD more fuel (30 USD/MWh) and saves 0.5475 of grid
+    energy (50 USD/MWh): the stated fuel is 0.3285 short, energy 0.5475 and the total
+    0.219 too high; build.csv and onsite.csv no longer add up."""
+    tiny = two_campuses(tmp_path)
+    folder = engines_at_a(tiny)
+
+    def raise_hour_0(rows: pd.DataFrame) -> pd.DataFrame:
+        rows.loc[rows["hour"] == 0, "onsite_output_mw"] = 30.0
+        return rows
+
+    edit_csv(folder, "onsite_dispatch.csv", raise_hour_0)
+    report = audit_plan(load_scenario(tiny.folder / "scenario"), folder)
+    (over,) = report.by_rule("onsite.within_capacity")
+    assert (over.object, over.period, over.hour) == ("g", "2026H2", 0)
+    assert over.amount == pytest.approx(5.0)
+    assert "1 of 2 hours" in over.message
+    assert {v.object: v.amount for v in report.mismatches} == {
+        "onsite_fuel": pytest.approx(-0.3285),
+        "energy": pytest.approx(0.5475),
+        "total": pytest.approx(0.219),
+        "objective": pytest.approx(0.219),
+    }
+    assert rules(report) == {"onsite.within_capacity", "objective.cost", "plan.consistent"}
+
+
+def test_onsite_capacity_edits_are_caught(tmp_path: Path) -> None:
+    """Capacity raised by hand from 25 to 30 MW: 5 MW more capex at 0.2 M USD/MW, so the
+    stated onsite_capacity (5) is 1 M USD short; build.csv's onsite_mw and onsite.csv's MW
+    added still say 25. Then capacity and hour-1 output raised to 130 MW: 5 MW more than
+    the campus's 125 MW load, exported past the meter."""
+    tiny = two_campuses(tmp_path)
+    folder = engines_at_a(tiny)
+    scenario = load_scenario(tiny.folder / "scenario")
+
+    edit_csv(folder, "onsite.csv", lambda rows: rows.assign(onsite_capacity_mw=30.0))
+    report = audit_plan(scenario, folder)
+    assert {v.object: v.amount for v in report.mismatches} == {
+        "onsite_capacity": pytest.approx(-1.0),
+        "total": pytest.approx(-1.0),
+        "objective": pytest.approx(-1.0),
+    }
+    assert rules(report) == {"objective.cost", "plan.consistent"}
+
+    def raise_hour_1(rows: pd.DataFrame) -> pd.DataFrame:
+        rows.loc[rows["hour"] == 1, "onsite_output_mw"] = 130.0
+        return rows
+
+    edit_csv(folder, "onsite.csv", lambda rows: rows.assign(onsite_capacity_mw=130.0))
+    edit_csv(folder, "onsite_dispatch.csv", raise_hour_1)
+    report = audit_plan(scenario, folder)
+    (export,) = report.by_rule("onsite.behind_the_meter")
+    assert (export.object, export.period, export.hour) == ("a", "2026H2", 1)
+    assert export.amount == pytest.approx(5.0)
+    assert rules(report) == {"onsite.behind_the_meter", "objective.cost", "plan.consistent"}
+
+
+def test_onsite_capacity_before_its_delivery_is_caught(tmp_path: Path) -> None:
+    """Engines delivered from 2027H1 (lead_periods 1) at a, which has no grid: b carries
+    2026H2, a 100 MW IT on 125 MW of engines in 2027H1 (test_onsite_capacity_waits_for_its_
+    delivery). A 10 MW row for 2026H2 added by hand to onsite.csv is 10 MW in service a
+    period early; free engines cost nothing, but the 2027H1 row's 125 MW added and
+    build.csv's onsite_mw of a in 2026H2 no longer agree with it."""
+    tiny = two_campuses(tmp_path).periods("2026H2", "2027H1", [100.0, 200.0])
+    tiny.sites[0]["headroom_mw"] = 0.0
+    tiny.onsite = [onsite_option("g", "a", lead_periods=1)]
+    tiny.solve()
+    folder = tiny.folder / "scenario-plan"
+    early = {
+        "option_id": "g",
+        "site_id": "a",
+        "technology": "reciprocating engines",
+        "period": "2026H2",
+        "onsite_capacity_mw": 10.0,
+        "onsite_added_mw": 10.0,
+        "onsite_energy_mwh": 0.0,
+        "emissions_tco2": 0.0,
+        "share_of_site_energy": 0.0,
+    }
+    edit_csv(folder, "onsite.csv", lambda rows: pd.concat([pd.DataFrame([early]), rows]))
+    report = audit_plan(load_scenario(tiny.folder / "scenario"), folder)
+    (v,) = report.by_rule("onsite.within_capacity")
+    assert (v.object, v.period, v.amount) == ("g", "2026H2", pytest.approx(10.0))
+    assert "before 2027H1" in v.message
+    assert rules(report) == {"onsite.within_capacity", "plan.consistent"}
+
+
+def test_missing_or_misplaced_curtailment_is_caught(tmp_path: Path) -> None:
+    """Flexible tier at a (test_flexible_tier_takes_all_load_at_a_and_curtails_in_the_
+    stressed_hour): 100 MW IT draw 125 MW; in the stressed hour 0 (876 h a year) a sheds 20
+    MW IT to draw its 100 MW of firm headroom, at 100 USD/MWh: 0.876 M USD. The curtailment
+    row deleted by hand: 25 MW over firm supply in hour 0, and the stated curtailment cost is
+    0.876 too high. Moved to hour 1 instead: also shed outside the stressed hours (20 MW),
+    and curtailment.csv's weight and price are hour 0's."""
+    tiny = two_campuses(tmp_path)
+    tiny.flexible = [flexible(100.0)]
+    tiny.solve()
+    scenario, folder = load_scenario(tiny.folder / "scenario"), tiny.folder / "scenario-plan"
+    row = pd.read_csv(folder / "curtailment.csv")
+    assert row[["hour", "curtailed_it_mw"]].to_numpy().tolist() == [[0, 20.0]]
+
+    edit_csv(folder, "curtailment.csv", lambda rows: rows.iloc[0:0])
+    report = audit_plan(scenario, folder)
+    (over,) = report.by_rule("interconnection.curtailed_to_firm")
+    assert (over.object, over.period, over.hour) == ("a", "2026H2", 0)
+    assert over.amount == pytest.approx(25.0)
+    assert {v.object: v.amount for v in report.mismatches} == {
+        "curtailment": pytest.approx(0.876),
+        "total": pytest.approx(0.876),
+        "objective": pytest.approx(0.876),
+    }
+    assert rules(report) == {
+        "interconnection.curtailed_to_firm",
+        "objective.cost",
+        "plan.consistent",  # build.csv: curtailed_it_mwh 8,760
+    }
+
+    edit_csv(folder, "curtailment.csv", lambda _: row.assign(hour=1))
+    report = audit_plan(scenario, folder)
+    (outside,) = report.by_rule("interconnection.sheds_installed")
+    assert (outside.object, outside.hour, outside.amount) == ("a/liq", 1, pytest.approx(20.0))
+    assert [v.hour for v in report.by_rule("interconnection.curtailed_to_firm")] == [0]
+    stated = {v.message.split()[1] for v in report.by_rule("plan.consistent")}
+    assert {"stressed_weight_h", "price_usd_per_mwh"} <= stated
+
+
+def test_malformed_site_power_files_are_a_clear_error(tmp_path: Path) -> None:
+    tiny = two_campuses(tmp_path)
+    folder = engines_at_a(tiny)
+    scenario = load_scenario(tiny.folder / "scenario")
+    edit_csv(folder, "onsite.csv", lambda rows: pd.concat([rows, rows]))
+    with pytest.raises(PlanFilesError, match=r"onsite\.csv: rows listed twice"):
+        audit_plan(scenario, folder)
+    edit_csv(folder, "onsite.csv", lambda rows: rows.iloc[:1])
+    edit_csv(folder, "onsite_dispatch.csv", lambda rows: rows.assign(onsite_output_mw="lots"))
+    with pytest.raises(PlanFilesError, match="malformed plan files"):
+        audit_plan(scenario, folder)
+    edit_csv(folder, "onsite_dispatch.csv", lambda rows: rows.assign(onsite_output_mw=None))
+    with pytest.raises(PlanFilesError, match="not a finite number"):  # a blank cell
+        audit_plan(scenario, folder)
+
+
 # --------------------------------------------------------------------------- clean plans
 
 
@@ -402,6 +570,62 @@ def test_clean_plan_with_every_cost_term_passes_and_costs_recompute(tiny: Tiny) 
     assert report.costs_musd["objective"] == pytest.approx(plan.result.objective_musd, rel=1e-6)
     assert report.costs_musd["energy"] > 0 and report.costs_musd["development"] > 0
     assert report.costs_musd["objective"] > report.costs_musd["total"]  # the energy weight
+
+
+def test_clean_plan_with_flexible_connection_and_onsite_power_recomputes(tiny: Tiny) -> None:
+    """Three periods (100, 150, 200 MW), 8 %/yr, a 2-year tail, load factor 0.8, a carbon
+    price of 40 USD/t and an energy weight, PUE 1.1 to 1.3 with the hour's temperature, a
+    costly hour 0 (90 USD/MWh, 450 kg/MWh) and a cheap hour 1. a has a 40 MW non-firm tier
+    (5 % budget, 300 USD/MWh of lost compute); b engines from 2027H1 with capex, fixed cost
+    and a permit that binds; c is dear. Every site-power term is non-zero, and the audit
+    (run by solve()) recomputes each term, the netted energy cost and emissions, and the new
+    build.csv columns."""
+    tiny.periods("2026H2", "2027H2", [100.0, 150.0, 200.0])
+    tiny.config["horizon"].update(discount_rate_frac_per_year=0.08, opex_tail_years=2.0)
+    tiny.config["objective"] = {"energy_weight_usd_per_mwh": 2.0, "carbon_price_usd_per_t": 40.0}
+    tiny.portfolio["it_load_factor_frac"] = 0.8
+    tiny.price = {"z1": [90.0, 30.0]}
+    tiny.carbon = {"z1": [450.0, 250.0]}
+    tiny.dry_bulb = {"w1": [35.0, 15.0]}
+    tiny.curves = [
+        {"cooling_id": "liq", "quantity": "pue", "ambient_c": 10.0, "value": 1.1},
+        {"cooling_id": "liq", "quantity": "pue", "ambient_c": 40.0, "value": 1.3},
+        {"cooling_id": "liq", "quantity": "wue_l_per_kwh", "ambient_c": 0.0, "value": 0.0},
+    ]
+    tiny.sites = [
+        site("a", headroom_mw=100.0),
+        site("b", headroom_mw=60.0, building_capex_musd_per_mw=1.2),
+        site("c", building_capex_musd_per_mw=3.0),
+    ]
+    tiny.flexible = [{**flexible(300.0), "nonfirm_mw": 40.0, "curtailment_budget_frac": 0.05}]
+    tiny.onsite = [
+        onsite_option(
+            "g",
+            "b",
+            capex_musd_per_mw=0.3,
+            fixed_cost_musd_per_mw_year=0.02,
+            lead_periods=1,
+            permit_tco2_per_year=150_000.0,
+        )
+    ]
+    plan = tiny.solve()
+    report = tiny.audit(plan)
+    assert report.ok, str(report)
+    for term, value in plan.cost_npv_musd.items():
+        assert report.costs_musd[term] == pytest.approx(value, rel=1e-6, abs=1e-6), term
+    for term in ("curtailment", "onsite_capacity", "onsite_fuel", "carbon"):
+        assert report.costs_musd[term] > 0, term
+    assert plan.curtailment["curtailed_it_mw"].sum() > 0
+    assert plan.onsite["emissions_tco2"].max() == pytest.approx(75_000.0)  # half a year
+    for rule in (
+        "interconnection.curtailed_to_firm",
+        "interconnection.sheds_installed",
+        "interconnection.grid_delivers",
+        "onsite.within_capacity",
+        "onsite.behind_the_meter",
+        "onsite.within_permit",
+    ):
+        assert report.checks[rule] > 0, rule
 
 
 def test_plan_folder_without_files_is_a_clear_error(tmp_path: Path, tiny: Tiny) -> None:

@@ -110,7 +110,7 @@ def test_stressed_weight_is_the_budget_split_over_the_highest_price_hours(
     tiny.carbon = {"z1": [0.0] * 4}
     tiny.dry_bulb = {"w1": [20.0] * 4}
     tiny.wet_bulb = {"w1": [15.0] * 4}
-    tiny.flexible = [{**flexible(0.0), "curtailment_budget_frac": 0.01}]
+    tiny.flexible = [{**flexible(1.0), "curtailment_budget_frac": 0.01}]
     data = prepare(load_scenario(tiny.write()))
     weights = data["stressed_weight_h"].sel(site="a").to_numpy()
     assert weights.tolist() == pytest.approx([57.6, 10.0, 20.0, 0.0])
@@ -204,3 +204,31 @@ def test_onsite_capacity_waits_for_its_delivery(
     tiny.onsite = [onsite_option("g", "a", lead_periods=lead_periods)]
     plan = tiny.solve()
     assert plan.dataset["it_mw"].sel(site="a").to_numpy().tolist() == pytest.approx(it_at_a)
+
+
+def test_idle_engines_do_not_spare_curtailment(tmp_path: Path) -> None:
+    """Three hours: hour 0 (876 h/yr, 50 USD/MWh) is the whole 10 % budget; hours 1 and 2
+    (3,942 h each) cost 10 USD/MWh. Flexible tier at a with costly curtailment (10,000
+    USD/MWh) and engines at 0.2 M USD/MW burning 200 USD/MWh gas (20 USD/MMBtu). 100 MW IT at
+    a is 25 MW over firm in hour 0, so the engines must run then: fuel 25 x 876 x 0.5 x 200
+    = 2.19 M USD, capex 5, grid energy 125 MW x (50 x 876 + 10 x 7,884) x 0.5 = 7.665 less
+    25 x 876 x 0.5 x 50 = 0.5475 saved. Total 100 + 5 + 2.19 + 7.1175 = 114.3075 (b: 147.665).
+    Counting idle engine capacity as firm supply (an earlier formulation) gave 112.665.
+
+    A representative hour only partly stressed gets one output for the whole hour: the
+    engines then run through all of it (conservative)."""
+    tiny = two_campuses(tmp_path)
+    tiny.hour_weights = [876.0, 3942.0, 3942.0]
+    tiny.price = {"z1": [50.0, 10.0, 10.0]}
+    tiny.carbon = {"z1": [0.0] * 3}
+    tiny.dry_bulb = {"w1": [20.0] * 3}
+    tiny.wet_bulb = {"w1": [15.0] * 3}
+    tiny.flexible = [flexible(10_000.0)]
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.2, fuel_price_usd_per_mmbtu=20.0)]
+    plan = tiny.solve()
+    assert it_at(plan, "a") == pytest.approx(100.0)
+    assert plan.cost_npv_musd["onsite_fuel"] == pytest.approx(2.19)
+    assert plan.cost_npv_musd["total"] == pytest.approx(114.3075)
+    dispatch = plan.onsite_dispatch
+    assert dispatch["hour"].tolist() == [0]
+    assert dispatch["onsite_output_mw"].tolist() == pytest.approx([25.0])
