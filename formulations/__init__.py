@@ -18,6 +18,7 @@ import xarray as xr
 from pyomo.common.gc_manager import PauseGC
 
 from formulations import (
+    clean,
     cooling,
     demand,
     energy,
@@ -36,6 +37,7 @@ MODULES: tuple[ModuleType, ...] = (
     onsite,
     interconnection,
     demand,
+    clean,
     energy,
     objective,
 )

@@ -20,6 +20,9 @@ grid's emissions at the hour's price and intensity, and its own emissions are ad
     cost             -= sum w_h price[s,h] onsite_output_mw[s,p,h] opex_weight_years_p
     emissions_tco2[p] += years_p sum w_h (e_o output_mw[o,p,h] - carbon[s,h] onsite_output_mw)
 
+Grid energy matched hour by hour by clean contracts (``formulations.clean``) carries no
+emissions: ``emissions_tco2[p] -= years_p sum w_h carbon[z,h] matched_mw[z,p,h]``.
+
 ``energy_mwh`` is the facility's energy (grid and on-site): the energy metric of the fronts.
 """
 
@@ -51,17 +54,23 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     displaced_musd: dict[str, Any] = defaultdict(float)
     displaced_tco2: dict[str, Any] = defaultdict(float)
     onsite_tco2: dict[str, Any] = defaultdict(float)
+    weight = data["hour_weight_h"].to_numpy()
     if hasattr(m, "onsite"):
-        weight = data["hour_weight_h"].to_numpy()
         price_h = data["site_price_musd_per_mwh"].to_numpy()
         carbon_h = data["site_carbon_t_per_mwh"].to_numpy()
         row = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
+        for p in m.PERIODS:
+            displaced_mwh[p] = m.onsite.output_mwh_per_year[p]
         for (s, p, h), output in m.onsite.site_output_mw.items():
-            displaced_mwh[p] += float(weight[h]) * output
             displaced_musd[p] += float(weight[h] * price_h[row[s], h]) * output
             displaced_tco2[p] += float(weight[h] * carbon_h[row[s], h]) * output
         for o, p in m.ONSITE_PERIODS:
             onsite_tco2[p] += m.onsite.emissions_tco2_per_year[o, p]
+    if hasattr(m, "clean"):  # hour-by-hour accounting: matched energy carries no emissions
+        carbon_zh = data["zone_carbon_t_per_mwh"].to_numpy()
+        zone = {str(z): i for i, z in enumerate(data["zone"].to_numpy())}
+        for (z, p, h), matched in m.clean.matched_mw.items():
+            displaced_tco2[p] += float(weight[h] * carbon_zh[zone[z], h]) * matched
 
     b.energy_mwh = pyo.Expression(
         m.PERIODS,

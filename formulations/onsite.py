@@ -138,6 +138,14 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         doc="On-site generation in the period, MWh",
         rule=lambda b, o, p: years[p] * sum(float(weight[h]) * b.output_mw[o, p, h] for h in hours),
     )
+    per_period: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for o, p, h in m.ONSITE_HOURS:
+        per_period[p].append((o, h))
+    b.output_mwh_per_year = pyo.Expression(
+        m.PERIODS,
+        doc="On-site generation of all campuses in a year of the period, MWh",
+        rule=lambda b, p: sum(float(weight[h]) * b.output_mw[o, p, h] for o, h in per_period[p]),
+    )
     m.cost_terms_musd["onsite_capacity"] = sum(
         capex[o] * df[p] * b.added_mw[o, p] + fixed[o] * opex[p] * b.capacity_mw[o, p]
         for o, p in m.ONSITE_PERIODS

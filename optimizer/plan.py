@@ -167,10 +167,22 @@ class Plan:
         )
 
     @property
+    def contracts(self) -> pd.DataFrame:
+        """Clean contract x period (signed ones): zone, technology, MW and output, MWh."""
+        ds = self.dataset
+        frame = ds[["contracted_mw", "contract_output_mwh"]].to_dataframe().reset_index()
+        n_p = len(self.periods)
+        frame.insert(1, "zone_id", np.repeat(ds["contract_zone"].to_numpy(), n_p))
+        frame.insert(2, "technology", np.repeat(ds["contract_technology"].to_numpy(), n_p))
+        frame = frame[frame["contracted_mw"] > 0]
+        return frame.rename(columns={"contract": "contract_id"}).reset_index(drop=True)
+
+    @property
     def totals(self) -> pd.DataFrame:
         """Per period: target and installed IT MW, energy, cost, water, carbon, average PUE."""
         ds = self.dataset
         energy = ds["energy_mwh"].sum("site")
+        grid = ds["grid_mwh"].sum("site")
         it_energy = (ds["it_mw"] * ds["period_years"] * ds.attrs["it_load_factor_frac"] * 8760).sum(
             "site"
         )
@@ -186,7 +198,11 @@ class Plan:
                 "curtailed_it_mwh": ds["curtailed_it_mwh"].sum("site").to_numpy(),
                 "energy_cost_musd": ds["energy_cost_musd"].sum("site").to_numpy(),
                 "water_m3": ds["water_m3"].sum("site").to_numpy(),
-                "emissions_tco2": ds["emissions_tco2"].sum("site").to_numpy(),
+                "emissions_tco2": (
+                    ds["emissions_tco2"].sum("site") - ds["matched_tco2"].sum("zone")
+                ).to_numpy(),
+                "matched_mwh": ds["matched_mwh"].sum("zone").to_numpy(),
+                "cfe_share": (ds["matched_mwh"].sum("zone") / grid.where(grid > 0)).to_numpy(),
                 "average_pue": (energy / it_energy.where(it_energy > 0)).to_numpy(),
             },
             index=pd.Index(self.periods, name="period"),
@@ -298,6 +314,8 @@ class Plan:
                     self.onsite_dispatch.to_csv(
                         tmp / "onsite_dispatch.csv", index=False, float_format="%.10g"
                     )
+                if self.dataset.sizes["contract"]:
+                    self.contracts.to_csv(tmp / "contracts.csv", index=False, float_format="%.10g")
                 if self.dataset["stressed_weight_h"].to_numpy().any():
                     self.curtailment.to_csv(
                         tmp / "curtailment.csv", index=False, float_format="%.10g"
@@ -354,6 +372,12 @@ def extract_plan(
     added = np.zeros((len(options), n_p))
     output = np.zeros((len(options), n_p, n_h))
     curtailed: list[tuple[str, str, str, int, float]] = []
+    contracts = [str(c) for c in data["contract"].to_numpy()]
+    ci = {c: i for i, c in enumerate(contracts)}
+    zones = [str(z) for z in data["zone"].to_numpy()]
+    zi = {z: i for i, z in enumerate(zones)}
+    contracted = np.zeros((len(contracts), n_p))
+    matched = np.zeros((len(zones), n_p, n_h))
     cost: dict[str, float] = {}
     if result.solution != "none":
         for (s, k, p), var in model.phasing.it_mw.items():
@@ -377,6 +401,11 @@ def extract_plan(
         for (s, k, p, h), var in model.interconnection.curtailed_it_mw.items():
             if var.value > 1e-6:
                 curtailed.append((s, k, p, h, float(var.value)))
+        if hasattr(model, "clean"):
+            for (c, p), var in model.clean.contracted_mw.items():
+                contracted[ci[c], pi[p]] = var.value
+            for (z, p, h), var in model.clean.matched_mw.items():
+                matched[zi[z], pi[p], h] = var.value
         cost = {k: float(pyo.value(v)) for k, v in model.cost_terms_musd.items()}
         cost["total"] = float(pyo.value(model.objective.total_cost_musd))
     it = np.where(np.abs(it) < 1e-6, 0.0, it)
@@ -439,6 +468,7 @@ def extract_plan(
     ds["water_m3"] = (dims, weigh(per_pair("water_m3_per_mw_year")) * years)
     ds["emissions_tco2"] = (dims, weigh(per_pair("carbon_t_per_mw_year")) * years)
     _add_site_power(ds, data, capacity, added, output, online, curtailed)
+    _add_contracts(ds, data, np.where(np.abs(contracted) < 1e-6, 0.0, contracted), matched)
     first_online = np.where(online.any(axis=1), online.argmax(axis=1), -1)
     ds["upgrade_online_period"] = (
         "upgrade",
@@ -535,3 +565,29 @@ def _add_site_power(
     ds["curtailed_it_mw"] = (rows, np.array([c[4] for c in curtailed], dtype=float))
     ds["stressed_weight_h"] = data["stressed_weight_h"]
     ds["site_price_usd_per_mwh"] = data["site_price_musd_per_mwh"] * 1e6
+
+
+def _add_contracts(
+    ds: xr.Dataset, data: xr.Dataset, contracted: np.ndarray, matched: np.ndarray
+) -> None:
+    """Clean contracts into the plan: MW contracted and output per contract and period; per
+    zone and period the campus grid energy matched hour by hour and the emissions it avoids."""
+    years = data["period_years"].to_numpy()
+    weight = data["hour_weight_h"].to_numpy()
+    cf = data["capacity_factor_frac"].to_numpy()
+    ds.coords["contract"] = data["contract"]
+    ds["contract_zone"] = data["contract_zone"]
+    ds["contract_technology"] = data["contract_technology"]
+    ds["contracted_mw"] = (("contract", "period"), contracted)
+    ds["contract_output_mwh"] = (
+        ("contract", "period"),
+        contracted * (cf @ weight)[:, None] * years,
+    )
+    per_year = np.einsum("zph,h->zp", matched, weight)
+    carbon = data["zone_carbon_t_per_mwh"].to_numpy()
+    ds["matched_mwh"] = (("zone", "period"), np.where(per_year < 1e-6, 0.0, per_year) * years)
+    ds["matched_tco2"] = (
+        ("zone", "period"),
+        np.einsum("zph,h,zh->zp", matched, weight, carbon) * years,
+    )
+    ds.attrs["cfe_target_frac"] = float(data.attrs["cfe_target_frac"])

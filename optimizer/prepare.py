@@ -67,6 +67,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
     _add_zone_hours(ds, sites)
     _add_demand(ds, scenario)
     _add_site_power(ds, scenario, reduced)
+    _add_contracts(ds, scenario, reduced)
     ds.attrs.update(
         scenario=cfg.name,
         block_it_mw=cfg.portfolio.block_it_mw or 0.0,
@@ -209,6 +210,37 @@ def _add_site_power(ds: xr.Dataset, scenario: Scenario, reduced: RepresentativeH
             dtype=float,
         ),
     )
+
+
+def _add_contracts(ds: xr.Dataset, scenario: Scenario, reduced: RepresentativeHours) -> None:
+    """Clean-energy contracts: zone, MW on offer, strike price, first period, hourly output per
+    MW; the zones' hourly prices and carbon intensities for settlement and matching; the
+    CFE target."""
+    contracts = scenario.clean_contracts
+    ids = [c.contract_id for c in contracts]
+    dim = "contract"
+    ds.coords[dim] = ids
+    ds["contract_zone"] = (dim, np.array([c.zone_id for c in contracts], dtype=str))
+    ds["contract_technology"] = (dim, np.array([c.technology for c in contracts], dtype=str))
+    ds["contract_max_mw"] = (dim, np.array([c.max_mw for c in contracts], dtype=float))
+    ds["contract_price_musd_per_mwh"] = (
+        dim,
+        np.array([c.price_usd_per_mwh for c in contracts], dtype=float) / USD_PER_MUSD,
+    )
+    ds["contract_first_index"] = (dim, np.array([c.lead_periods for c in contracts], dtype=int))
+    factors = reduced.frames.get("capacity_factor_frac")
+    cf = (
+        factors[ids].to_numpy(dtype=float).T
+        if factors is not None
+        else np.zeros((0, ds.sizes["hour"]))
+    )
+    ds["capacity_factor_frac"] = ((dim, "hour"), cf)
+    zones = [str(z) for z in ds["zone"].to_numpy()]
+    price = reduced.frames["price_usd_per_mwh"][zones].to_numpy(dtype=float).T
+    carbon = reduced.frames["carbon_kg_per_mwh"][zones].to_numpy(dtype=float).T
+    ds["zone_price_musd_per_mwh"] = (("zone", "hour"), price / USD_PER_MUSD)
+    ds["zone_carbon_t_per_mwh"] = (("zone", "hour"), carbon / KG_PER_T)
+    ds.attrs["cfe_target_frac"] = scenario.config.clean_energy.cfe_target_frac
 
 
 def _tail_annuity(tail_years: float, from_year: float, base_year: float, rate: float) -> float:

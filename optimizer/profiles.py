@@ -1,6 +1,7 @@
 """Representative hours: 8,760-hour profiles reduced to typical days by tsam.
 
-All profiles (zone prices and carbon, station dry-bulb and wet-bulb) are clustered together so
+All profiles (zone prices and carbon, station dry-bulb and wet-bulb, the capacity factors of
+clean-energy contracts) are clustered together so
 a representative day keeps the joint weather and price of a real day. With
 ``keep_extreme_days`` the day holding each series' maximum hour is kept as a day of its own, so
 the hottest dry-bulb and wet-bulb hour of every station and the highest price of every zone
@@ -19,6 +20,7 @@ from optimizer.scenario import HOURS_PER_YEAR, Profiles
 from optimizer.schema import RepresentativeDays
 
 HOURS_PER_DAY = 24
+NO_EXTREME_DAY = frozenset({"carbon_kg_per_mwh", "capacity_factor_frac"})
 _SEP = "|"
 
 
@@ -51,7 +53,8 @@ def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> 
     varying = [c for c in wide.columns if wide[c].max() > wide[c].min()]
     extremes = None
     if settings.keep_extreme_days:
-        peaks = [c for c in varying if not c.startswith("carbon_kg_per_mwh")]
+        # Peaks that size the plan: prices and temperatures (not carbon, nor wind and sun).
+        peaks = [c for c in varying if c.split(_SEP)[0] not in NO_EXTREME_DAY]
         extremes = tsam.ExtremeConfig(method="append", max_value=peaks)
     result = tsam.aggregate(
         wide[varying],

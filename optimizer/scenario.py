@@ -24,10 +24,12 @@ from pydantic import BaseModel, ValidationError
 from optimizer.errors import Problem, ScenarioError
 from optimizer.periods import Period
 from optimizer.schema import (
+    OPTIONAL_PROFILES,
     OPTIONAL_TABLES,
     PROFILE_BOUNDS,
     PROFILES,
     TABLES,
+    CleanContractRow,
     CoolingCurveRow,
     CoolingRow,
     DemandRegionRow,
@@ -81,6 +83,7 @@ class Scenario:
     serving: tuple[ServingRow, ...] = ()
     flexible_connections: tuple[FlexibleConnectionRow, ...] = ()
     onsite_power: tuple[OnsitePowerRow, ...] = ()
+    clean_contracts: tuple[CleanContractRow, ...] = ()
     lines: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     """Per CSV table, the line of each row (the header is line 1), to report problems found
     after loading; blank lines and quoted line breaks make it differ from the row index."""
@@ -128,6 +131,7 @@ def load_scenario(path: str | Path) -> Scenario:
         serving=_rows(tables, "serving.csv"),  # type: ignore[arg-type]
         flexible_connections=_rows(tables, "flexible_connections.csv"),  # type: ignore[arg-type]
         onsite_power=_rows(tables, "onsite_power.csv"),  # type: ignore[arg-type]
+        clean_contracts=_rows(tables, "clean_contracts.csv"),  # type: ignore[arg-type]
         lines={name: tuple(table.lines) for name, table in tables.items()},
     )
     problems.extend(cross_check(scenario))
@@ -322,7 +326,8 @@ def _load_profiles(
     root: Path, config: ScenarioConfig | None, problems: list[Problem]
 ) -> Profiles | None:
     frames: dict[str, pd.DataFrame] = {}
-    for name in PROFILES:
+    optional = [n for n in OPTIONAL_PROFILES if (root / "profiles" / f"{n}.csv").exists()]
+    for name in [*PROFILES, *optional]:
         frame = _load_profile(root, f"profiles/{name}.csv", PROFILE_BOUNDS[name], problems)
         if frame is not None:
             frames[name] = frame
@@ -330,7 +335,7 @@ def _load_profiles(
     reduce = config is not None and config.representative_days is not None
     if config is not None and not reduce:
         weights = _load_hour_weights(root, problems)
-    if len(frames) != len(PROFILES) or config is None:
+    if len(frames) != len(PROFILES) + len(optional) or config is None:
         return None
     lengths = {name: len(f) for name, f in frames.items()}
     expected = HOURS_PER_YEAR if reduce else (len(weights) if weights is not None else None)
@@ -477,6 +482,7 @@ def cross_check(s: Scenario) -> list[Problem]:
     coolings = {c.cooling_id for c in s.cooling}
     problems += _check_demand(s, sites)
     problems += _check_site_power(s, sites)
+    problems += _check_contracts(s, zones)
     weather = set(s.profiles.frames["dry_bulb_c"].columns)
     for name, kind in PROFILES.items():
         columns = set(s.profiles.frames[name].columns)
@@ -544,6 +550,36 @@ def cross_check(s: Scenario) -> list[Problem]:
             )
         )
     return problems
+
+
+def _check_contracts(s: Scenario, zones: set[str]) -> list[Problem]:
+    """Clean contracts: unique ids, known zones, and a capacity-factor column for each."""
+    table, profile = "clean_contracts.csv", "profiles/capacity_factor_frac.csv"
+    out = _unique(s, table, "contract_id", [c.contract_id for c in s.clean_contracts])
+    frame = s.profiles.frames.get("capacity_factor_frac")
+    if frame is not None and not s.clean_contracts:
+        out.append(Problem(profile, f"needs {table} beside it (a row per column)", row=1))
+    for i, c in enumerate(s.clean_contracts):
+        line = s.line(table, i)
+        if c.zone_id not in zones:
+            out.append(
+                Problem(
+                    table,
+                    f"unknown zone {c.zone_id!r} (not in zones.csv)",
+                    row=line,
+                    field="zone_id",
+                )
+            )
+        if frame is None or c.contract_id not in frame.columns:
+            out.append(
+                Problem(
+                    table,
+                    f"no column for {c.contract_id!r} in {profile}",
+                    row=line,
+                    field="contract_id",
+                )
+            )
+    return out
 
 
 def _check_site_power(s: Scenario, sites: set[str]) -> list[Problem]:

@@ -117,6 +117,13 @@ class ObjectiveSettings(StrictModel):
     operating cost discounted like energy (cost term ``carbon``)."""
 
 
+class CleanEnergy(StrictModel):
+    cfe_target_frac: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of the grid energy the campuses buy in each period that must be matched, hour
+    by hour and in the same zone, by clean-energy contracts (``clean_contracts.csv``): a
+    24/7 carbon-free energy target. 0: contracts are signed only where they pay."""
+
+
 class RepresentativeDays(StrictModel):
     typical_days: int = Field(ge=1, le=365)
     """Number of typical days tsam clusters the year into."""
@@ -151,6 +158,8 @@ class ScenarioConfig(StrictModel):
     """Reduce 8,760-hour profiles with tsam. Absent: profiles are already representative
     hours and ``profiles/hour_weights.csv`` gives each hour's weight (hours per year)."""
     solver: SolverSettings = SolverSettings()
+    clean_energy: CleanEnergy = CleanEnergy()
+    """Hourly-matched clean-energy target, with ``clean_contracts.csv``."""
     latency: Latency = Latency()
     """How round-trip latency follows from distance: 2 x km x route factor / km per ms."""
 
@@ -352,6 +361,24 @@ class OnsitePowerRow(StrictModel):
     """Air-permit limit on the option's emissions, t CO2 per year. Empty: none."""
 
 
+class CleanContractRow(StrictModel):
+    """A clean-energy contract on offer in a zone (``clean_contracts.csv``, optional): a
+    virtual PPA for up to ``max_mw`` of a solar or wind plant whose hourly output per MW is
+    the contract's column of ``profiles/capacity_factor_frac.csv``. It settles as a contract
+    for difference: the buyer pays the strike price and sells the output at the zone's price;
+    its output matches the zone's campus load hour by hour."""
+
+    contract_id: Identifier
+    zone_id: Identifier
+    technology: str = Field(min_length=1)
+    max_mw: float = Field(gt=0.0, le=1e5)
+    """Plant capacity on offer, MW."""
+    price_usd_per_mwh: float = Field(ge=0.0, le=1e3)
+    """Strike price per MWh of output."""
+    lead_periods: int = Field(ge=0, le=80)
+    """Earliest delivery: this many periods after the first period of the horizon."""
+
+
 TABLES: dict[str, type[StrictModel]] = {
     "sites.csv": SiteRow,
     "zones.csv": ZoneRow,
@@ -367,6 +394,7 @@ OPTIONAL_TABLES: dict[str, type[StrictModel]] = {
     "serving.csv": ServingRow,
     "flexible_connections.csv": FlexibleConnectionRow,
     "onsite_power.csv": OnsitePowerRow,
+    "clean_contracts.csv": CleanContractRow,
 }
 """Tables a scenario may leave out (no file: the concern is absent from the model)."""
 
@@ -378,9 +406,13 @@ PROFILES: dict[str, str] = {
 }
 """Hourly profiles (``profiles/<name>.csv``) and what their columns are ids of."""
 
+OPTIONAL_PROFILES: dict[str, str] = {"capacity_factor_frac": "contract"}
+"""Profiles a scenario may leave out (with ``clean_contracts.csv``)."""
+
 PROFILE_BOUNDS: dict[str, tuple[float, float]] = {
     "price_usd_per_mwh": (-1e4, 1e5),
     "carbon_kg_per_mwh": (0.0, 3e3),
     "dry_bulb_c": (-60.0, 65.0),
     "wet_bulb_c": (-60.0, 45.0),
+    "capacity_factor_frac": (0.0, 1.0),
 }

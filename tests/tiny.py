@@ -127,6 +127,8 @@ class Tiny:
         self.serving: list[dict[str, Any]] = []
         self.flexible: list[dict[str, Any]] = []
         self.onsite: list[dict[str, Any]] = []
+        self.contracts: list[dict[str, Any]] = []
+        self.capacity_factor: dict[str, list[float]] = {}
         self.cooling: list[dict[str, Any]] = [cooling("liq")]
         self.curves: list[dict[str, Any]] = flat_curve("liq", 1.25)
         self.hour_weights = [4380.0, 4380.0]
@@ -162,12 +164,18 @@ class Tiny:
                 "serving.csv": self.serving,
                 "flexible_connections.csv": self.flexible,
                 "onsite_power.csv": self.onsite,
+                "clean_contracts.csv": self.contracts,
             },
             profiles={
                 "price_usd_per_mwh": pd.DataFrame(self.price),
                 "carbon_kg_per_mwh": pd.DataFrame(self.carbon),
                 "dry_bulb_c": pd.DataFrame(self.dry_bulb),
                 "wet_bulb_c": pd.DataFrame(self.wet_bulb),
+                **(
+                    {"capacity_factor_frac": pd.DataFrame(self.capacity_factor)}
+                    if self.capacity_factor
+                    else {}
+                ),
             },
             hour_weights=self.hour_weights,
         )

@@ -1,0 +1,137 @@
+"""Clean-energy contracts and an hourly-matched (24/7) carbon-free energy target.
+
+A contract c in zone z is a virtual PPA for up to ``max_mw`` of a wind or solar plant with
+output ``cf[c,h]`` per MW. Contracts are long-term: once signed, kept. Its output matches the
+zone's campus load hour by hour (only where campuses draw from the grid), and the matched
+share of the portfolio's grid energy must reach the CFE target in every period:
+
+    contracted_mw[c,p] >= contracted_mw[c,p-1]        (stays_contracted; 0..max_mw, from lead)
+    matched_mw[z,p,h] <= sum_{c in z} cf[c,h] contracted_mw[c,p]                (within_contracts)
+    matched_mw[z,p,h] <= LF sum_{s in z,k} pue[s,k,h] it_mw[s,k,p]
+                         - sum_{s in z} onsite_output_mw[s,p,h]                 (within_load)
+    sum_{z,h} w_h matched_mw[z,p,h] >= cfe_target x grid MWh per year in p     (meets_target)
+
+The contract settles as a contract for difference: per MWh of output the buyer pays the strike
+price and earns the zone's hourly price (term ``clean_contracts``, may be negative):
+
+    cost = sum_{c,p,h} w_h cf[c,h] contracted_mw[c,p] (strike_c - price[z_c,h]) opex_weight_p
+
+Emissions are counted hour by hour (``energy``): matched energy carries none. Matching is
+per zone, where the price and carbon profiles are. No contracts: no components.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+import xarray as xr
+
+from formulations.core import earlier, pair_table, series
+
+
+def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+    if data.sizes.get("contract", 0) == 0:
+        return
+    b = m.clean = pyo.Block()
+    periods = list(m.PERIODS)
+    hours = list(m.HOURS)
+    zone_of_site = series(data, "site_zone")
+    campuses: dict[str, list[str]] = defaultdict(list)
+    for s in m.SITES:
+        campuses[zone_of_site[s]].append(s)
+    zone_of = {c: z for c, z in series(data, "contract_zone").items() if campuses[z]}
+    first = series(data, "contract_first_index")
+    max_mw = series(data, "contract_max_mw")
+    m.CONTRACT_PERIODS = pyo.Set(
+        dimen=2,
+        ordered=True,
+        doc="(contract, period) from the contract's first delivery on",
+        initialize=[(c, p) for c in zone_of for p in periods[int(first[c]) :]],
+    )
+    b.contracted_mw = pyo.Var(
+        m.CONTRACT_PERIODS,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, c, p: (0.0, float(max_mw[c])),
+        doc="Plant MW under contract",
+    )
+
+    @b.Constraint(m.CONTRACT_PERIODS)
+    def stays_contracted(b: pyo.Block, c: str, p: str) -> object:
+        """contracted_mw[c,p] >= contracted_mw[c,p-1]."""
+        before = earlier(m, b.contracted_mw, (c,), p)
+        return pyo.Constraint.Skip if before is None else b.contracted_mw[c, p] >= before
+
+    in_zone: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for c, p in m.CONTRACT_PERIODS:
+        in_zone[zone_of[c], p].append(c)
+    m.MATCH_HOURS = pyo.Set(
+        dimen=3,
+        ordered=True,
+        doc="(zone, period, hour) at which contract output can match campus load",
+        initialize=[(z, p, h) for (z, p) in in_zone for h in hours],
+    )
+    b.matched_mw = pyo.Var(
+        m.MATCH_HOURS, within=pyo.NonNegativeReals, doc="Campus load matched by contracts"
+    )
+    cf = data["capacity_factor_frac"].to_numpy()
+    row = {str(c): i for i, c in enumerate(data["contract"].to_numpy())}
+
+    @b.Constraint(m.MATCH_HOURS)
+    def within_contracts(b: pyo.Block, z: str, p: str, h: int) -> object:
+        """Matched no more than the contracts' output in that hour."""
+        output = sum(float(cf[row[c], h]) * b.contracted_mw[c, p] for c in in_zone[z, p])
+        return b.matched_mw[z, p, h] <= output
+
+    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s, k, p in m.SITE_COOLING_PERIODS:
+        techs[s, p].append(k)
+    pue = data["pue"].to_numpy()
+    site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
+    cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
+    load = float(data.attrs["it_load_factor_frac"])
+    onsite_output = m.onsite.site_output_mw if hasattr(m, "onsite") else {}
+
+    @b.Constraint(m.MATCH_HOURS)
+    def within_load(b: pyo.Block, z: str, p: str, h: int) -> object:
+        """Matched no more than the zone's campuses take from the grid in that hour."""
+        consumption = sum(
+            load * float(pue[site_index[s], cool_index[k], h]) * m.phasing.it_mw[s, k, p]
+            for s in campuses[z]
+            for k in techs[s, p]
+        )
+        onsite = sum(onsite_output.get((s, p, h), 0) for s in campuses[z])
+        return b.matched_mw[z, p, h] <= consumption - onsite
+
+    weight = data["hour_weight_h"].to_numpy()
+    b.matched_mwh_per_year = pyo.Expression(
+        m.PERIODS,
+        doc="Campus grid energy matched by contracts in a year of the period, MWh",
+        rule=lambda b, p: sum(
+            float(weight[h]) * b.matched_mw[z, p, h] for (z, q) in in_zone if q == p for h in hours
+        ),
+    )
+    target = float(data.attrs["cfe_target_frac"])
+    if target > 0:
+        mwh = pair_table(data, "energy_mwh_per_mw_year")
+
+        @b.Constraint(m.PERIODS)
+        def meets_target(b: pyo.Block, p: str) -> object:
+            """Matched >= target x grid energy of the portfolio, per year of the period."""
+            grid = sum(
+                m.phasing.it_mw[s, k, p] * mwh[s, k] for s, k, q in m.SITE_COOLING_PERIODS if q == p
+            ) - (m.onsite.output_mwh_per_year[p] if hasattr(m, "onsite") else 0)
+            return b.matched_mwh_per_year[p] >= target * grid
+
+    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    strike = series(data, "contract_price_musd_per_mwh")
+    price = data["zone_price_musd_per_mwh"].to_numpy()
+    zone_index = {str(z): i for i, z in enumerate(data["zone"].to_numpy())}
+    # Settlement per MW contracted and year: sum_h w_h cf_h (strike - price_h), million USD.
+    settle = {
+        c: float((weight * cf[row[c]] * (strike[c] - price[zone_index[zone_of[c]]])).sum())
+        for c in zone_of
+    }
+    m.cost_terms_musd["clean_contracts"] = sum(
+        settle[c] * opex[p] * b.contracted_mw[c, p] for c, p in m.CONTRACT_PERIODS
+    )

@@ -1,0 +1,83 @@
+"""Clean-energy contracts and the hourly-matched (24/7) CFE target: hand-solved instances.
+
+``Tiny``: one campus of 100 MW IT at PUE 1.25 and load factor 1 (125 MW every hour), half a
+year, two hours of 4,380 h at 50 and 10 USD/MWh and 400 kg CO2/MWh. A wind contract in the
+campus's zone has capacity factors 0.5 and 0.1 and a strike price of 60 USD/MWh, so a MW
+contracted costs 4,380 x (0.5 x (60 - 50) + 0.1 x (60 - 10)) = 43,800 USD a year, 0.0219 M
+USD for the half year. Grid energy is 125 x 8,760 = 1,095,000 MWh a year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tiny import Tiny
+
+BASE_MUSD = 100.0 + 125 * (50 + 10) * 2190 / 1e6  # building + energy = 116.425
+PER_MW_MUSD = 0.0219
+
+
+def wind(tmp_path: Path, target: float) -> Tiny:
+    tiny = Tiny(tmp_path)
+    tiny.price = {"z1": [50.0, 10.0]}
+    tiny.carbon = {"z1": [400.0, 400.0]}
+    tiny.contracts = [
+        {
+            "contract_id": "wind",
+            "zone_id": "z1",
+            "technology": "onshore wind",
+            "max_mw": 1000.0,
+            "price_usd_per_mwh": 60.0,
+            "lead_periods": 0,
+        }
+    ]
+    tiny.capacity_factor = {"wind": [0.5, 0.1]}
+    tiny.config["clean_energy"] = {"cfe_target_frac": target}
+    return tiny
+
+
+def contracted(plan) -> float:  # type: ignore[no-untyped-def]
+    return float(plan.dataset["contracted_mw"].sel(contract="wind").isel(period=-1))
+
+
+def test_half_matched_takes_the_smallest_contract_that_covers_it(tmp_path: Path) -> None:
+    """50 %: 547,500 MWh a year; below 250 MW no hour is capped, so 2,628 MWh per MW and
+    208.33 MW. Cost 116.425 + 208.33 x 0.0219 = 120.9875. Emissions: 219,000 t for the half
+    year, less the 109,500 t matched."""
+    plan = wind(tmp_path, 0.5).solve()
+    assert contracted(plan) == pytest.approx(547_500 / 2628)
+    assert plan.cost_npv_musd["clean_contracts"] == pytest.approx(547_500 / 2628 * PER_MW_MUSD)
+    assert plan.cost_npv_musd["total"] == pytest.approx(BASE_MUSD + 4.5625)
+    totals = plan.totals.iloc[0]
+    assert totals["cfe_share"] == pytest.approx(0.5)
+    assert totals["emissions_tco2"] == pytest.approx(109_500.0)
+    assert plan.contracts["contracted_mw"].tolist() == pytest.approx([547_500 / 2628])
+
+
+def test_dropping_the_target_signs_nothing(tmp_path: Path) -> None:
+    plan = wind(tmp_path, 0.5).solve_without("clean.meets_target")
+    assert contracted(plan) == pytest.approx(0.0)
+    assert plan.cost_npv_musd["total"] == pytest.approx(BASE_MUSD)
+
+
+def test_matching_stops_at_the_campus_load(tmp_path: Path) -> None:
+    """70 %: 766,500 MWh. In hour 0 only 125 MW can be matched however much wind is
+    contracted, so hour 1 must give 0.1 C = 175 - 125 = 50: C = 500 MW (10.95 M USD).
+    Without ``within_load`` 291.67 MW would do."""
+    plan = wind(tmp_path, 0.7).solve()
+    assert contracted(plan) == pytest.approx(500.0)
+    assert plan.cost_npv_musd["clean_contracts"] == pytest.approx(10.95)
+    ablated = wind(tmp_path, 0.7).solve_without("clean.within_load")
+    assert contracted(ablated) == pytest.approx(766_500 / 2628)
+
+
+def test_a_contract_that_pays_is_signed_in_full_without_a_target(tmp_path: Path) -> None:
+    """Strike 30 USD/MWh: 4,380 x (0.5 x -20 + 0.1 x 20) = -35,040 USD per MW-year, a gain:
+    all 1,000 MW are signed, 17.52 M USD of gain for the half year."""
+    tiny = wind(tmp_path, 0.0)
+    tiny.contracts[0]["price_usd_per_mwh"] = 30.0
+    plan = tiny.solve()
+    assert contracted(plan) == pytest.approx(1000.0)
+    assert plan.cost_npv_musd["clean_contracts"] == pytest.approx(-17.52)
