@@ -3,7 +3,7 @@
 The auditor reads the validated scenario tables (:func:`optimizer.scenario.load_scenario`), the
 representative hours (:func:`optimizer.profiles.reduce_profiles`: data, not math) and the plan
 files (``plan.json``, ``build.csv``, ``sites.csv``, and where present ``onsite.csv``,
-``onsite_dispatch.csv`` and ``curtailment.csv``). It shares no arithmetic with
+``onsite_dispatch.csv``, ``curtailment.csv``, ``contracts.csv`` and ``matched.csv``). It shares no arithmetic with
 ``optimizer/prepare.py`` or ``formulations/``: PUE and WUE interpolation, design temperatures,
 discount factors, opex weights and the stressed hours of flexible connections are recomputed
 here, so a bug there shows up as a violation or a cost mismatch.
@@ -11,9 +11,12 @@ here, so a bug there shows up as a violation or a cost mismatch.
 Decisions come from ``plan.json`` (IT MW by site, cooling and period, upgrades as ``id@period``),
 ``onsite.csv`` (on-site capacity by option and period), ``onsite_dispatch.csv`` (on-site output
 by option, period and representative hour) and ``curtailment.csv`` (IT MW shed by site, cooling,
-period and stressed hour); a missing on-site or curtailment file means none. ``build.csv``,
-``sites.csv`` and the reported columns of ``onsite.csv`` / ``curtailment.csv`` are checked
-against them and against the recomputation. Rules
+period and stressed hour), ``contracts.csv`` (clean-energy MW contracted by contract and
+period) and ``matched.csv`` (campus load matched by contracts by zone, period and
+representative hour); a missing optional file means none. ``build.csv``, ``sites.csv``,
+plan.json's ``totals_by_period`` and the reported columns of ``onsite.csv`` /
+``curtailment.csv`` / ``contracts.csv`` are checked against them and against the
+recomputation. Rules
 are named after the constraint family that should enforce them (``phasing.meets_ramp``), so an
 ablated formulation reads straight off the report. Hourly rules are checked at every
 representative hour (not only the hours the model keeps) and reported once per object and
@@ -49,6 +52,8 @@ COST_TERMS = ("development", "building", "cooling", "water", "upgrades", "energy
 #: Terms of scenarios with flexible connections (``curtailment``, present in every plan) or
 #: on-site power options (``onsite_capacity``, ``onsite_fuel``).
 SITE_POWER_TERMS = ("curtailment", "onsite_capacity", "onsite_fuel")
+#: The term of scenarios with clean-energy contracts (present in every such plan).
+CLEAN_TERMS = ("clean_contracts",)
 REL_TOL = 1e-6
 CSV_REL_TOL = 1e-5
 
@@ -102,6 +107,21 @@ RULES: dict[str, tuple[str, str]] = {
     "interconnection.within_zone_limit": (
         "zonal coincident draw at every hour within the import limit",
         "MW",
+    ),
+    "clean.within_contracts": (
+        "contracted MW within 0..max_mw and none before the contract's delivery (lead_periods); "
+        "load matched in a zone at every hour between 0 and its contracts' output",
+        "MW",
+    ),
+    "clean.stays_contracted": ("contracted MW never falls", "MW"),
+    "clean.within_load": (
+        "load matched in a zone at every hour within its campuses' average load less on-site "
+        "output",
+        "MW",
+    ),
+    "clean.meets_target": (
+        "energy matched in a year of each period at least the CFE target x grid energy",
+        "MWh/year",
     ),
     "demand.meets_demand": ("each region's inference demand served in each period", "MW"),
     "demand.within_latency": ("served only from campuses within the latency limit", "ms"),
@@ -213,7 +233,7 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
         return report
     build = _read_csv(folder / "build.csv", {"site_id": str, "period": str})
     sites_csv = _read_csv(folder / "sites.csv", {"site_id": str, "open_period": str})
-    files = _SitePowerFiles.read(folder)
+    files = _OptionalFiles.read(folder)
     facts = _Facts.of(scenario)
     audit = _Audit(facts, report)
     try:
@@ -221,6 +241,7 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
         audit.check_phasing(decisions)
         audit.check_cooling(decisions)
         audit.check_onsite(decisions)
+        audit.check_clean(decisions)
         audit.check_interconnection(decisions)
         decisions.serving_musd = audit.check_demand(decisions, plan)
         audit.check_costs(decisions, plan)
@@ -266,20 +287,27 @@ SITE_POWER_FILES = {
     "onsite_dispatch.csv": ("option_id", "period", "hour"),
     "curtailment.csv": ("site_id", "cooling", "period", "hour"),
 }
+#: The optional plan files of clean-energy contracts, by the columns that key their rows.
+CLEAN_FILES = {
+    "contracts.csv": ("contract_id", "period"),
+    "matched.csv": ("zone_id", "period", "hour"),
+}
 
 
 @dataclass(frozen=True)
-class _SitePowerFiles:
+class _OptionalFiles:
     """The optional plan files (no rows when a file is absent)."""
 
     onsite: pd.DataFrame  # option x period with capacity
     dispatch: pd.DataFrame  # option x period x hour with output
     curtailment: pd.DataFrame  # site x cooling x period x stressed hour with IT shed
+    contracts: pd.DataFrame  # contract x period with MW contracted
+    matched: pd.DataFrame  # zone x period x hour with load matched
 
     @classmethod
-    def read(cls, folder: Path) -> _SitePowerFiles:
+    def read(cls, folder: Path) -> _OptionalFiles:
         frames = {}
-        for name, keys in SITE_POWER_FILES.items():
+        for name, keys in {**SITE_POWER_FILES, **CLEAN_FILES}.items():
             frame = _read_csv(folder / name, dict.fromkeys(keys, str), required=False)
             if set(keys) <= set(frame.columns) and frame.duplicated(list(keys)).any():
                 raise PlanFilesError(f"{folder / name}: rows listed twice (same {', '.join(keys)})")
@@ -288,6 +316,8 @@ class _SitePowerFiles:
             onsite=frames["onsite.csv"],
             dispatch=frames["onsite_dispatch.csv"],
             curtailment=frames["curtailment.csv"],
+            contracts=frames["contracts.csv"],
+            matched=frames["matched.csv"],
         )
 
 
@@ -335,6 +365,13 @@ class _Facts:
     option_site: np.ndarray  # (o) site index of each option
     option_first: np.ndarray  # (o) first period index the option may have capacity
     option_tco2_per_mwh: np.ndarray  # (o) heat rate x fuel emissions
+    zone_ids: list[str]  # z
+    site_zone: np.ndarray  # (s) zone index of each site
+    zone_price: np.ndarray  # (z, h) USD/MWh
+    zone_carbon: np.ndarray  # (z, h) kg/MWh
+    contract_ids: list[str]  # clean-energy contracts, c
+    contract_zone: np.ndarray  # (c) zone index of each contract
+    contract_cf: np.ndarray  # (c, h) output per MW contracted
 
     @classmethod
     def of(cls, scenario: Scenario) -> _Facts:
@@ -391,6 +428,9 @@ class _Facts:
         )
         zones = [s.zone_id for s in scenario.sites]
         site_ids = [s.site_id for s in scenario.sites]
+        zone_ids = [z.zone_id for z in scenario.zones]
+        contract_ids = [c.contract_id for c in scenario.clean_contracts]
+        factors = reduced.frames.get("capacity_factor_frac")
         price = reduced.frames["price_usd_per_mwh"][zones].to_numpy(dtype=float).T
         weight_h = np.asarray(reduced.weight_h, dtype=float)
         tier_mw = np.zeros(len(site_ids))
@@ -433,6 +473,19 @@ class _Facts:
             option_tco2_per_mwh=np.array(
                 [o.heat_rate_mmbtu_per_mwh * o.emissions_kg_per_mmbtu / KG_PER_T for o in options]
             ),
+            zone_ids=zone_ids,
+            site_zone=np.array([zone_ids.index(z) for z in zones], dtype=int),
+            zone_price=reduced.frames["price_usd_per_mwh"][zone_ids].to_numpy(dtype=float).T,
+            zone_carbon=reduced.frames["carbon_kg_per_mwh"][zone_ids].to_numpy(dtype=float).T,
+            contract_ids=contract_ids,
+            contract_zone=np.array(
+                [zone_ids.index(c.zone_id) for c in scenario.clean_contracts], dtype=int
+            ),
+            contract_cf=(
+                factors[contract_ids].to_numpy(dtype=float).T
+                if factors is not None and contract_ids
+                else np.zeros((len(contract_ids), len(weight_h)))
+            ),
         )
 
     @property
@@ -443,6 +496,18 @@ class _Facts:
         """Sum an on-site array (o, ...) over each site's options: (s, ...)."""
         out = np.zeros((len(self.site_ids), *by_option.shape[1:]))
         np.add.at(out, self.option_site, by_option)
+        return out
+
+    def per_zone(self, by_site: np.ndarray) -> np.ndarray:
+        """Sum a site array (s, ...) over each zone's campuses: (z, ...)."""
+        out = np.zeros((len(self.zone_ids), *by_site.shape[1:]))
+        np.add.at(out, self.site_zone, by_site)
+        return out
+
+    def contract_output(self, contracted: np.ndarray) -> np.ndarray:
+        """Output (z, p, h), MW, of the MW ``contracted`` (c, p) in each zone."""
+        out = np.zeros((len(self.zone_ids), contracted.shape[1], len(self.weight_h)))
+        np.add.at(out, self.contract_zone, contracted[:, :, None] * self.contract_cf[:, None, :])
         return out
 
 
@@ -470,6 +535,8 @@ class _Decisions:
     onsite_mw: np.ndarray  # (o, p) on-site capacity in service (onsite.csv)
     onsite_output_mw: np.ndarray  # (o, p, h) on-site output (onsite_dispatch.csv)
     curtailed: list[tuple[int, int, int, int, float]]  # (s, k, p, h, IT MW shed) (curtailment.csv)
+    contracted: np.ndarray  # (c, p) clean-energy MW contracted (contracts.csv)
+    matched: np.ndarray  # (z, p, h) campus load matched by contracts (matched.csv)
     serving_musd: float | None = None  # NPV network cost of serving demand, if any regions
 
     @property
@@ -516,6 +583,8 @@ class _Audit:
         self.report = report
         self.axes = {
             "option_id": {o: i for i, o in enumerate(facts.option_ids)},
+            "contract_id": {c: i for i, c in enumerate(facts.contract_ids)},
+            "zone_id": {z: i for i, z in enumerate(facts.zone_ids)},
             "site_id": {s: i for i, s in enumerate(facts.site_ids)},
             "cooling": {k: i for i, k in enumerate(facts.tech_ids)},
             "period": {p: i for i, p in enumerate(facts.periods)},
@@ -523,8 +592,8 @@ class _Audit:
         }
 
     def locate(self, row: dict[Any, Any], columns: tuple[str, ...]) -> tuple[int, ...] | None:
-        """Indices of a plan-file row on the scenario's axes (option, site, cooling, period,
-        representative hour), or None if a key is not the scenario's."""
+        """Indices of a plan-file row on the scenario's axes (option, contract, zone, site,
+        cooling, period, representative hour), or None if a key is not the scenario's."""
         keys = [self.axes[c].get(str(row[c])) for c in columns]
         return None if None in keys else tuple(k for k in keys if k is not None)
 
@@ -545,7 +614,7 @@ class _Audit:
 
     # ----------------------------------------------------------------- reading the plan
 
-    def read_decisions(self, plan: dict[str, Any], files: _SitePowerFiles) -> _Decisions:
+    def read_decisions(self, plan: dict[str, Any], files: _OptionalFiles) -> _Decisions:
         f = self.f
         rule = "plan.matches_scenario"
         si = {s: i for i, s in enumerate(f.site_ids)}
@@ -629,6 +698,7 @@ class _Audit:
                     first,
                 )
         capacity, output, curtailed = self.read_site_power(files)
+        contracted, matched = self.read_clean(files)
         return _Decisions(
             it=it,
             stated_cooling=stated,
@@ -637,10 +707,12 @@ class _Audit:
             onsite_mw=capacity,
             onsite_output_mw=output,
             curtailed=curtailed,
+            contracted=contracted,
+            matched=matched,
         )
 
     def read_site_power(
-        self, files: _SitePowerFiles
+        self, files: _OptionalFiles
     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int, float]]]:
         """On-site capacity (o, p) and output (o, p, h), MW, and the curtailment rows
         (s, k, p, h, IT MW shed); a row keyed off the scenario is flagged and skipped."""
@@ -668,6 +740,27 @@ class _Audit:
                     s, k, p, h = key
                     curtailed.append((s, k, p, h, _finite(row["curtailed_it_mw"])))
         return capacity, output, curtailed
+
+    def read_clean(self, files: _OptionalFiles) -> tuple[np.ndarray, np.ndarray]:
+        """Clean-energy MW contracted (c, p) and campus load matched (z, p, h); a row keyed
+        off the scenario is flagged and skipped."""
+        f, rule = self.f, "plan.matches_scenario"
+        contracted = np.zeros((len(f.contract_ids), len(f.periods)))
+        matched = np.zeros((len(f.zone_ids), len(f.periods), len(f.weight_h)))
+        for name, frame, target, column in (
+            ("contracts.csv", files.contracts, contracted, "contracted_mw"),
+            ("matched.csv", files.matched, matched, "matched_mw"),
+        ):
+            columns = CLEAN_FILES[name]
+            self.count(rule, len(frame))
+            for row in frame.to_dict("records"):
+                key = self.locate(row, columns)
+                if key is None:
+                    where = " ".join(str(row[c]) for c in columns)
+                    self.flag(rule, name, math.nan, f"row {where}: not in the scenario")
+                else:
+                    target[key] = _finite(row[column])
+        return contracted, matched
 
     # ----------------------------------------------------------------- phasing
 
@@ -927,6 +1020,138 @@ class _Audit:
                     int(q),
                 )
 
+    # ----------------------------------------------------------------- clean energy
+
+    def grid_mwh_per_year(self, d: _Decisions) -> np.ndarray:
+        """Energy the campuses buy from the grid in a year of each period (p), MWh: facility
+        energy at the average load less on-site output."""
+        f = self.f
+        per_mw = f.load_factor * np.einsum("skh,h->sk", f.pue, f.weight_h)
+        facility = np.einsum("skp,sk->p", d.it, per_mw)
+        return facility - np.einsum("oph,h->p", d.onsite_output_mw, f.weight_h)
+
+    def matched_per_year(self, d: _Decisions) -> dict[str, np.ndarray]:
+        """Per period (p), a year of matching: MWh matched and the t CO2 of grid energy it
+        clears (at the zone's hourly intensity)."""
+        f = self.f
+        return {
+            "matched_mwh": np.einsum("zph,h->p", d.matched, f.weight_h),
+            "matched_tco2": np.einsum("zph,h,zh->p", d.matched, f.weight_h, f.zone_carbon)
+            / KG_PER_T,
+        }
+
+    def check_clean(self, d: _Decisions) -> None:
+        """MW contracted within 0..max_mw from the contract's delivery on, never falling; load
+        matched in each zone and hour within the contracts' output there and within the zone's
+        campus load less on-site output; the CFE target met in every period."""
+        f, contracts = self.f, self.f.scenario.clean_contracts
+        contracted, matched = d.contracted, d.matched
+        target = f.scenario.config.clean_energy.cfe_target_frac
+        if not contracts and not matched.any() and target == 0:
+            return
+        n_c, n_p = contracted.shape
+        n_z, _, n_h = matched.shape
+
+        rule = "clean.within_contracts"
+        self.count(rule, n_c * n_p)
+        for c, contract in enumerate(contracts):
+            first = contract.lead_periods
+            for p in range(n_p):
+                mw = contracted[c, p]
+                if mw > contract.max_mw + _slack(contract.max_mw):
+                    self.flag(
+                        rule,
+                        contract.contract_id,
+                        mw - contract.max_mw,
+                        f"contracted {mw:,.6g} MW, max_mw {contract.max_mw:,.6g}",
+                        p,
+                    )
+                if p < first and mw > _slack():
+                    self.flag(
+                        rule,
+                        contract.contract_id,
+                        mw,
+                        f"{mw:,.6g} MW contracted before {_label_at(f, first)} (lead_periods "
+                        f"{first})",
+                        p,
+                    )
+                if mw < -_slack():
+                    self.flag(rule, contract.contract_id, -mw, f"negative: {mw:,.6g} MW", p)
+        rule = "clean.stays_contracted"
+        self.count(rule, n_c * max(n_p - 1, 0))
+        fall = contracted[:, :-1] - contracted[:, 1:]
+        for c, q in zip(*np.nonzero(fall > _slack(contracted[:, :-1])), strict=True):
+            self.flag(
+                rule,
+                f.contract_ids[c],
+                fall[c, q],
+                f"falls from {contracted[c, q]:,.6g} to {contracted[c, q + 1]:,.6g} MW",
+                int(q) + 1,
+            )
+
+        active = np.zeros(n_z, dtype=bool)  # zones with a contract on offer or matched load
+        active[f.contract_zone] = True
+        active |= (matched != 0).any(axis=(1, 2))
+        hourly = int(active.sum()) * n_p * n_h
+        rule = "clean.within_contracts"
+        self.count(rule, hourly)
+        output = f.contract_output(contracted)
+        excess = matched - output
+        for z, p, h, over in _over(excess, _slack(output)):
+            self.flag(
+                rule,
+                f.zone_ids[z],
+                excess[z, p, h],
+                f"matched {matched[z, p, h]:,.6g} MW > contracts' output {output[z, p, h]:,.6g} "
+                f"MW ({over} of {n_h} hours over)",
+                p,
+                h,
+            )
+        for z, p, h, over in _over(-matched, np.full(matched.shape, _slack())):
+            self.flag(
+                rule,
+                f.zone_ids[z],
+                -matched[z, p, h],
+                f"negative: {matched[z, p, h]:,.6g} MW matched ({over} of {n_h} hours)",
+                p,
+                h,
+            )
+
+        rule = "clean.within_load"
+        self.count(rule, hourly)
+        average = f.per_zone(f.load_factor * self.draw(d))
+        _, onsite = self.site_onsite(d)
+        onsite = f.per_zone(onsite)
+        load = average - onsite
+        excess = matched - load
+        for z, p, h, over in _over(excess, _slack(load)):
+            self.flag(
+                rule,
+                f.zone_ids[z],
+                excess[z, p, h],
+                f"matched {matched[z, p, h]:,.6g} MW > campus load {load[z, p, h]:,.6g} MW "
+                f"(average {average[z, p, h]:,.6g} MW less on-site {onsite[z, p, h]:,.6g} MW) "
+                f"({over} of {n_h} hours over)",
+                p,
+                h,
+            )
+
+        if target > 0:  # with or without contracts on offer
+            rule = "clean.meets_target"
+            self.count(rule, n_p)
+            have = self.matched_per_year(d)["matched_mwh"]
+            grid = self.grid_mwh_per_year(d)
+            need = target * grid
+            for p in np.flatnonzero(have < need - _slack(need)):
+                self.flag(
+                    rule,
+                    "portfolio",
+                    need[p] - have[p],
+                    f"{have[p]:,.6g} MWh a year matched, target {target:g} x {grid[p]:,.6g} "
+                    f"MWh of grid energy = {need[p]:,.6g}",
+                    int(p),
+                )
+
     # ----------------------------------------------------------------- interconnection
 
     def draw(self, d: _Decisions) -> np.ndarray:
@@ -1167,6 +1392,7 @@ class _Audit:
         carbon_t = lf * np.einsum("skh,h,sh->sk", f.pue, f.weight_h, f.carbon) / 1e3  # per MW-yr
         upgrades = {u.upgrade_id: u for u in sc.upgrades}
         onsite = self.onsite_per_year(d)
+        matched_tco2 = self.matched_per_year(d)["matched_tco2"]  # (p) per year
         shed_it, _ = self.shed(d)
         lost_usd = np.zeros(len(f.site_ids))  # per MWh of IT energy shed
         for flex in sc.flexible_connections:
@@ -1187,6 +1413,7 @@ class _Audit:
             "carbon": float(
                 np.einsum("skp,sk,p->", it, carbon_t, f.opex_weight)
                 + np.einsum("sp,p->", onsite["net_tco2"], f.opex_weight)
+                - matched_tco2 @ f.opex_weight
             )
             * sc.config.objective.carbon_price_usd_per_t
             / USD_PER_MUSD,
@@ -1214,9 +1441,17 @@ class _Audit:
                 np.einsum("oph,o,h,p->", d.onsite_output_mw, usd_per_mwh, f.weight_h, f.opex_weight)
                 / USD_PER_MUSD
             )
+        if sc.clean_contracts:
+            # Contract for difference: per MWh of output the strike price less the zone's.
+            strike = np.array([c.price_usd_per_mwh for c in sc.clean_contracts])
+            margin = strike[:, None] - f.zone_price[f.contract_zone]  # (c, h) USD/MWh
+            settle = np.einsum("ch,h,ch->c", f.contract_cf, f.weight_h, margin)  # per MW-year
+            costs["clean_contracts"] = float(
+                np.einsum("cp,c,p->", d.contracted, settle, f.opex_weight) / USD_PER_MUSD
+            )
         if d.serving_musd is not None:
             costs["serving"] = d.serving_musd
-        terms = (*COST_TERMS, *SITE_POWER_TERMS, "serving")
+        terms = (*COST_TERMS, *SITE_POWER_TERMS, *CLEAN_TERMS, "serving")
         costs["total"] = sum(costs[t] for t in terms if t in costs)
         weight = sc.config.objective.energy_weight_usd_per_mwh / USD_PER_MUSD
         mwh = float(np.einsum("skp,sk,p->", it, energy_mwh, f.years))
@@ -1250,10 +1485,10 @@ class _Audit:
         plan: dict[str, Any],
         build: pd.DataFrame,
         sites: pd.DataFrame,
-        files: _SitePowerFiles,
+        files: _OptionalFiles,
     ) -> None:
-        """plan.json's own totals, build.csv, sites.csv and the reported columns of onsite.csv
-        and curtailment.csv agree with the decisions."""
+        """plan.json's own totals, build.csv, sites.csv and the reported columns of onsite.csv,
+        curtailment.csv and contracts.csv agree with the decisions."""
         f, rule = self.f, "plan.consistent"
         total = d.site_it
         last = len(f.periods) - 1
@@ -1305,6 +1540,8 @@ class _Audit:
         checked += self._check_sites_csv(d, sites, figures)
         checked += self._check_onsite_csv(d, files.onsite, figures["energy_mwh"])
         checked += self._check_curtailment_csv(files.curtailment)
+        checked += self._check_totals(d, plan, figures)
+        checked += self._check_contracts_csv(d, files.contracts)
         self.count(rule, checked)
 
     def _site_figures(self, d: _Decisions) -> dict[str, np.ndarray]:
@@ -1421,6 +1658,86 @@ class _Audit:
                         f"onsite.csv {column} {given:,.6g}, recomputed {value:,.6g}",
                         p,
                     )
+        return checked
+
+    def _check_totals(
+        self, d: _Decisions, plan: dict[str, Any], figures: dict[str, np.ndarray]
+    ) -> int:
+        """plan.json's ``totals_by_period``: energy matched, CFE share (matched over grid
+        energy) and emissions net of the matched energy's. A figure a plan leaves out is
+        flagged only when the scenario has contracts (older plans do not report them)."""
+        f, rule = self.f, "plan.consistent"
+        required = bool(f.scenario.clean_contracts)
+        matched = {k: v * f.years for k, v in self.matched_per_year(d).items()}
+        grid = figures["grid_mwh"].sum(axis=0)
+        expected = {
+            "matched_mwh": matched["matched_mwh"],
+            "cfe_share": np.divide(
+                matched["matched_mwh"], grid, out=np.full_like(grid, np.nan), where=grid > 1e-6
+            ),
+            "emissions_tco2": figures["emissions_tco2"].sum(axis=0) - matched["matched_tco2"],
+        }
+        totals = plan.get("totals_by_period") or {}
+        checked = 0
+        for p, label in enumerate(f.periods):
+            entry = totals.get(label) or {}
+            for column, values in expected.items():
+                value = float(values[p])
+                if column not in entry:
+                    if required:
+                        self.flag(rule, "portfolio", math.nan, f"totals_by_period {column}", p)
+                    continue
+                checked += 1
+                given = entry[column]
+                if not math.isfinite(value):  # no grid energy: no share to state
+                    continue
+                if given is None or not _close(float(given), value, CSV_REL_TOL):
+                    amount = math.nan if given is None else float(given) - value
+                    self.flag(
+                        rule,
+                        "portfolio",
+                        amount,
+                        f"totals_by_period {column} {given}, recomputed {value:,.6g}",
+                        p,
+                    )
+        return checked
+
+    def _check_contracts_csv(self, d: _Decisions, contracts: pd.DataFrame) -> int:
+        """Per contract and period: the contract's zone and technology, and its output over
+        the period (MW contracted x hours of output per MW in a year x years)."""
+        f, rule = self.f, "plan.consistent"
+        offered = f.scenario.clean_contracts
+        per_mw = f.contract_cf @ f.weight_h  # (c) MWh a year per MW contracted
+        checked = 0
+        for row in contracts.to_dict("records"):
+            key = self.locate(row, CLEAN_FILES["contracts.csv"])
+            if key is None:  # flagged with the decisions
+                continue
+            c, p = key
+            contract = offered[c]
+            checked += 1
+            for column, expected in (
+                ("zone_id", contract.zone_id),
+                ("technology", contract.technology),
+            ):
+                if str(row[column]) != expected:
+                    self.flag(
+                        rule,
+                        contract.contract_id,
+                        math.nan,
+                        f"contracts.csv {column} {row[column]!r}",
+                        p,
+                    )
+            given = float(row["contract_output_mwh"])
+            value = float(d.contracted[c, p] * per_mw[c] * f.years[p])
+            if not _close(given, value, CSV_REL_TOL):
+                self.flag(
+                    rule,
+                    contract.contract_id,
+                    given - value,
+                    f"contracts.csv contract_output_mwh {given:,.6g}, recomputed {value:,.6g}",
+                    p,
+                )
         return checked
 
     def _check_curtailment_csv(self, curtailment: pd.DataFrame) -> int:

@@ -178,6 +178,13 @@ class Plan:
         return frame.rename(columns={"contract": "contract_id"}).reset_index(drop=True)
 
     @property
+    def matched(self) -> pd.DataFrame:
+        """Non-zero campus load matched by clean contracts per zone, period and hour, MW."""
+        frame = self.dataset["matched_mw"].to_dataframe().reset_index()
+        frame = frame[frame["matched_mw"] > 0]
+        return frame.rename(columns={"zone": "zone_id"}).reset_index(drop=True)
+
+    @property
     def totals(self) -> pd.DataFrame:
         """Per period: target and installed IT MW, energy, cost, water, carbon, average PUE."""
         ds = self.dataset
@@ -316,6 +323,7 @@ class Plan:
                     )
                 if self.dataset.sizes["contract"]:
                     self.contracts.to_csv(tmp / "contracts.csv", index=False, float_format="%.10g")
+                    self.matched.to_csv(tmp / "matched.csv", index=False, float_format="%.10g")
                 if self.dataset["stressed_weight_h"].to_numpy().any():
                     self.curtailment.to_csv(
                         tmp / "curtailment.csv", index=False, float_format="%.10g"
@@ -468,7 +476,8 @@ def extract_plan(
     ds["water_m3"] = (dims, weigh(per_pair("water_m3_per_mw_year")) * years)
     ds["emissions_tco2"] = (dims, weigh(per_pair("carbon_t_per_mw_year")) * years)
     _add_site_power(ds, data, capacity, added, output, online, curtailed)
-    _add_contracts(ds, data, np.where(np.abs(contracted) < 1e-6, 0.0, contracted), matched)
+    contracted, matched = (np.where(np.abs(a) < 1e-6, 0.0, a) for a in (contracted, matched))
+    _add_contracts(ds, data, contracted, matched)
     first_online = np.where(online.any(axis=1), online.argmax(axis=1), -1)
     ds["upgrade_online_period"] = (
         "upgrade",
@@ -571,7 +580,8 @@ def _add_contracts(
     ds: xr.Dataset, data: xr.Dataset, contracted: np.ndarray, matched: np.ndarray
 ) -> None:
     """Clean contracts into the plan: MW contracted and output per contract and period; per
-    zone and period the campus grid energy matched hour by hour and the emissions it avoids."""
+    zone, period and hour the campus load matched (MW), and per zone and period the energy
+    matched and the emissions it avoids."""
     years = data["period_years"].to_numpy()
     weight = data["hour_weight_h"].to_numpy()
     cf = data["capacity_factor_frac"].to_numpy()
@@ -583,6 +593,7 @@ def _add_contracts(
         ("contract", "period"),
         contracted * (cf @ weight)[:, None] * years,
     )
+    ds["matched_mw"] = (("zone", "period", "hour"), matched)
     per_year = np.einsum("zph,h->zp", matched, weight)
     carbon = data["zone_carbon_t_per_mwh"].to_numpy()
     ds["matched_mwh"] = (("zone", "period"), np.where(per_year < 1e-6, 0.0, per_year) * years)

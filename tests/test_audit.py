@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from optimizer import load_scenario
 from optimizer.audit import AuditReport, PlanFilesError, Violation, audit_plan
 from optimizer.cli import app
+from tests.test_clean import wind
 from tests.test_site_power import flexible, two_campuses
 from tests.tiny import Tiny, cooling, flat_curve, onsite_option, site
 
@@ -500,6 +501,170 @@ def test_malformed_site_power_files_are_a_clear_error(tmp_path: Path) -> None:
         audit_plan(scenario, folder)
     edit_csv(folder, "onsite_dispatch.csv", lambda rows: rows.assign(onsite_output_mw=None))
     with pytest.raises(PlanFilesError, match="not a finite number"):  # a blank cell
+        audit_plan(scenario, folder)
+
+
+# --------------------------------------------------------------- clean-energy contracts
+#
+# ``wind`` (tests/test_clean.py): one campus of 125 MW load every hour, two hours of 2,190 h
+# each in the half-year period at 50 and 10 USD/MWh; a wind contract with capacity factors 0.5
+# and 0.1 (2,628 MWh a year per MW) at a strike of 60 USD/MWh costs 0.0219 M USD per MW for
+# the half year. At a 50 % target (547,500 MWh a year) 547,500 / 2,628 = 208.33 MW are
+# contracted, matching 104.17 MW at hour 0 and 20.83 MW at hour 1.
+
+HALF_MATCHED_MW = 547_500 / 2628
+
+
+def half_matched(tmp_path: Path) -> tuple[Tiny, Path]:
+    """The 50 % wind plan (test_half_matched_takes_the_smallest_contract_that_covers_it),
+    audited clean by solve(); the scenario and the plan folder."""
+    tiny = wind(tmp_path, 0.5)
+    tiny.solve()
+    folder = tiny.folder / "scenario-plan"
+    matched = pd.read_csv(folder / "matched.csv")
+    assert matched["matched_mw"].tolist() == pytest.approx(
+        [0.5 * HALF_MATCHED_MW, 0.1 * HALF_MATCHED_MW]
+    )
+    return tiny, folder
+
+
+def test_matched_hour_above_the_contracts_output_is_caught(tmp_path: Path) -> None:
+    """Hour 1's matched load raised by hand from 20.83 to 30 MW: 9.17 MW more than the
+    contract's output (0.1 x 208.33). No carbon price, so no cost changes; plan.json's matched
+    MWh, CFE share and net emissions no longer add up. Then the contract raised to 1,000 MW
+    (output 500 MW at hour 0) and hour 0 matched at 140 MW: 15 MW more than the campus's 125
+    MW of load, and the contract's cost is no longer the stated one."""
+    tiny, folder = half_matched(tmp_path)
+    scenario = load_scenario(tiny.folder / "scenario")
+
+    def raise_hour(hour: int, mw: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        def edit(rows: pd.DataFrame) -> pd.DataFrame:
+            rows.loc[rows["hour"] == hour, "matched_mw"] = mw
+            return rows
+
+        return edit
+
+    edit_csv(folder, "matched.csv", raise_hour(1, 30.0))
+    report = audit_plan(scenario, folder)
+    (over,) = report.by_rule("clean.within_contracts")
+    assert (over.object, over.period, over.hour) == ("z1", "2026H2", 1)
+    assert over.amount == pytest.approx(30.0 - 0.1 * HALF_MATCHED_MW)
+    assert "1 of 2 hours" in over.message
+    assert rules(report) == {"clean.within_contracts", "plan.consistent"}
+    stated = {v.message.split()[1] for v in report.by_rule("plan.consistent")}
+    assert stated == {"matched_mwh", "cfe_share", "emissions_tco2"}
+
+    edit_csv(folder, "contracts.csv", lambda rows: rows.assign(contracted_mw=1000.0))
+    edit_csv(folder, "matched.csv", raise_hour(0, 140.0))
+    report = audit_plan(scenario, folder)
+    (over,) = report.by_rule("clean.within_load")
+    assert (over.object, over.period, over.hour, over.amount) == (
+        "z1",
+        "2026H2",
+        0,
+        pytest.approx(15.0),
+    )
+    assert rules(report) == {"clean.within_load", "objective.cost", "plan.consistent"}
+
+
+def test_contract_lowered_below_the_target_is_caught(tmp_path: Path) -> None:
+    """The contract lowered by hand to 150 MW, its output (150 x 2,628 x 0.5 = 197,100 MWh)
+    and the matched load (75 and 15 MW) with it: 4,380 x 90 = 394,200 MWh a year matched,
+    153,300 short of half the 1,095,000 MWh of grid energy. The contract's cost is 58.33 MW x
+    0.0219 = 1.2775 M USD lower than stated."""
+    tiny, folder = half_matched(tmp_path)
+    edit_csv(
+        folder,
+        "contracts.csv",
+        lambda rows: rows.assign(contracted_mw=150.0, contract_output_mwh=197_100.0),
+    )
+    edit_csv(folder, "matched.csv", lambda rows: rows.assign(matched_mw=[75.0, 15.0]))
+    report = audit_plan(load_scenario(tiny.folder / "scenario"), folder)
+    (short,) = report.by_rule("clean.meets_target")
+    assert (short.object, short.period, short.unit) == ("portfolio", "2026H2", "MWh/year")
+    assert short.amount == pytest.approx(153_300.0)
+    assert {v.object: v.amount for v in report.mismatches} == {
+        "clean_contracts": pytest.approx(1.2775),
+        "total": pytest.approx(1.2775),
+        "objective": pytest.approx(1.2775),
+    }
+    assert rules(report) == {"clean.meets_target", "objective.cost", "plan.consistent"}
+
+
+def test_contracted_mw_that_no_longer_recomputes_the_cost_is_caught(tmp_path: Path) -> None:
+    """The contract raised by hand to 300 MW with its output (300 x 1,314 = 394,200 MWh): every
+    rule still holds, but it costs 300 x 0.0219 = 6.57 M USD, 2.0075 more than stated."""
+    tiny, folder = half_matched(tmp_path)
+    edit_csv(
+        folder,
+        "contracts.csv",
+        lambda rows: rows.assign(contracted_mw=300.0, contract_output_mwh=394_200.0),
+    )
+    report = audit_plan(load_scenario(tiny.folder / "scenario"), folder)
+    assert {v.object: v.amount for v in report.mismatches} == {
+        "clean_contracts": pytest.approx(-2.0075),
+        "total": pytest.approx(-2.0075),
+        "objective": pytest.approx(-2.0075),
+    }
+    assert rules(report) == {"objective.cost"}
+
+
+def test_contract_before_its_delivery_or_falling_is_caught(tmp_path: Path) -> None:
+    """Two half-year periods, no target, a strike of 30 USD/MWh (a gain of 0.01752 M USD per
+    MW a half year) delivered from 2027H1: 1,000 MW signed in 2027H1 only. By hand 1,000 MW in
+    2026H2 and 800 in 2027H1 (outputs to match), nothing matched: signed a period early and
+    falling by 200 MW. The contract gains 17.52 + 14.016 = 31.536 M USD, 14.016 more than
+    stated. Then a contract and a zone the scenario does not have."""
+    tiny = wind(tmp_path, 0.0).periods("2026H2", "2027H1", [100.0, 100.0])
+    tiny.contracts[0].update(price_usd_per_mwh=30.0, lead_periods=1)
+    plan = tiny.solve()
+    assert plan.contracts[["period", "contracted_mw"]].to_numpy().tolist() == [
+        ["2027H1", pytest.approx(1000.0)]
+    ]
+    scenario, folder = load_scenario(tiny.folder / "scenario"), tiny.folder / "scenario-plan"
+    signed = pd.read_csv(folder / "contracts.csv")
+    early = signed.assign(period="2026H2", contracted_mw=1000.0, contract_output_mwh=1_314_000.0)
+    late = signed.assign(contracted_mw=800.0, contract_output_mwh=1_051_200.0)
+    edit_csv(folder, "contracts.csv", lambda _: pd.concat([early, late]))
+    edit_csv(folder, "matched.csv", lambda rows: rows.iloc[0:0])
+    report = audit_plan(scenario, folder)
+    (before,) = report.by_rule("clean.within_contracts")
+    assert (before.object, before.period, before.amount) == ("wind", "2026H2", 1000.0)
+    assert "before 2027H1" in before.message
+    (fall,) = report.by_rule("clean.stays_contracted")
+    assert (fall.object, fall.period, fall.amount) == ("wind", "2027H1", pytest.approx(200.0))
+    assert report.mismatches[0].object == "clean_contracts"
+    assert report.mismatches[0].amount == pytest.approx(14.016)
+    # plan.json's matched energy, if the solver matched any (free without a carbon price)
+    assert rules(report) - {"plan.consistent"} == {
+        "clean.within_contracts",
+        "clean.stays_contracted",
+        "objective.cost",
+    }
+
+    edit_csv(folder, "contracts.csv", lambda rows: rows.assign(contract_id="solar"))
+    edit_csv(folder, "matched.csv", lambda _: pd.DataFrame([["z9", "2027H1", 0, 1.0]]))
+    report = audit_plan(scenario, folder)
+    off = {v.message for v in report.by_rule("plan.matches_scenario")}
+    assert off == {
+        "row solar 2026H2: not in the scenario",
+        "row solar 2027H1: not in the scenario",
+        "row z9 2027H1 0: not in the scenario",
+    }
+
+
+def test_malformed_contract_files_are_a_clear_error(tmp_path: Path) -> None:
+    tiny, folder = half_matched(tmp_path)
+    scenario = load_scenario(tiny.folder / "scenario")
+    edit_csv(folder, "matched.csv", lambda rows: pd.concat([rows, rows]))
+    with pytest.raises(PlanFilesError, match=r"matched\.csv: rows listed twice"):
+        audit_plan(scenario, folder)
+    edit_csv(folder, "matched.csv", lambda rows: rows.iloc[:2])
+    edit_csv(folder, "contracts.csv", lambda rows: rows.assign(contracted_mw="lots"))
+    with pytest.raises(PlanFilesError, match="malformed plan files"):
+        audit_plan(scenario, folder)
+    edit_csv(folder, "contracts.csv", lambda rows: rows.drop(columns="contracted_mw"))
+    with pytest.raises(PlanFilesError, match="malformed plan files"):
         audit_plan(scenario, folder)
 
 
