@@ -69,8 +69,9 @@ def year_profiles(tmp_path: Path, typical_days: int) -> Tiny:
 
 
 def test_reduction_keeps_extreme_days_and_weights(tmp_path: Path) -> None:
-    """6 typical days plus the extreme days: every series keeps its annual peak exactly,
-    weights sum to 8,760 h and the annual mean is within 3 %."""
+    """6 typical days plus the extreme days: temperatures keep their annual peak exactly,
+    weights sum to 8,760 h, the price keeps the hour of its peak and its annual mean exactly
+    (rescaled), the temperature's mean is within 3 %."""
     from optimizer.profiles import reduce_profiles
 
     scenario = load_scenario(year_profiles(tmp_path, 6).write())
@@ -79,8 +80,12 @@ def test_reduction_keeps_extreme_days_and_weights(tmp_path: Path) -> None:
     assert reduced.n_hours % 24 == 0 and reduced.n_hours < 24 * 12
     error = reduced.error.set_index(["profile", "series"])
     assert float(error.loc[("dry_bulb_c", "w1"), "peak_reduced"]) == pytest.approx(43.0)
-    assert float(error.loc[("price_usd_per_mwh", "z1"), "peak_reduced"]) == pytest.approx(2500.0)
-    assert np.all(np.abs(error["peak_error"]) < 1e-9)
+    assert float(error.loc[("dry_bulb_c", "w1"), "peak_error"]) == pytest.approx(0.0, abs=1e-9)
+    assert float(error.loc[("price_usd_per_mwh", "z1"), "mean_error_frac"]) == pytest.approx(
+        0.0, abs=1e-9
+    )
+    price = reduced.frames["price_usd_per_mwh"]["z1"].to_numpy()
+    assert price.max() > 10 * np.median(price)  # the 2,500 USD/MWh hour is kept, rescaled
     assert np.all(np.abs(error["mean_error_frac"]) < 0.03)
     assert isinstance(reduced.frames["carbon_kg_per_mwh"], pd.DataFrame)
     assert np.allclose(reduced.frames["carbon_kg_per_mwh"]["z1"], 400.0)
