@@ -8,11 +8,12 @@ family has a non-negative slack:
    Per period: target, most IT MW that can be energized, shortfall.
 2. **What would have to give.** The ramp is hard again and every other family is elastic
    (site headroom, zonal import limits, accelerator supply, site maximum, water limits,
-   earliest dates and upgrade lead times, air permits of on-site power): minimise the weighted
-   relaxation (MW; hm3 of water weighs as 100 MW, a t CO2/yr of permit as 1/4,650 MW; a
-   date rule weighs half its MW-periods, as moving a date is a smaller ask than capacity
-   that does not exist). The non-zero slacks, mapped back to campuses, zones,
-   upgrades and periods, are the smallest set of relaxations that makes the plan feasible.
+   earliest dates and upgrade lead times, air permits of on-site power, the CFE target):
+   minimise the weighted relaxation (MW; hm3 of water weighs as 100 MW, a t CO2/yr of permit
+   as 1/4,650 MW, a MWh/yr of matched energy as 1/8,760 MW; a date rule weighs half its
+   MW-periods, as moving a date is a smaller ask than capacity that does not exist). The
+   non-zero slacks, mapped back to campuses, zones, upgrades and periods, are the smallest
+   set of relaxations that makes the plan feasible.
 
 Sites whose climate or the liquid platform rules out every cooling technology are reported
 from the data, as no relaxation can place IT there.
@@ -44,6 +45,8 @@ TIME_RULE_WEIGHT = 0.5
 #: A t CO2/yr of air permit weighs as 1/4,650 MW: 1 MW of gas engines running all year emits
 #: about 4,650 t (8,760 h x 0.53 t/MWh).
 PERMIT_WEIGHT_PER_T = 1 / 4650
+#: A MWh/yr of hourly-matched clean energy weighs as a MW running all year: 1/8,760 MW.
+MATCHED_WEIGHT_PER_MWH = 1 / 8760
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,8 @@ def _families(model: pyo.ConcreteModel, data: xr.Dataset) -> dict[str, tuple[flo
         families["demand.meets_demand"] = (1.0, "MW", _ALL)
     if hasattr(model, "onsite"):
         families["onsite.within_permit"] = (PERMIT_WEIGHT_PER_T, "t CO2/yr", _ALL)
+    if hasattr(model, "clean") and hasattr(model.clean, "meets_target"):
+        families["clean.meets_target"] = (MATCHED_WEIGHT_PER_MWH, "MWh/yr", _ALL)
     # An upgrade's early slack is a fraction of the upgrade: weigh it by its MW.
     for u in model.UPGRADES:
         families[f"time_rules.before_lead_time@{u}"] = (
@@ -281,6 +286,14 @@ def _describe(name: str, index: Hashable, amount: float, unit: str, data: xr.Dat
         s, p = i
         msg = f"{p}: headroom at {s} short by {amount:,.0f} MW of facility draw"
         return Relaxation(family, str(s), str(p), amount, unit, msg)
+    if family == "clean.meets_target":
+        (p,) = i
+        target = float(data.attrs["cfe_target_frac"])
+        msg = (
+            f"{p}: hourly-matched clean energy short of the {100 * target:g} % target by "
+            f"{amount:,.0f} MWh/yr (more contracts in the campuses' zones, or a lower target)"
+        )
+        return Relaxation(family, "portfolio", str(p), amount, unit, msg)
     if family == "onsite.within_permit":
         o, p = i
         site = str(data["onsite_site"].sel(onsite=o).item())

@@ -173,3 +173,16 @@ def test_headroom_at_an_onsite_campus_relaxes_the_grids_hourly_share_too(tiny: T
     d = run(tiny)
     assert d.shortfalls[0].deliverable_it_mw == pytest.approx(88.0)
     assert only(d) == ("interconnection.within_headroom", "a", "2026H2", pytest.approx(15.0))
+
+
+def test_cfe_target(tiny: Tiny) -> None:
+    """A 95 % hourly-matched target with at most 100 MW of wind at capacity factors 0.5 and
+    0.1: 4,380 x (50 + 10) = 262,800 MWh/yr can be matched of 1,095,000, so the way out is
+    0.95 x 1,095,000 - 262,800 = 777,450 MWh/yr more matched clean energy. The ramp itself is
+    not short: the target is the only thing that gives."""
+    from tests.test_clean import wind
+
+    case = wind(tiny.folder, 0.95)
+    case.contracts[0]["max_mw"] = 100.0
+    d = diagnose(load_scenario(case.write()), EXACT)
+    assert only(d) == ("clean.meets_target", "portfolio", "2026H2", pytest.approx(777_450.0))
