@@ -3,10 +3,11 @@
 The auditor reads the validated scenario tables (:func:`optimizer.scenario.load_scenario`), the
 representative hours (:func:`optimizer.profiles.reduce_profiles`: data, not math) and the plan
 files (``plan.json``, ``build.csv``, ``sites.csv``, and where present ``onsite.csv``,
-``onsite_dispatch.csv``, ``curtailment.csv``, ``contracts.csv`` and ``matched.csv``). It shares no arithmetic with
-``optimizer/prepare.py`` or ``formulations/``: PUE and WUE interpolation, design temperatures,
-discount factors, opex weights and the stressed hours of flexible connections are recomputed
-here, so a bug there shows up as a violation or a cost mismatch.
+``onsite_dispatch.csv``, ``curtailment.csv``, ``contracts.csv`` and ``matched.csv``). It
+shares no arithmetic with ``optimizer/prepare.py`` or ``formulations/``: PUE and WUE
+interpolation, design temperatures, discount factors, opex weights, the stressed hours of
+flexible connections and the settlement of clean-energy contracts are recomputed here, so a
+bug there shows up as a violation or a cost mismatch.
 
 Decisions come from ``plan.json`` (IT MW by site, cooling and period, upgrades as ``id@period``),
 ``onsite.csv`` (on-site capacity by option and period), ``onsite_dispatch.csv`` (on-site output
@@ -1142,14 +1143,14 @@ class _Audit:
             have = self.matched_per_year(d)["matched_mwh"]
             grid = self.grid_mwh_per_year(d)
             need = target * grid
-            for p in np.flatnonzero(have < need - _slack(need)):
+            for q in np.flatnonzero(have < need - _slack(need)):
                 self.flag(
                     rule,
                     "portfolio",
-                    need[p] - have[p],
-                    f"{have[p]:,.6g} MWh a year matched, target {target:g} x {grid[p]:,.6g} "
-                    f"MWh of grid energy = {need[p]:,.6g}",
-                    int(p),
+                    need[q] - have[q],
+                    f"{have[q]:,.6g} MWh a year matched, target {target:g} x {grid[q]:,.6g} "
+                    f"MWh of grid energy = {need[q]:,.6g}",
+                    int(q),
                 )
 
     # ----------------------------------------------------------------- interconnection

@@ -557,6 +557,15 @@ def _check_contracts(s: Scenario, zones: set[str]) -> list[Problem]:
     table, profile = "clean_contracts.csv", "profiles/capacity_factor_frac.csv"
     out = _unique(s, table, "contract_id", [c.contract_id for c in s.clean_contracts])
     frame = s.profiles.frames.get("capacity_factor_frac")
+    if s.config.clean_energy.cfe_target_frac > 0 and not s.clean_contracts:
+        out.append(
+            Problem(
+                "scenario.yaml",
+                f"clean_energy.cfe_target_frac is {s.config.clean_energy.cfe_target_frac:g} "
+                f"but there is no {table}; expected contracts to match load with, or 0",
+                field="clean_energy.cfe_target_frac",
+            )
+        )
     if frame is not None and not s.clean_contracts:
         out.append(Problem(profile, f"needs {table} beside it (a row per column)", row=1))
     for i, c in enumerate(s.clean_contracts):

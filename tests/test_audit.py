@@ -643,7 +643,8 @@ def test_contract_before_its_delivery_or_falling_is_caught(tmp_path: Path) -> No
     }
 
     edit_csv(folder, "contracts.csv", lambda rows: rows.assign(contract_id="solar"))
-    edit_csv(folder, "matched.csv", lambda _: pd.DataFrame([["z9", "2027H1", 0, 1.0]]))
+    stray = {"zone_id": "z9", "period": "2027H1", "hour": 0, "matched_mw": 1.0}
+    edit_csv(folder, "matched.csv", lambda _: pd.DataFrame([stray]))
     report = audit_plan(scenario, folder)
     off = {v.message for v in report.by_rule("plan.matches_scenario")}
     assert off == {
@@ -789,6 +790,63 @@ def test_clean_plan_with_flexible_connection_and_onsite_power_recomputes(tiny: T
         "onsite.within_capacity",
         "onsite.behind_the_meter",
         "onsite.within_permit",
+    ):
+        assert report.checks[rule] > 0, rule
+
+
+def test_clean_plan_with_contracts_and_a_cfe_target_recomputes(tmp_path: Path) -> None:
+    """``wind`` at a 60 % target over three periods (100, 150, 200 MW), 8 %/yr, a 2-year
+    tail, load factor 0.8, a carbon price of 40 USD/t. a (z1, 100 MW of headroom) gets gas
+    engines from 2027H1; b is in z2, where a solar contract (0.8 and 0 of a MW, strike 40
+    USD/MWh) delivers from 2027H1. The audit (run by solve()) recomputes the contracts' cost,
+    the carbon net of the matched energy's, the matched MWh, CFE share and net emissions of
+    every period and contracts.csv's output. Matching is free and clears carbon, so in 2027H1
+    at hour 0 the wind (more than a's load) matches all of a's average load less the engines'
+    output (0.8 x 1.25 x IT - engines: 100 MW at 130 MW IT and 30 MW of engines)."""
+    tiny = wind(tmp_path, 0.6).periods("2026H2", "2027H2", [100.0, 150.0, 200.0])
+    tiny.config["horizon"].update(discount_rate_frac_per_year=0.08, opex_tail_years=2.0)
+    tiny.config["objective"] = {"carbon_price_usd_per_t": 40.0}
+    tiny.portfolio["it_load_factor_frac"] = 0.8
+    tiny.zones.append({"zone_id": "z2", "name": "z2", "region": "r", "import_limit_mw": None})
+    tiny.price = {"z1": [50.0, 10.0], "z2": [30.0, 70.0]}
+    tiny.carbon = {"z1": [400.0, 300.0], "z2": [600.0, 200.0]}
+    tiny.sites = [
+        site("a", headroom_mw=100.0),
+        site("b", zone_id="z2", building_capex_musd_per_mw=1.2),
+    ]
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.3, lead_periods=1)]
+    tiny.contracts.append(
+        {
+            "contract_id": "sun",
+            "zone_id": "z2",
+            "technology": "solar",
+            "max_mw": 300.0,
+            "price_usd_per_mwh": 40.0,
+            "lead_periods": 1,
+        }
+    )
+    tiny.capacity_factor["sun"] = [0.8, 0.0]
+    plan = tiny.solve()
+    report = tiny.audit(plan)
+    assert report.ok, str(report)
+    for term, value in plan.cost_npv_musd.items():
+        assert report.costs_musd[term] == pytest.approx(value, rel=1e-6, abs=1e-6), term
+    for term in ("clean_contracts", "carbon", "onsite_fuel"):
+        assert report.costs_musd[term] > 0, term
+    signed = plan.contracts
+    assert set(signed["contract_id"]) == {"wind", "sun"}
+    assert "2026H2" not in set(signed.loc[signed["contract_id"] == "sun", "period"])
+    totals = plan.totals
+    assert (totals["cfe_share"] >= 0.6 - 1e-9).all()
+    matched = plan.matched.set_index(["zone_id", "period", "hour"])["matched_mw"]
+    it_a = plan.build.set_index(["site_id", "period"])["it_mw"]["a", "2027H1"]
+    engines = plan.onsite_dispatch.set_index(["period", "hour"])["onsite_output_mw"]
+    assert matched["z1", "2027H1", 0] == pytest.approx(0.8 * 1.25 * it_a - engines["2027H1", 0])
+    for rule in (
+        "clean.within_contracts",
+        "clean.stays_contracted",
+        "clean.within_load",
+        "clean.meets_target",
     ):
         assert report.checks[rule] > 0, rule
 

@@ -332,6 +332,53 @@ CASES = [
         field="permit_tco2_per_year",
         says="greater than or equal to 0",
     ),
+    Case(
+        "CFE target without contracts",
+        tiny(lambda t: t.config.update(clean_energy={"cfe_target_frac": 0.5})),
+        "scenario.yaml",
+        field="clean_energy.cfe_target_frac",
+        says="no clean_contracts.csv",
+    ),
+    Case(
+        "clean contract without a capacity-factor column",
+        tiny(
+            lambda t: t.contracts.append(
+                {
+                    "contract_id": "wind",
+                    "zone_id": "z1",
+                    "technology": "wind",
+                    "max_mw": 100.0,
+                    "price_usd_per_mwh": 50.0,
+                    "lead_periods": 0,
+                }
+            )
+        ),
+        "clean_contracts.csv",
+        row=2,
+        field="contract_id",
+        says="no column for 'wind'",
+    ),
+    Case(
+        "capacity factor above 1",
+        tiny(
+            lambda t: (
+                t.contracts.append(
+                    {
+                        "contract_id": "wind",
+                        "zone_id": "z1",
+                        "technology": "wind",
+                        "max_mw": 100.0,
+                        "price_usd_per_mwh": 50.0,
+                        "lead_periods": 0,
+                    }
+                ),
+                t.capacity_factor.update(wind=[0.5, 35.0]),
+            )
+        ),
+        "profiles/capacity_factor_frac.csv",
+        row=3,
+        field="wind",
+    ),
     # ----------------------------------------------------------------- duplicate ids
     Case(
         "duplicate site",

@@ -17,6 +17,11 @@ Airport winds stand in for wind farms in the same zone, which are usually sited 
 ground. Contract terms [assumptions]: strike 55 USD/MWh, up to 2,000 MW per zone, available
 from the first period. The CFE target (default 0.5) is the share of the campuses' grid energy
 that contract output must match in the same zone and hour, in every period.
+
+Hourly matching in six zones adds two rows per zone, period and hour: with the default's 1,344
+representative hours (12 typical days and 44 extreme days) HiGHS found no plan at a 25 %
+target in 10 minutes, so the example uses the 12 typical days alone (288 hours). Solve the
+targets you compare on that same basis (the target-0 run is the baseline).
 """
 
 from __future__ import annotations
@@ -85,6 +90,9 @@ def main(out_dir: Path, target: float = 0.5) -> Path:
     factors.to_csv(out / "profiles" / "capacity_factor_frac.csv")
     config = yaml.safe_load((out / "scenario.yaml").read_text())
     config["clean_energy"] = {"cfe_target_frac": target}
+    # Matching needs hourly rows per zone: 12 typical days without the extra extreme days
+    # (288 hours instead of 1,344) keep the MILP tractable; compare targets on this basis.
+    config["representative_days"] = {"typical_days": 12, "keep_extreme_days": False}
     (out / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return out
 
