@@ -27,7 +27,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, pair_table, series
+from formulations.core import earlier, hourly_draw, pair_table, series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -83,23 +83,14 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         output = sum(float(cf[row[c], h]) * b.contracted_mw[c, p] for c in in_zone[z, p])
         return b.matched_mw[z, p, h] <= output
 
-    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, k, p in m.SITE_COOLING_PERIODS:
-        techs[s, p].append(k)
-    pue = data["pue"].to_numpy()
-    site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
-    cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
+    draw = hourly_draw(m, data)
     load = float(data.attrs["it_load_factor_frac"])
     onsite_output = m.onsite.site_output_mw if hasattr(m, "onsite") else {}
 
     @b.Constraint(m.MATCH_HOURS)
     def within_load(b: pyo.Block, z: str, p: str, h: int) -> object:
         """Matched no more than the zone's campuses take from the grid in that hour."""
-        consumption = sum(
-            load * float(pue[site_index[s], cool_index[k], h]) * m.phasing.it_mw[s, k, p]
-            for s in campuses[z]
-            for k in techs[s, p]
-        )
+        consumption = sum(load * draw(s, p, h) for s in campuses[z])
         onsite = sum(onsite_output.get((s, p, h), 0) for s in campuses[z])
         return b.matched_mw[z, p, h] <= consumption - onsite
 

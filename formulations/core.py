@@ -7,6 +7,7 @@ allowed at the site and the site can be energized in that period.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -55,10 +56,30 @@ def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         initialize=[(s, k, p) for (s, k) in m.SITE_COOLING for p in periods[first[s] :]],
     )
     m.period_index = {p: i for i, p in enumerate(periods)}
+    # Cooling technologies that can hold IT at a (site, period): the terms of a campus's draw.
+    m.techs_at = defaultdict(list)
+    for s, k, p in m.SITE_COOLING_PERIODS:
+        m.techs_at[s, p].append(k)
     m.cost_terms_musd = {}
     m.energy_terms_mwh = {}
     # Horizon totals that plans are compared on (Pareto fronts): name -> expression.
     m.metrics = {}
+
+
+def hourly_draw(m: pyo.ConcreteModel, data: xr.Dataset) -> Callable[[str, str, int], Any]:
+    """``draw(s, p, h)``: a campus's facility draw at representative hour h with all its
+    installed IT running, sum_k pue[s,k,h] it_mw[s,k,p] (times LF for the average load)."""
+    pue = data["pue"].to_numpy()
+    site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
+    cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
+
+    def draw(s: str, p: str, h: int) -> Any:
+        i = site_index[s]
+        return sum(
+            float(pue[i, cool_index[k], h]) * m.phasing.it_mw[s, k, p] for k in m.techs_at[s, p]
+        )
+
+    return draw
 
 
 def previous(m: pyo.ConcreteModel, p: str) -> str | None:

@@ -33,9 +33,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     allowed = data["serving_allowed"].to_numpy()
     cost = data["network_cost_musd_per_mw_year"].to_numpy()
     opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
-    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, k, p in m.SITE_COOLING_PERIODS:
-        techs[s, p].append(k)
+    techs = m.techs_at
     site_index = {s: j for j, s in enumerate(sites)}
     live = {(s, p) for s, p in m.SITE_PERIODS}
     triples = [

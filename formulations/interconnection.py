@@ -50,7 +50,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, increase, pair_table
+from formulations.core import earlier, hourly_draw, increase, pair_table
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -87,9 +87,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     at_site: dict[tuple[str, str], list[str]] = defaultdict(list)
     for u, p in m.UPGRADE_PERIODS:
         at_site[upgrades[u][0], p].append(u)
-    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, k, p in m.SITE_COOLING_PERIODS:
-        techs[s, p].append(k)
+    techs = m.techs_at
 
     b.upgrade_online = pyo.Var(
         m.UPGRADE_PERIODS, within=pyo.Binary, doc="1 once the upgrade is in service"
@@ -185,16 +183,12 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     if onsite is not None:
         load = float(data.attrs["it_load_factor_frac"])
+        draw = hourly_draw(m, data)
 
         @b.Constraint(m.ONSITE_SITE_HOURS)
         def grid_delivers(b: pyo.Block, s: str, p: str, h: int) -> object:
             """The grid delivers the average load not served on-site within its connection."""
-            i = site_index[s]
-            consumption = sum(
-                load * float(pue[i, cool_index[k], h]) * m.phasing.it_mw[s, k, p]
-                for k in techs[s, p]
-            )
-            return consumption - onsite.site_output_mw[s, p, h] <= grid_mw(s, p)
+            return load * draw(s, p, h) - onsite.site_output_mw[s, p, h] <= grid_mw(s, p)
 
     limit = dict(zip(m.ZONES, data["zone_import_limit_mw"].to_numpy().tolist(), strict=True))
     members: dict[str, list[str]] = defaultdict(list)

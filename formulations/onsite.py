@@ -26,7 +26,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, series
+from formulations.core import earlier, hourly_draw, series
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -89,12 +89,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         (s, p): sum(b.capacity_mw[o, p] for o in opts) for (s, p), opts in options_at.items()
     }
 
-    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, k, p in m.SITE_COOLING_PERIODS:
-        techs[s, p].append(k)
-    pue = data["pue"].to_numpy()
-    site_index = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
-    cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
+    draw = hourly_draw(m, data)
     load = float(data.attrs["it_load_factor_frac"])
     m.ONSITE_SITE_HOURS = pyo.Set(
         dimen=3, ordered=True, initialize=list(b.site_output_mw), doc="(site, period, hour)"
@@ -103,11 +98,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     @b.Constraint(m.ONSITE_SITE_HOURS)
     def behind_the_meter(b: pyo.Block, s: str, p: str, h: int) -> object:
         """On-site output serves the campus's own load (no export)."""
-        i = site_index[s]
-        consumption = sum(
-            load * float(pue[i, cool_index[k], h]) * m.phasing.it_mw[s, k, p] for k in techs[s, p]
-        )
-        return b.site_output_mw[s, p, h] <= consumption
+        return b.site_output_mw[s, p, h] <= load * draw(s, p, h)
 
     weight = data["hour_weight_h"].to_numpy()
     emission = series(data, "onsite_emissions_t_per_mwh")

@@ -14,8 +14,6 @@ constraints that the elastic relaxation can stretch:
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import pyomo.environ as pyo
 import xarray as xr
 
@@ -36,9 +34,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             strict=True,
         )
     )
-    techs: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, k, p in m.SITE_COOLING_PERIODS:
-        techs[s, p].append(k)
+    techs = m.techs_at
     early_sites = [(s, p) for s, p in m.SITE_PERIODS if m.period_index[p] < first[s]]
     early_upgrades = [(u, p) for u, p in m.UPGRADE_PERIODS if m.period_index[p] < lead[u]]
 
