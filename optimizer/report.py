@@ -52,6 +52,7 @@ def render(plan: Plan) -> Group:
 
     ramp = Table(title="Ramp by period", title_justify="left")
     ramp.add_column("period")
+    matching = bool(plan.dataset.sizes["contract"])
     for col in (
         "target MW",
         "IT MW",
@@ -62,6 +63,7 @@ def render(plan: Plan) -> Group:
         "avg PUE",
         "water 1000 m3",
         "kt CO2e",
+        *(["24/7 CFE %"] if matching else []),
     ):
         ramp.add_column(col, justify="right")
     for p, t in plan.totals.to_dict("index").items():
@@ -76,6 +78,7 @@ def render(plan: Plan) -> Group:
             _fmt(t["average_pue"], 3),
             _fmt(t["water_m3"] / 1e3),
             _fmt(t["emissions_tco2"] / 1e3),
+            *([_fmt(100 * t["cfe_share"], 1)] if matching else []),
         )
 
     power = _site_power_table(plan)
@@ -84,7 +87,28 @@ def render(plan: Plan) -> Group:
     costs.add_column("M USD", justify="right")
     for name, value in plan.cost_npv_musd.items():
         costs.add_row(name, _fmt(value, 1))
-    return Group(head, sites, ramp, *([power] if power is not None else []), costs)
+    extra = [t for t in (power, _contracts_table(plan)) if t is not None]
+    return Group(head, sites, ramp, *extra, costs)
+
+
+def _contracts_table(plan: Plan) -> Table | None:
+    """Clean-energy contracts signed: MW (largest), first period, output over the horizon."""
+    contracts = plan.contracts
+    if contracts.empty:
+        return None
+    table = Table(title="Clean-energy contracts signed", title_justify="left")
+    for col in ("contract", "zone", "technology", "from", "MW", "output GWh"):
+        table.add_column(col, justify="right" if col in ("MW", "output GWh") else "left")
+    for contract_id, rows in contracts.groupby("contract_id", sort=True):
+        table.add_row(
+            str(contract_id),
+            str(rows["zone_id"].iloc[0]),
+            str(rows["technology"].iloc[0]),
+            str(rows["period"].min()),
+            _fmt(float(rows["contracted_mw"].max())),
+            _fmt(float(rows["contract_output_mwh"].sum()) / 1e3, 1),
+        )
+    return table
 
 
 def _site_power_table(plan: Plan) -> Table | None:

@@ -106,3 +106,21 @@ def test_clean_energy_worked_example_builds_and_solves_at_target_zero(tmp_path: 
     assert plan.status in ("optimal", "feasible")
     assert audit_plan(scenario, plan.write(tmp_path / "plan")).ok
     assert plan.contracts.empty
+
+
+def test_cli_shows_the_contracts_and_the_hourly_matched_share(tmp_path: Path) -> None:
+    """``gridsite solve`` on the 50 % case: the contract table and the CFE column, and the
+    plan files contracts.csv and matched.csv."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    folder = wind(tmp_path, 0.5).write()
+    out = tmp_path / "plan"
+    result = CliRunner().invoke(
+        app, ["solve", str(folder), "--out", str(out), "--mip-gap", "0"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Clean-energy contracts signed" in result.output
+    assert "24/7 CFE %" in result.output
+    assert (out / "contracts.csv").exists() and (out / "matched.csv").exists()
