@@ -23,7 +23,7 @@ from optimizer.pareto import METRICS, NoPlanError, pareto_front
 from optimizer.plots import plot_map, plot_ramp
 from optimizer.report import front_table, marginal_table, print_plan
 from optimizer.scenario import Scenario, load_scenario
-from optimizer.schema import TABLES, ScenarioConfig
+from optimizer.schema import OPTIONAL_TABLES, TABLES, ScenarioConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
@@ -208,9 +208,11 @@ def audit_command(
 
 @app.command("schema")
 def schema_command() -> None:
-    """Print the JSON Schema of scenario.yaml and of a row of each CSV table."""
+    """Print the JSON Schema of scenario.yaml and of a row of each CSV table (optional
+    tables included)."""
     schema = {"scenario.yaml": ScenarioConfig.model_json_schema()}
-    schema.update({name: model.model_json_schema() for name, model in TABLES.items()})
+    tables = {**TABLES, **OPTIONAL_TABLES}
+    schema.update({name: model.model_json_schema() for name, model in tables.items()})
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
 
 

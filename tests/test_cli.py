@@ -86,8 +86,15 @@ def test_schema_prints_every_table() -> None:
         "upgrades.csv",
         "cooling_technologies.csv",
         "cooling_curves.csv",
+        "demand_regions.csv",
+        "inference_demand.csv",
+        "serving.csv",
+        "flexible_connections.csv",
+        "onsite_power.csv",
+        "clean_contracts.csv",
     }
     assert "max_it_mw" in schema["sites.csv"]["properties"]
+    assert "curtailment_budget_frac" in schema["flexible_connections.csv"]["properties"]
 
 
 def test_infeasible_solve_explains_why_and_writes_diagnosis(tmp_path: Path) -> None:
