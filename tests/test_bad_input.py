@@ -187,6 +187,15 @@ FLEX = {
     "lost_compute_usd_per_mwh": 1500.0,
 }
 
+WIND = {
+    "contract_id": "wind",
+    "zone_id": "z1",
+    "technology": "wind",
+    "max_mw": 100.0,
+    "price_usd_per_mwh": 50.0,
+    "lead_periods": 0,
+}
+
 CASES = [
     *(
         Case(f"missing {name}", delete(name), name, says="file not found")
@@ -341,18 +350,7 @@ CASES = [
     ),
     Case(
         "clean contract without a capacity-factor column",
-        tiny(
-            lambda t: t.contracts.append(
-                {
-                    "contract_id": "wind",
-                    "zone_id": "z1",
-                    "technology": "wind",
-                    "max_mw": 100.0,
-                    "price_usd_per_mwh": 50.0,
-                    "lead_periods": 0,
-                }
-            )
-        ),
+        tiny(lambda t: t.contracts.append(dict(WIND))),
         "clean_contracts.csv",
         row=2,
         field="contract_id",
@@ -362,16 +360,7 @@ CASES = [
         "capacity factor above 1",
         tiny(
             lambda t: (
-                t.contracts.append(
-                    {
-                        "contract_id": "wind",
-                        "zone_id": "z1",
-                        "technology": "wind",
-                        "max_mw": 100.0,
-                        "price_usd_per_mwh": 50.0,
-                        "lead_periods": 0,
-                    }
-                ),
+                t.contracts.append(dict(WIND)),
                 t.capacity_factor.update(wind=[0.5, 35.0]),
             )
         ),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from optimizer.audit.facts import _Facts
 from optimizer.audit.files import CLEAN_FILES, SITE_POWER_FILES, _OptionalFiles
@@ -210,7 +211,7 @@ class _AuditBase:
     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int, float]]]:
         """On-site capacity (o, p) and output (o, p, h), MW, and the curtailment rows
         (s, k, p, h, IT MW shed); a row keyed off the scenario is flagged and skipped."""
-        f, rule = self.f, "plan.matches_scenario"
+        f = self.f
         capacity = np.zeros((len(f.option_ids), len(f.periods)))
         output = np.zeros((*capacity.shape, len(f.weight_h)))
         curtailed: list[tuple[int, int, int, int, float]] = []
@@ -219,14 +220,8 @@ class _AuditBase:
             ("onsite_dispatch.csv", files.dispatch),
             ("curtailment.csv", files.curtailment),
         ):
-            columns = SITE_POWER_FILES[name]
-            self.count(rule, len(frame))
-            for row in frame.to_dict("records"):
-                key = self.locate(row, columns)
-                if key is None:
-                    where = " ".join(str(row[c]) for c in columns)
-                    self.flag(rule, name, math.nan, f"row {where}: not in the scenario")
-                elif name == "onsite.csv":
+            for row, key in self.located(name, frame, SITE_POWER_FILES[name]):
+                if name == "onsite.csv":
                     capacity[key] = _finite(row["onsite_capacity_mw"])
                 elif name == "onsite_dispatch.csv":
                     output[key] = _finite(row["onsite_output_mw"])
@@ -235,25 +230,33 @@ class _AuditBase:
                     curtailed.append((s, k, p, h, _finite(row["curtailed_it_mw"])))
         return capacity, output, curtailed
 
+    def located(
+        self, name: str, frame: pd.DataFrame, columns: tuple[str, ...]
+    ) -> Iterator[tuple[dict[Any, Any], tuple[int, ...]]]:
+        """Rows of a plan CSV with their index on the scenario's axes; a row keyed off the
+        scenario is flagged (``plan.matches_scenario``) and skipped."""
+        rule = "plan.matches_scenario"
+        self.count(rule, len(frame))
+        for row in frame.to_dict("records"):
+            key = self.locate(row, columns)
+            if key is None:
+                where = " ".join(str(row[c]) for c in columns)
+                self.flag(rule, name, math.nan, f"row {where}: not in the scenario")
+            else:
+                yield row, key
+
     def read_clean(self, files: _OptionalFiles) -> tuple[np.ndarray, np.ndarray]:
         """Clean-energy MW contracted (c, p) and campus load matched (z, p, h); a row keyed
         off the scenario is flagged and skipped."""
-        f, rule = self.f, "plan.matches_scenario"
+        f = self.f
         contracted = np.zeros((len(f.contract_ids), len(f.periods)))
         matched = np.zeros((len(f.zone_ids), len(f.periods), len(f.weight_h)))
         for name, frame, target, column in (
             ("contracts.csv", files.contracts, contracted, "contracted_mw"),
             ("matched.csv", files.matched, matched, "matched_mw"),
         ):
-            columns = CLEAN_FILES[name]
-            self.count(rule, len(frame))
-            for row in frame.to_dict("records"):
-                key = self.locate(row, columns)
-                if key is None:
-                    where = " ".join(str(row[c]) for c in columns)
-                    self.flag(rule, name, math.nan, f"row {where}: not in the scenario")
-                else:
-                    target[key] = _finite(row[column])
+            for row, key in self.located(name, frame, CLEAN_FILES[name]):
+                target[key] = _finite(row[column])
         return contracted, matched
 
     # ----------------------------------------------------------------- derived quantities
