@@ -120,15 +120,9 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     df = dict(zip(periods, data["discount_factor"].to_numpy().tolist(), strict=True))
     opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
-    years = dict(zip(periods, data["period_years"].to_numpy().tolist(), strict=True))
     capex = series(data, "onsite_capex_musd_per_mw")
     fixed = series(data, "onsite_fixed_musd_per_mw_year")
     marginal = series(data, "onsite_marginal_musd_per_mwh")
-    b.energy_mwh = pyo.Expression(
-        m.ONSITE_PERIODS,
-        doc="On-site generation in the period, MWh",
-        rule=lambda b, o, p: years[p] * sum(float(weight[h]) * b.output_mw[o, p, h] for h in hours),
-    )
     per_period: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for o, p, h in m.ONSITE_HOURS:
         per_period[p].append((o, h))
