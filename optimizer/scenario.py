@@ -528,16 +528,6 @@ def cross_check(s: Scenario) -> list[Problem]:
                         field=column,
                     )
                 )
-    for i, up in enumerate(s.upgrades):
-        if up.site_id not in sites:
-            problems.append(
-                Problem(
-                    "upgrades.csv",
-                    f"unknown site {up.site_id!r} (not in sites.csv)",
-                    row=s.line("upgrades.csv", i),
-                    field="site_id",
-                )
-            )
     problems += _check_curves(s, coolings)
     if s.config.portfolio.requires_liquid_cooling and not any(
         c.serves_liquid_racks for c in s.cooling
@@ -592,12 +582,15 @@ def _check_contracts(s: Scenario, zones: set[str]) -> list[Problem]:
 
 
 def _check_site_power(s: Scenario, sites: set[str]) -> list[Problem]:
-    """Flexible connections and on-site power: known sites, unique keys."""
+    """Upgrades, flexible connections and on-site power: known sites, unique keys."""
     out = _unique(
         s, "flexible_connections.csv", "site_id", [r.site_id for r in s.flexible_connections]
     )
     out += _unique(s, "onsite_power.csv", "option_id", [r.option_id for r in s.onsite_power])
     rows: list[tuple[str, int, str]] = [
+        ("upgrades.csv", i, r.site_id) for i, r in enumerate(s.upgrades)
+    ]
+    rows += [
         ("flexible_connections.csv", i, r.site_id) for i, r in enumerate(s.flexible_connections)
     ]
     rows += [("onsite_power.csv", i, r.site_id) for i, r in enumerate(s.onsite_power)]
