@@ -70,7 +70,7 @@ def check_target(path: str | Path, *, inputs: Sequence[Path] = ()) -> Path:
             raise OutputError(f"{out} is or holds the scenario folder {folder}: name a new folder")
         if source in real.parents:
             raise OutputError(f"{out} is inside the scenario folder {folder}: write elsewhere")
-    _check_parent(out, where.parent)
+    _check_parent(out, out.parent)
     if out.is_symlink():
         version = _version_of(where)
         if version is None:
