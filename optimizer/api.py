@@ -8,6 +8,7 @@ plan.sites, plan.build, plan.totals, plan.dataset
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,18 +58,23 @@ class RunClock:
     start: float = field(default_factory=time.perf_counter)
     stage: str = "load"
     seconds: dict[str, float] = field(default_factory=dict)
+    report: Callable[[str, float], None] | None = None
+    """Told each stage and its seconds as it ends (``gridsite solve --log`` prints them)."""
 
     def next(self, stage: str) -> None:
         """End the current stage and start ``stage``, or stop if the time is up."""
         now = time.perf_counter()
-        self.seconds[self.stage] = now - self.start - sum(self.seconds.values())
+        ended = self.stage
+        self.seconds[ended] = now - self.start - sum(self.seconds.values())
         if now - self.start >= self.limit_s:
-            spent = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
+            spent = ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
             raise OutOfTimeError(
                 f"time limit {self.limit_s:g} s used up before {stage} ({spent}); "
                 "raise --time-limit"
             )
         self.stage = stage
+        if self.report is not None:
+            self.report(ended, self.seconds[ended])
 
     @property
     def deadline(self) -> float:

@@ -136,6 +136,10 @@ def _refuse_output(check: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+def _print_stage(stage: str, seconds: float) -> None:
+    err.print(f"{stage}: {seconds:.2f} s", markup=False)
+
+
 def _say(note: str) -> None:
     err.print(f"note: {note}", markup=False, soft_wrap=True)
 
@@ -163,7 +167,9 @@ def solve_command(
     ] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1)] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
-    log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log.")] = False,
+    log: Annotated[
+        bool, typer.Option("--log", help="Show the HiGHS log and each stage's seconds.")
+    ] = False,
     marginals: Annotated[
         bool,
         typer.Option("--marginals", help="Also write marginal_values.csv (binding limits)."),
@@ -178,7 +184,7 @@ def solve_command(
     from optimizer.api import OutOfTimeError, RunClock, options_for, solve
     from optimizer.solver import checked_options
 
-    clock = RunClock(math.inf)
+    clock = RunClock(math.inf, report=_print_stage if log else None)
     _checked_out(out_dir, scenario)
     with _signals(clock) as signals:
         s = _load(scenario)

@@ -210,8 +210,10 @@ def _swap_link(where: Path, tmp: Path) -> None:
 
 
 def _clean_leftovers(where: Path, say: Say) -> None:
-    """Under the lock, every ``.NAME.*`` folder with a manifest is a killed run's: the newest
-    complete one takes the place if the target is missing; the rest are removed."""
+    """Under the lock, every ``.NAME.*`` folder with a manifest is a killed run's. If the
+    target is missing (a fallback run killed while moving a real folder aside), the newest
+    complete old or versioned folder takes its place; the rest, and every unfinished
+    ``.NAME.tmp-*`` (a plan that never took its place), are removed."""
     parent, name = where.parent, where.name
     current = _version_of(where)
     left = [
@@ -226,7 +228,11 @@ def _clean_leftovers(where: Path, say: Say) -> None:
         if stray.is_symlink():
             stray.unlink()
     if not where.exists() and not where.is_symlink():
-        complete = [p for p in left if (_manifest(p) or {}).get("complete")]
+        complete = [
+            p
+            for p in left
+            if (_manifest(p) or {}).get("complete") and not p.name.startswith(f".{name}.tmp-")
+        ]
         if complete:
             newest = max(complete, key=lambda p: (_manifest(p) or {}).get("written_ns", 0))
             os.rename(newest, where)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 COMMAND = [sys.executable, "-m", "optimizer.cli"]
@@ -41,19 +42,27 @@ def start(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> su
     )
 
 
-def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 60) -> str:
-    """Read the process's stderr until a line holds ``text``; the lines read so far."""
-    assert process.stderr is not None
+def wait_for_line(
+    process: subprocess.Popen[str],
+    text: str,
+    timeout: float = 60,
+    stdout: bool = False,
+    matches: Callable[[str], bool] | None = None,
+) -> str:
+    """Read the process's stderr (or ``stdout``) until a line holds ``text`` (or ``matches``
+    it); the lines read so far."""
+    stream = process.stdout if stdout else process.stderr
+    assert stream is not None
     seen = ""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        line = process.stderr.readline()
+        line = stream.readline()
         if not line and process.poll() is not None:
             break
         seen += line
-        if text in line:
+        if (matches or (lambda s: text in s))(line):
             return seen
-    raise AssertionError(f"{text!r} never appeared; stderr so far:\n{seen}")
+    raise AssertionError(f"{text!r} never appeared; read so far:\n{seen}")
 
 
 def tree(folder: Path) -> dict[str, bytes]:
