@@ -90,6 +90,8 @@ def solve(
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
+    Threads above the machine's cores are lowered to them (said in ``plan.warnings``); a
+    seed outside HiGHS's range is refused (``ValueError``).
     ``options.time_limit_s`` bounds the whole run (``clock``, if given, was started before
     loading): :class:`OutOfTimeError` if it passes before the solve starts. Setting
     ``options.cancel`` stops the solve and keeps its best plan (status ``interrupted``).
@@ -100,9 +102,9 @@ def solve(
     from optimizer.numerics import numerics_warnings
     from optimizer.plan import extract_plan
     from optimizer.prepare import prepare
-    from optimizer.solver import HighsModel
+    from optimizer.solver import HighsModel, checked_options
 
-    options = options or options_for(scenario)
+    options, notes = checked_options(options or options_for(scenario))
     clock = clock or RunClock(options.time_limit_s, stage="prepare")
     start = time.perf_counter()
     data = prepare(scenario)
@@ -115,7 +117,7 @@ def solve(
     result = highs.solve()
     clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds)
-    plan.warnings = numerics_warnings(data)
+    plan.warnings = notes + numerics_warnings(data)
     interrupted = options.cancel is not None and options.cancel.is_set()
     if marginals and plan.has_solution and not interrupted:
         plan.marginal_values = marginal_values(model, data, highs)
