@@ -27,6 +27,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -122,7 +123,7 @@ def replace_folder(
     its lock (:func:`claim`)."""
     out = Path(path)
     key = Path(os.path.abspath(out))
-    if key in _held:
+    if _held.get(key, (0, None))[1] == threading.get_ident():
         _replace(key, fill, kind, inputs, say)
         return out
     with claim(out, inputs=inputs, say=say):
@@ -130,7 +131,9 @@ def replace_folder(
     return out
 
 
-_held: dict[Path, int] = {}
+_held: dict[Path, tuple[int, int]] = {}
+"""Folder -> (lock file descriptor, thread) of the claims this process holds: the claiming
+thread writes without locking again; any other thread, or process, is refused."""
 
 
 def abandon() -> None:
@@ -154,7 +157,7 @@ def claim(
         raise OutputError(f"cannot make {where.parent}: {e.strerror}") from None
     lock = where.parent / f".{where.name}.lock"
     fd = _lock(lock, out)
-    _held[where] = fd
+    _held[where] = (fd, threading.get_ident())
     try:
         _clean_leftovers(where, say)
         check_target(out, inputs=inputs)
