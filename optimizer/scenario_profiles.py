@@ -7,6 +7,7 @@ said to be one, not mistaken by pandas for an index column.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import Problem
-from optimizer.scenario_csv import csv_rows, read_text
+from optimizer.scenario_csv import cell_count, csv_rows, read_text
 from optimizer.schema import OPTIONAL_PROFILES, PROFILE_BOUNDS, PROFILES, ScenarioConfig
 
 HOURS_PER_YEAR = 8760
@@ -77,19 +78,16 @@ def _load_profile(
     if text is None:
         return None
     before = len(problems)
-    rows = list(csv_rows(name, text, problems))
-    if len(problems) > before or not rows:
+    parsed = _parse(name, text, problems)
+    if parsed is None:
         return None
-    (_, header), body = rows[0], rows[1:]
+    header, lines, cells, numeric = parsed
     if "hour" not in header:
         problems.append(Problem(name, "missing column", row=1, field="hour"))
         return None
     if len(header) < 2:
         problems.append(Problem(name, "has no id columns besides hour", row=1))
         return None
-    lines = np.array([line for line, _ in body], dtype=int)
-    cells = pd.DataFrame([values for _, values in body], columns=header, dtype=str)
-    numeric = cells.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
     for column in header:
         values = numeric[column].to_numpy(dtype=float)
         bad = ~np.isfinite(values)
@@ -124,14 +122,62 @@ def _load_profile(
     return numeric.set_index("hour").astype(float)
 
 
-def _not_a_number(cell: str) -> str:
-    """Why a profile cell is not a finite number."""
-    text = cell.strip()
+def _parse(
+    name: str, text: str, problems: list[Problem]
+) -> tuple[list[str], np.ndarray, pd.DataFrame, pd.DataFrame] | None:
+    """Header, the line of each row, the cells and the cells as numbers (NaN where not
+    one); ``None`` with a problem per row whose cell count differs from the header's."""
+    before = len(problems)
+    if '"' in text:  # quoted cells: the csv module's reading, cell by cell
+        rows = list(csv_rows(name, text, problems))
+        if len(problems) > before or not rows:
+            return None
+        (_, header), body = rows[0], rows[1:]
+        lines = np.array([line for line, _ in body], dtype=int)
+        cells = pd.DataFrame([values for _, values in body], columns=header, dtype=str)
+        numeric = cells.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
+        return header, lines, cells, numeric
+    # Plain numbers (the 8,760-hour case): count cells per line, then pandas's C parser.
+    first, _, rest = text.partition("\n")
+    top = next(csv_rows(name, first, problems), None)
+    if top is None:
+        return None
+    header = top[1]
+    kept = [
+        (i + 2, line.removesuffix("\r")) for i, line in enumerate(rest.split("\n")) if line.strip()
+    ]
+    for number, line in kept:
+        if line.count(",") + 1 != len(header):
+            problems.append(Problem(name, cell_count(line.count(",") + 1, len(header)), row=number))
+            if len(problems) - before >= 3:
+                break
+    if len(problems) > before:
+        return None
+    table = "\n".join([",".join(header), *(line for _, line in kept)])
+    try:
+        cells = numeric = pd.read_csv(
+            io.StringIO(table), dtype=float, keep_default_na=False, na_values=[""]
+        )
+    except ValueError:  # a cell that is not a number: read as text to name it
+        cells = pd.read_csv(io.StringIO(table), dtype=str, keep_default_na=False)
+        numeric = cells.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
+    return header, np.array([number for number, _ in kept], dtype=int), cells, numeric
+
+
+def _not_a_number(cell: object) -> str:
+    """Why a profile cell (text, or a number from the fast path) is not a finite number."""
+    if isinstance(cell, float):  # the fast path read it: an empty cell or infinity
+        return (
+            "empty: expected a number"
+            if math.isnan(cell)
+            else f"not a finite number (got {cell:g})"
+        )
+    text = str(cell).strip()
     if not text:
         return "empty: expected a number"
     if "_" in text:
         return f"a number with '_' in it (got {cell!r}); write the digits only, e.g. 300"
-    if not cell.isascii() or any(not c.isprintable() for c in cell):
+    if not text.isascii() or not text.isprintable():
         return f"not a plain number (got {cell!r}: a non-ASCII or control character)"
     return f"not a finite number (got {cell!r})"
 
