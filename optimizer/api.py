@@ -14,6 +14,7 @@ from formulations import build_model
 from optimizer.marginal import marginal_values
 from optimizer.numerics import numerics_warnings
 from optimizer.plan import Plan, extract_plan
+from optimizer.plausibility import plausibility_warnings
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
 from optimizer.solver import HighsModel, SolveOptions
@@ -47,7 +48,8 @@ def solve(
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
-    Numerically dangerous input is named in ``plan.warnings``."""
+    Implausible values (:mod:`optimizer.plausibility`) and numerically dangerous input are
+    named in ``plan.warnings``."""
     options = options or options_for(scenario)
     start = time.perf_counter()
     data = prepare(scenario)
@@ -56,7 +58,7 @@ def solve(
     highs = HighsModel(model, options)
     result = highs.solve()
     plan = extract_plan(model, data, result, build_seconds)
-    plan.warnings = numerics_warnings(data)
+    plan.warnings = [str(w) for w in plausibility_warnings(scenario)] + numerics_warnings(data)
     if marginals and plan.has_solution:
         plan.marginal_values = marginal_values(model, data, highs)
     return plan

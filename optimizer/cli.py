@@ -20,6 +20,7 @@ from optimizer.audit import PlanFilesError, audit_plan
 from optimizer.diagnose import diagnose
 from optimizer.errors import ScenarioError
 from optimizer.pareto import METRICS, NoPlanError, pareto_front
+from optimizer.plausibility import plausibility_warnings
 from optimizer.plots import plot_map, plot_ramp
 from optimizer.report import front_table, marginal_table, print_plan
 from optimizer.scenario import Scenario, load_scenario
@@ -55,6 +56,24 @@ def _load(path: Path | None) -> Scenario:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse (exit 2) a scenario with plausibility warnings."),
+]
+
+
+def _check_plausible(s: Scenario, strict: bool, show: bool) -> None:
+    """Plausibility warnings: with ``strict`` errors (exit 2, before any work), else shown
+    when ``show`` (solve shows them with the plan's other warnings)."""
+    found = plausibility_warnings(s)
+    for warning in found if strict or show else []:
+        line = f"{s.path / warning.file}{str(warning).removeprefix(warning.file)}"
+        err.print(f"{'error' if strict else 'warning'}: {line}", markup=False, soft_wrap=True)
+    if strict and found:
+        err.print(f"{len(found)} warning(s) in {s.path} and --strict; nothing was written.")
+        raise typer.Exit(EXIT_INVALID)
+
+
 @app.command("solve")
 def solve_command(
     scenario: ScenarioArg = None,
@@ -78,10 +97,12 @@ def solve_command(
     plots: Annotated[
         bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
     ] = False,
+    strict: StrictOption = False,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3."""
     s = _load(scenario)
+    _check_plausible(s, strict, show=False)
     options = options_for(
         s,
         time_limit_s=time_limit,
@@ -173,9 +194,11 @@ def pareto_command(
 
 
 @app.command("validate")
-def validate_command(scenario: ScenarioArg = None) -> None:
-    """Check a scenario folder and report every problem (file, row, field)."""
+def validate_command(scenario: ScenarioArg = None, strict: StrictOption = False) -> None:
+    """Check a scenario folder and report every problem (file, row, field), and values that
+    are almost surely a unit slip (warnings; errors with --strict)."""
     s = _load(scenario)
+    _check_plausible(s, strict, show=True)
     out.print(
         f"ok: {s.path} - {len(s.sites)} sites, {len(s.zones)} zones, "
         f"{len(s.upgrades)} upgrades, {len(s.cooling)} cooling technologies, "
