@@ -252,7 +252,13 @@ class HighsModel:
 
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
-        selects, which become continuous; the model becomes an LP (for marginal values)."""
+        selects, which become continuous; the model becomes an LP (for marginal values).
+        Rows of valid inequalities (``model.valid_inequalities``) are dropped: with the
+        decisions fixed they only repeat limits, and the duals belong to the limits."""
+        for family in getattr(self.model, "valid_inequalities", ()):
+            for con in family.values():
+                if con in self.row_of:
+                    self.highs.changeRowBounds(self.row_of[con], -math.inf, math.inf)
         for j, var in enumerate(self.columns):
             if not self.integer[j]:
                 continue
