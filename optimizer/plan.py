@@ -7,9 +7,7 @@ energy cost, water and carbon, all recomputed from the solution and the prepared
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
+from optimizer.output import replace_folder
 from optimizer.solver import SolveResult
 
 
@@ -38,8 +37,10 @@ class Plan:
 
     @property
     def status(self) -> str:
-        """``optimal``, ``feasible`` (stopped with an incumbent), ``infeasible`` or
-        ``no_solution``."""
+        """``optimal``, ``feasible`` (stopped with an incumbent), ``interrupted`` (stopped on
+        request with an incumbent), ``infeasible`` or ``no_solution``."""
+        if self.result.solution == "feasible" and self.result.termination == "interrupted":
+            return "interrupted"
         if self.result.solution != "none":
             return self.result.solution
         return "infeasible" if self.result.termination == "infeasible" else "no_solution"
@@ -271,13 +272,15 @@ class Plan:
             "scenario": ds.attrs["scenario"],
             "status": self.status,
             "termination": r.termination,
+            "message": r.message,
             "warnings": self.warnings,
             "objective_musd": _num(r.objective_musd),
             "best_bound_musd": _num(r.best_bound_musd),
             "mip_gap": _num(r.mip_gap_frac),
-            "build_seconds": round(self.build_seconds, 3),
-            "handoff_seconds": round(r.handoff_seconds, 3),
-            "solve_seconds": round(r.solve_seconds, 3),
+            "build_seconds": self.build_seconds,
+            "handoff_seconds": r.handoff_seconds,
+            "solve_seconds": r.solve_seconds,
+            "numerics": r.numerics,
             "model_size": {
                 "rows": r.rows,
                 "columns": r.columns,
@@ -295,21 +298,24 @@ class Plan:
             ),
             "cost_npv_musd": {k: _num(v) for k, v in self.cost_npv_musd.items()},
             "totals_by_period": (
-                json.loads(totals.to_json(orient="index")) if totals is not None else None
+                {str(p): _plain(row) for p, row in totals.to_dict("index").items()}
+                if totals is not None
+                else None
             ),
             "sites": sites,
             "serving": (
-                json.loads(self.serving.to_json(orient="records")) if self.has_solution else []
+                [_plain(row) for row in self.serving.to_dict("records")]
+                if self.has_solution
+                else []
             ),
         }
 
-    def write(self, out_dir: str | Path) -> Path:
-        """Write the plan files into ``out_dir`` atomically: a temporary folder beside it is
-        filled and renamed at the end, so an interrupted write leaves no half plan."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+    def write(self, out_dir: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write the plan files (and ``extra(folder)``'s, e.g. plots) into ``out_dir`` through
+        :func:`optimizer.output.replace_folder`: only a gridsite folder or an empty or new one
+        is replaced, in one atomic step, so the path holds the whole old or new plan."""
+
+        def fill(tmp: Path) -> None:
             (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
             if self.has_solution:
                 self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.10g")
@@ -328,30 +334,38 @@ class Plan:
                     self.curtailment.to_csv(
                         tmp / "curtailment.csv", index=False, float_format="%.10g"
                     )
-                self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
+            self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
             if self.marginal_values is not None:
                 self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
             if self.diagnosis is not None:
                 (tmp / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+            if extra is not None:
+                extra(tmp)
+
+        return replace_folder(out_dir, fill)
 
 
 def _num(x: Any) -> float | None:
+    """A number for JSON at full precision; None for a missing or non-finite one."""
     if x is None:
         return None
     x = float(x)
-    return None if not np.isfinite(x) else round(x, 6)
+    return None if not np.isfinite(x) else x
+
+
+def _plain(row: Mapping[Hashable, Any]) -> dict[str, Any]:
+    """A table row for JSON: numbers as full-precision floats (NaN -> None), the rest as str."""
+    return {str(k): _plain_value(v) for k, v in row.items()}
+
+
+def _plain_value(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return _num(v)
+    return str(v)
 
 
 def extract_plan(

@@ -19,8 +19,8 @@ from optimizer.audit.base import _AuditBase, _close, _Decisions
 from optimizer.audit.files import _non_finite, _read_netcdf
 from optimizer.audit.findings import CSV_REL_TOL, EITHER, SOLVED, UNSOLVED, Violation
 
-#: Files only a plan with a solution has.
-SOLUTION_FILES = ("build.csv", "sites.csv", "plan.nc")
+#: Files only a plan with a solution has (plan.nc is written for every plan).
+SOLUTION_FILES = ("build.csv", "sites.csv")
 
 
 def holds_solution(folder: Path, plan: dict[str, Any]) -> bool:
