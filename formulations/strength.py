@@ -31,7 +31,10 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     cap_mw = data["deliverable_it_mw"].to_numpy()
     site = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
     cool = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
-    cap = {(s, k, p): float(cap_mw[site[s], cool[k], m.period_index[p]]) for s, k, p in m.SITE_COOLING_PERIODS}
+    cap = {
+        (s, k, p): float(cap_mw[site[s], cool[k], m.period_index[p]])
+        for s, k, p in m.SITE_COOLING_PERIODS
+    }
     it = m.phasing.it_mw
 
     @b.Constraint(m.SITE_COOLING_PERIODS)
