@@ -3,17 +3,23 @@
 from optimizer import load_scenario, solve
 plan = solve(load_scenario("data/default"))
 plan.sites, plan.build, plan.totals, plan.dataset
+
+A planner's own concerns (a custom limit, a new cost term) go in ``extra``
+(:class:`formulations.Concern`; README "Your own constraints").
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from formulations import build_model
+from formulations import Concern, build_model
+from optimizer.diagnose import diagnose
+from optimizer.extract import extract_plan
 from optimizer.marginal import marginal_values
 from optimizer.numerics import numerics_warnings
-from optimizer.plan import Plan, extract_plan
+from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
 from optimizer.solver import HighsModel, SolveOptions
@@ -42,21 +48,33 @@ def options_for(
 
 
 def solve(
-    scenario: Scenario, options: SolveOptions | None = None, *, marginals: bool = False
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    *,
+    marginals: bool = False,
+    extra: Sequence[Concern] = (),
+    write_model: str | Path | None = None,
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
-    Numerically dangerous input is named in ``plan.warnings``."""
+    ``extra``: a planner's own concerns, built with the model's (after those they need).
+    ``write_model``: also write the model as ``.mps`` or ``.lp`` for another solver.
+    Numerically dangerous input is named in ``plan.warnings``; an infeasible scenario comes
+    with ``plan.diagnosis`` (:func:`optimizer.diagnose.diagnose`)."""
     options = options or options_for(scenario)
     start = time.perf_counter()
     data = prepare(scenario)
-    model = build_model(data)
+    model = build_model(data, extra=extra)
     build_seconds = time.perf_counter() - start
     highs = HighsModel(model, options)
+    if write_model is not None:
+        highs.write_model(write_model)
     result = highs.solve()
-    plan = extract_plan(model, data, result, build_seconds)
-    plan.warnings = numerics_warnings(data)
+    plan = extract_plan(model, data, result, build_seconds, extra)
+    plan.warnings = numerics_warnings(data, extra)
     if marginals and plan.has_solution:
-        plan.marginal_values = marginal_values(model, data, highs)
+        plan.marginal_values = marginal_values(model, data, highs, extra)
+    if plan.status == "infeasible":
+        plan.diagnosis = diagnose(scenario, options, extra).to_dict()
     return plan

@@ -78,6 +78,10 @@ def solve_command(
     plots: Annotated[
         bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
     ] = False,
+    write_model: Annotated[
+        Path | None,
+        typer.Option("--write-model", help="Also write the model as FILE.mps or FILE.lp."),
+    ] = None,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3."""
@@ -90,17 +94,18 @@ def solve_command(
         random_seed=seed,
         log_to_console=log,
     )
-    plan = solve(s, options, marginals=marginals)
+    if write_model is not None and write_model.suffix not in (".mps", ".lp"):
+        err.print(f"error: --write-model {write_model}: give a file ending in .mps or .lp")
+        raise typer.Exit(EXIT_INVALID)
+    plan = solve(s, options, marginals=marginals, write_model=write_model)
     for warning in plan.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     print_plan(plan, out)
     if plan.marginal_values is not None and len(plan.marginal_values):
         out.print(marginal_table(plan.marginal_values))
-    if plan.status == "infeasible":
-        diagnosis = diagnose(s, options)
-        plan.diagnosis = diagnosis.to_dict()
+    if plan.diagnosis is not None:
         err.print("infeasible: no plan meets every constraint of this scenario.")
-        err.print(str(diagnosis), markup=False, soft_wrap=True)
+        err.print("\n".join(plan.diagnosis["summary"]), markup=False, soft_wrap=True)
     folder = plan.write(out_dir or Path("out") / s.config.name)
     if plots and plan.has_solution:
         plot_map(plan, folder / "map.png")
