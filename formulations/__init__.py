@@ -77,7 +77,23 @@ def build_model(
         add_sets(m, data)
         for concern in order:
             concern.add_to(m, data)
+            _check_declared(m, concern)
+    loose = [c.name for c in m.component_objects(pyo.Constraint, descend_into=False)]
+    if loose:
+        raise ConcernError(
+            f"constraints outside any concern's block: {', '.join(loose)} (a concern puts its "
+            f"components on m.<name>)"
+        )
     return m
+
+
+def _check_declared(m: pyo.ConcreteModel, concern: Concern) -> None:
+    """Every constraint family on the concern's block is one it declares."""
+    block = m.component(concern.name)
+    if block is None:
+        return
+    for component in block.component_objects(pyo.Constraint, descend_into=False):
+        concern.family(component.local_name)
 
 
 __all__ = [
