@@ -27,13 +27,10 @@ import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
+from formulations.units import USD_PER_MUSD
+
 Index = tuple[Any, ...]
 """A constraint's index as a tuple (a one-dimensional index becomes a 1-tuple)."""
-
-USD_PER_MUSD = 1e6
-"""The model's money is million USD; marginal values are reported in USD."""
-M3_PER_HM3 = 1e6
-"""The model's water is hm3 (:mod:`optimizer.prepare`); planners read m3."""
 
 
 class ConcernError(Exception):

@@ -23,7 +23,6 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from formulations.concern import (
-    M3_PER_HM3,
     Coefficients,
     Concern,
     Family,
@@ -44,6 +43,7 @@ from formulations.core import (
     used_pairs,
     weigh,
 )
+from formulations.units import M3_PER_HM3
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:

@@ -76,6 +76,7 @@ from formulations.core import (
     times,
     used_pairs,
 )
+from formulations.units import USD_PER_MUSD
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -301,7 +302,7 @@ def _extract_flexible(
     put(plan, "curtailment_hour", ("curtailment",), np.array([r[3] for r in rows], int), "")
     put(plan, "curtailed_it_mw", ("curtailment",), np.array([r[4] for r in rows], float), "MW")
     put(plan, "stressed_weight_h", ("site", "hour"), stressed, "h")
-    price = data["site_price_musd_per_mwh"].to_numpy() * 1e6
+    price = data["site_price_musd_per_mwh"].to_numpy() * USD_PER_MUSD
     put(plan, "site_price_usd_per_mwh", ("site", "hour"), price, "USD/MWh")
 
 

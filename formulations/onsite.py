@@ -29,7 +29,6 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from formulations.concern import (
-    USD_PER_MUSD,
     Coefficients,
     Concern,
     Family,
@@ -49,6 +48,7 @@ from formulations.core import (
     solution,
     times,
 )
+from formulations.units import USD_PER_MUSD
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:

@@ -25,7 +25,6 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from formulations.concern import (
-    USD_PER_MUSD,
     Coefficients,
     Concern,
     Family,
@@ -48,6 +47,7 @@ from formulations.core import (
     times,
     weigh,
 )
+from formulations.units import USD_PER_MUSD
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:

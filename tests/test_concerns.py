@@ -162,7 +162,7 @@ def test_an_undeclared_family_is_an_error(tiny: Tiny) -> None:
 
     mine = Concern("mine", add_to, needs=("phasing",))
     data = prepare(load_scenario(tiny.write()))
-    with pytest.raises(UndeclaredFamily, match="mine.limit"):
+    with pytest.raises(UndeclaredFamily, match=r"mine\.limit"):
         build_model(data, extra=[mine])
 
 
