@@ -30,6 +30,7 @@ from formulations import (
     onsite,
     phasing,
     siting,
+    strength,
     time_rules,
 )
 from formulations.concern import (
@@ -56,6 +57,7 @@ CONCERNS: tuple[Concern, ...] = (
     demand.CONCERN,
     clean.CONCERN,
     energy.CONCERN,
+    strength.CONCERN,
     objective.CONCERN,
 )
 """The model's concerns. Listed for membership: the build order follows ``needs``."""

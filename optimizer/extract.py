@@ -64,7 +64,7 @@ def extract_plan(
         result=result,
         build_seconds=build_seconds,
         cost_npv_musd=cost,
-        extra=tuple(extra),
+        extra_concerns=tuple(extra),
     )
 
 

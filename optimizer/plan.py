@@ -10,10 +10,7 @@ arrays and its tables have no rows.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from formulations import CONCERNS, Concern, View
+from optimizer.output import replace_folder
 from optimizer.solver import SolveResult
 
 #: Per-site columns of ``build.csv``; a concern's column it did not add (no on-site power,
@@ -71,13 +69,15 @@ class Plan:
     diagnosis: dict[str, Any] | None = None
     """Why there is no plan (see :mod:`optimizer.diagnose`), when infeasible."""
     warnings: list[str] = field(default_factory=list)
-    extra: tuple[Concern, ...] = ()
+    extra_concerns: tuple[Concern, ...] = ()
     """A planner's own concerns the plan was solved with (their views are the plan's too)."""
 
     @property
     def status(self) -> str:
-        """``optimal``, ``feasible`` (stopped with an incumbent), ``infeasible`` or
-        ``no_solution``."""
+        """``optimal``, ``feasible`` (stopped with an incumbent), ``interrupted`` (stopped on
+        request with an incumbent), ``infeasible`` or ``no_solution``."""
+        if self.result.solution == "feasible" and self.result.termination == "interrupted":
+            return "interrupted"
         if self.result.solution != "none":
             return self.result.solution
         return "infeasible" if self.result.termination == "infeasible" else "no_solution"
@@ -93,7 +93,7 @@ class Plan:
     @property
     def views(self) -> dict[str, View]:
         """The concerns' tables by name."""
-        return {v.name: v for c in (*CONCERNS, *self.extra) for v in c.views}
+        return {v.name: v for c in (*CONCERNS, *self.extra_concerns) for v in c.views}
 
     def view(self, name: str) -> pd.DataFrame:
         """The concern table ``name`` (no rows when the plan has none of its arrays)."""
@@ -330,27 +330,18 @@ class Plan:
             ds["marginal_value"].attrs["units"] = "see marginal_unit"
         return ds
 
-    def write(self, out_dir: str | Path) -> Path:
-        """Write the plan files into ``out_dir`` atomically: a temporary folder beside it is
-        filled and renamed at the end, so an interrupted write leaves no half plan."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+    def write(self, out_dir: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write the plan files (and ``extra(folder)``'s, e.g. plots) into ``out_dir`` through
+        :func:`optimizer.output.replace_folder`: only a gridsite folder or an empty or new one
+        is replaced, in one atomic step, so the path holds the whole old or new plan."""
+
+        def fill(tmp: Path) -> None:
             (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
             self._write_files(tmp)
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+            if extra is not None:
+                extra(tmp)
+
+        return replace_folder(out_dir, fill)
 
 
 def _num(x: Any) -> float | None:

@@ -57,7 +57,13 @@ def _result(doc: dict[str, Any]) -> SolveResult:
     size = doc["model_size"]
     return SolveResult(
         termination=doc["termination"],
-        solution=status if status in ("optimal", "feasible") else "none",
+        solution=(
+            "feasible"
+            if status == "interrupted"
+            else status
+            if status in ("optimal", "feasible")
+            else "none"
+        ),
         objective_musd=doc["objective_musd"],
         best_bound_musd=doc["best_bound_musd"],
         mip_gap_frac=doc["mip_gap"],
