@@ -204,31 +204,31 @@ class Plan:
             if np.any(row > 0)
         }
 
+    def _site_records(self) -> list[dict[str, Any]]:
+        """``plan.json``'s sites: decisions per candidate campus (none without a solution)."""
+        if not self.has_solution:
+            return []
+        ds = self.dataset
+        up = self._upgrades_by_site()
+        it = ds["it_mw"].to_numpy()
+        return [
+            {
+                "site_id": str(s),
+                "open": bool(ds["site_open"].to_numpy()[i]),
+                "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
+                "development_period": str(ds["site_development_period"].to_numpy()[i]) or None,
+                "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
+                "upgrades": up[i],
+                "it_mw_by_period": dict(zip(self.periods, map(_num, it[i]), strict=True)),
+                "it_mw_by_cooling": self._it_by_cooling(i),
+            }
+            for i, s in enumerate(ds["site"].to_numpy())
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """The content of ``plan.json``."""
         r = self.result
         ds = self.dataset
-        sites = []
-        if self.has_solution:
-            up = self._upgrades_by_site()
-            for i, s in enumerate(ds["site"].to_numpy()):
-                sites.append(
-                    {
-                        "site_id": str(s),
-                        "open": bool(ds["site_open"].to_numpy()[i]),
-                        "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
-                        "development_period": (
-                            str(ds["site_development_period"].to_numpy()[i]) or None
-                        ),
-                        "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
-                        "upgrades": up[i],
-                        "it_mw_by_period": {
-                            p: _num(v)
-                            for p, v in zip(self.periods, ds["it_mw"].to_numpy()[i], strict=True)
-                        },
-                        "it_mw_by_cooling": self._it_by_cooling(i),
-                    }
-                )
         totals = self.totals if self.has_solution else None
         return {
             "scenario": ds.attrs["scenario"],
@@ -274,7 +274,7 @@ class Plan:
                 if totals is not None
                 else None
             ),
-            "sites": sites,
+            "sites": self._site_records(),
             **{
                 v.name: (
                     [_plain(row) for row in self.view(v.name).to_dict("records")]

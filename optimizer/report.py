@@ -16,6 +16,14 @@ def _fmt(x: object, digits: int = 0) -> str:
 
 def render(plan: Plan) -> Group:
     """Summary: solve status, sites chosen, the ramp by period, and the cost breakdown."""
+    head = _head(plan)
+    if not plan.has_solution:
+        return Group(head)
+    extra = [t for t in (_site_power_table(plan), _contracts_table(plan)) if t is not None]
+    return Group(head, _sites_table(plan), _ramp_table(plan), *extra, _costs_table(plan))
+
+
+def _head(plan: Plan) -> Table:
     r = plan.result
     head = Table.grid(padding=(0, 2))
     head.add_row("status", f"[bold]{_status(plan)}[/] ({r.termination}: {r.message})")
@@ -32,9 +40,10 @@ def render(plan: Plan) -> Group:
         f"build {plan.build_seconds:.2f} s, hand-off {r.handoff_seconds:.2f} s,"
         f" solve {r.solve_seconds:.2f} s",
     )
-    if not plan.has_solution:
-        return Group(head)
+    return head
 
+
+def _sites_table(plan: Plan) -> Table:
     sites = Table(title="Campuses", title_justify="left")
     for col in ("site", "zone", "cooling", "opens", "IT MW", "peak MW", "upgrades"):
         sites.add_column(col, justify="right" if "MW" in col else "left")
@@ -49,7 +58,10 @@ def render(plan: Plan) -> Group:
             _fmt(float(row["peak_facility_mw"])),
             str(row["upgrades"]).replace(";", ", ") or "-",
         )
+    return sites
 
+
+def _ramp_table(plan: Plan) -> Table:
     ramp = Table(title="Ramp by period", title_justify="left")
     ramp.add_column("period")
     matching = "contracted_mw" in plan.dataset
@@ -80,8 +92,10 @@ def render(plan: Plan) -> Group:
             _fmt(t["emissions_tco2"] / 1e3),
             *([_fmt(100 * t["cfe_share"], 1)] if matching else []),
         )
+    return ramp
 
-    power = _site_power_table(plan)
+
+def _costs_table(plan: Plan) -> Table:
     costs = Table(title="Cost breakdown (NPV, M USD)", title_justify="left")
     costs.add_column("term")
     costs.add_column("M USD", justify="right")
@@ -94,8 +108,7 @@ def render(plan: Plan) -> Group:
             "Operating terms (energy, water, fuel, contracts, ...) count the years after the "
             "last period too (horizon.opex_tail_years); the ramp table's energy M USD does not."
         )
-    extra = [t for t in (power, _contracts_table(plan)) if t is not None]
-    return Group(head, sites, ramp, *extra, costs)
+    return costs
 
 
 def _status(plan: Plan) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -111,3 +112,21 @@ def test_marginal_values_say_what_their_sign_means(tmp_path: Path) -> None:
     assert frame.loc["ramp", "effect"] == "costs"
     assert frame.loc["ramp", "value"] == pytest.approx(2_000_000.0)
     assert "one more unit of the limit saves" in result.output
+
+
+def test_the_summary_says_what_optimal_means_and_where_the_tail_is(tmp_path: Path) -> None:
+    """A plan stopped at a 0.3 % gap reads "optimal within 0.30 %"; with an opex tail after
+    the horizon the energy line says it includes it."""
+    from rich.console import Console
+
+    from optimizer.report import render
+
+    tiny = Tiny(tmp_path)
+    tiny.config["horizon"].update(discount_rate_frac_per_year=0.10, opex_tail_years=1.5)
+    plan = solve(load_scenario(tiny.write()), EXACT)
+    plan.result = dataclasses.replace(plan.result, mip_gap_frac=0.003)
+    console = Console(record=True, width=200)
+    console.print(render(plan))
+    text = console.export_text()
+    assert "optimal within 0.30 %" in text
+    assert "energy (incl. opex tail after the horizon)" in text
