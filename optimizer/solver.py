@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import highspy
@@ -313,6 +315,32 @@ class HighsModel:
                 self.highs.changeColIntegrality(j, highspy.HighsVarType.kContinuous)
                 self.highs.changeColBounds(j, x, x)
 
+    def set_gap(self, mip_gap_frac: float) -> None:
+        """The relative MIP gap of the next solves."""
+        self.highs.setOptionValue("mip_rel_gap", float(mip_gap_frac))
+
+    def column_of(self, var: pyo.Var) -> int:
+        """HiGHS's column of a Pyomo variable."""
+        return next(j for j, v in enumerate(self.columns) if v is var)
+
+    def write_model(self, path: str | Path) -> Path:
+        """Write the model as HiGHS holds it, for another solver: ``.mps`` or ``.lp`` by the
+        file's extension, with the Pyomo names of columns and rows."""
+        out = Path(path)
+        if out.suffix not in (".mps", ".lp"):
+            raise ValueError(f"{out}: the model is written as .mps or .lp, not {out.suffix!r}")
+        if self.infeasible_message:
+            raise ValueError(f"{out}: no model to write ({self.infeasible_message})")
+        names: set[str] = set()
+        for j, var in enumerate(self.columns):
+            self.highs.passColName(j, _unique(_file_name(var.name), names))
+        for con, i in self.row_of.items():
+            self.highs.passRowName(i, _unique(_file_name(con.name), names))
+        status = self.highs.writeModel(str(out))
+        if status == highspy.HighsStatus.kError:
+            raise OSError(f"{out}: HiGHS could not write the model")
+        return out
+
     def set_column_upper(self, j: int, upper: float) -> None:
         """Bound column ``j`` from above (an epsilon constraint on a metric column)."""
         lower = self.highs.getLp().col_lower_[j]
@@ -336,6 +364,19 @@ class HighsModel:
         """Dual value of each constraint's row (objective change per unit of its bound)."""
         duals = self.highs.getSolution().row_dual
         return {con: float(duals[i]) for con, i in self.row_of.items()}
+
+
+def _file_name(name: str) -> str:
+    """A Pyomo name as LP and MPS files accept it: ``phasing.it_mw(a,liq,2026H2)``."""
+    return re.sub(r"[^A-Za-z0-9_.(),]", "_", name.replace("[", "(").replace("]", ")"))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    out, n = name, 1
+    while out in taken:
+        out, n = f"{name}_{n}", n + 1
+    taken.add(out)
+    return out
 
 
 def _highs_lp(form: Any, integer: np.ndarray) -> highspy.HighsLp:
