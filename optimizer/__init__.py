@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from optimizer.api import DEFAULT_SCENARIO, options_for, solve
     from optimizer.errors import Problem, ScenarioError
     from optimizer.plan import Plan
+    from optimizer.plan_files import read_plan
     from optimizer.scenario import Scenario, load_scenario
     from optimizer.solver import SolveOptions
 
@@ -24,6 +25,7 @@ _HOME = {
     "Problem": "optimizer.errors",
     "ScenarioError": "optimizer.errors",
     "Plan": "optimizer.plan",
+    "read_plan": "optimizer.plan_files",
     "Scenario": "optimizer.scenario",
     "load_scenario": "optimizer.scenario",
     "SolveOptions": "optimizer.solver",
@@ -38,6 +40,7 @@ __all__ = [
     "SolveOptions",
     "load_scenario",
     "options_for",
+    "read_plan",
     "solve",
 ]
 
