@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -37,7 +38,7 @@ from typing import Any
 MANIFEST = ".gridsite"
 PAUSE_ENV = "GRIDSITE_PAUSE_AT"
 """Test hook: ``before_swap:SECONDS`` or ``after_swap:SECONDS`` sleeps at that point of a
-replacement, so a test can kill the process there (the crash-safety tests do)."""
+replacement (SIGUSR1 resumes it), so a test can kill the process there, or hold its lock."""
 _RENAME_EXCHANGE = 2
 _log = logging.getLogger("gridsite.output")
 
@@ -400,8 +401,24 @@ def _sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class _Resume(Exception):
+    pass
+
+
+def _resume(signum: int, frame: Any) -> None:
+    raise _Resume
+
+
 def _pause(point: str) -> None:
+    """The test hook of :data:`PAUSE_ENV`; SIGUSR1 ends the pause early."""
     where, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
-    if where == point:
-        print(f"gridsite: paused {point}", file=sys.stderr, flush=True)
+    if where != point or threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGUSR1, _resume)
+    print(f"gridsite: paused {point}", file=sys.stderr, flush=True)
+    try:
         time.sleep(float(seconds or 60))
+    except _Resume:
+        pass
+    finally:
+        signal.signal(signal.SIGUSR1, previous)

@@ -211,12 +211,13 @@ def test_two_runs_to_one_folder_one_wins_the_other_is_refused(project: Path) -> 
     folder is refused at once, in one line, and leaves nothing; the first then finishes."""
     folder, _ = _old_and_new_plans(project)
     args = ["solve", "scenario", "--out", "plan", "--mip-gap", "0"]
-    first = start(*args, cwd=project, env={"GRIDSITE_PAUSE_AT": "before_swap:3"})
+    first = start(*args, cwd=project, env={"GRIDSITE_PAUSE_AT": "before_swap:120"})
     wait_for_line(first, "paused before_swap")
     second = gridsite(*args, cwd=project)
     assert second.returncode == 2
     line = one_line(second.stderr)
     assert f"plan is being written by another gridsite run (pid {first.pid})" in line
+    first.send_signal(signal.SIGUSR1)  # resume the first run
     _, first_err = first.communicate(timeout=60)
     assert first.returncode == 0, first_err
     assert assert_complete(folder)["objective_musd"] == 90.0
