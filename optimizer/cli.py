@@ -198,6 +198,10 @@ def solve_command(
         bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
     ] = False,
     strict: StrictOption = False,
+    write_model: Annotated[
+        Path | None,
+        typer.Option("--write-model", help="Also write the model as FILE.mps or FILE.lp."),
+    ] = None,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3. Ctrl-C during
@@ -227,13 +231,16 @@ def solve_command(
             raise typer.Exit(EXIT_INVALID) from None
         for note in notes:
             err.print(f"warning: {note}", markup=False)
+        if write_model is not None and write_model.suffix not in (".mps", ".lp"):
+            err.print(f"error: --write-model {write_model}: give a file ending in .mps or .lp")
+            raise typer.Exit(EXIT_INVALID)
         clock.limit_s = options.time_limit_s
         options = replace(options, cancel=signals.cancel)
         with ExitStack() as held:
             _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
             try:
                 clock.next("prepare")
-                plan = solve(s, options, marginals=marginals, clock=clock)
+                plan = solve(s, options, marginals=marginals, clock=clock, write_model=write_model)
             except OutOfTimeError as e:
                 err.print(f"error: {e}; nothing written.", markup=False)
                 raise typer.Exit(EXIT_NO_SOLUTION) from None
@@ -250,7 +257,6 @@ def _finish(
     plots: bool,
 ) -> None:
     """Report, explain an infeasible plan, write the plan, exit with its code."""
-    from optimizer.diagnose import diagnose
     from optimizer.plots import plot_map, plot_ramp
     from optimizer.report import marginal_table, print_plan
 
@@ -259,16 +265,12 @@ def _finish(
     print_plan(plan, out)
     if plan.marginal_values is not None and len(plan.marginal_values):
         out.print(marginal_table(plan.marginal_values))
-    if plan.status == "infeasible" and signals.received is None:
-        clock.stage = "diagnose"
-        diagnosis = diagnose(s, options)
-        clock.stage = "plan"
+    if plan.diagnosis is not None:  # solve() explained why
         if signals.received is not None:
             err.print("interrupted while explaining why; nothing written.")
             raise typer.Exit(signals.exit_code)
-        plan.diagnosis = diagnosis.to_dict()
         err.print("infeasible: no plan meets every constraint of this scenario.")
-        err.print(str(diagnosis), markup=False, soft_wrap=True)
+        err.print("\n".join(plan.diagnosis["summary"]), markup=False, soft_wrap=True)
 
     if signals.received is not None and not plan.has_solution:
         err.print("interrupted before HiGHS found a plan; nothing written.")
