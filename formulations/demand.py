@@ -165,10 +165,11 @@ def coefficients(data: xr.Dataset) -> list[Coefficients]:
 CONCERN = Concern(
     name="demand",
     add_to=add_to,
-    needs=("phasing",),
+    needs=("siting", "phasing"),
     families={
         "meets_demand": Family(relax=Relax("MW", _demand_short), impossible=_out_of_reach),
         "within_capacity": Family(),
+        "only_from_open": Family(),
     },
     extract=extract,
     views=(
