@@ -121,13 +121,16 @@ def solve(
     build_seconds = time.perf_counter() - start
     clock.next("hand-off")
     highs = HighsModel(model, replace(options, deadline=clock.deadline))
-    if write_model is not None:
+    unwritten = []
+    if write_model is not None and highs.infeasible_message:
+        unwritten.append(f"{write_model} not written: {highs.infeasible_message}")
+    elif write_model is not None:
         highs.write_model(write_model)
     clock.next("solve")
     result = highs.solve()
     clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds, extra)
-    plan.warnings = numerics_warnings(data, extra)
+    plan.warnings = numerics_warnings(data, extra) + unwritten
     interrupted = options.cancel is not None and options.cancel.is_set()
     if marginals and plan.has_solution and not interrupted:
         plan.marginal_values = marginal_values(model, data, highs, extra)
