@@ -102,13 +102,15 @@ def solve(
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
     ``extra``: a planner's own concerns, built with the model's (after those they need).
     ``write_model``: also write the model as ``.mps`` or ``.lp`` for another solver.
-    Numerically dangerous input is named in ``plan.warnings``; an infeasible scenario comes
-    with ``plan.diagnosis`` (:func:`optimizer.diagnose.diagnose`)."""
+    Implausible values (:mod:`optimizer.plausibility`) and numerically dangerous input are
+    named in ``plan.warnings``; an infeasible scenario comes with ``plan.diagnosis``
+    (:func:`optimizer.diagnose.diagnose`)."""
     from formulations import build_model
     from optimizer.diagnose import diagnose
     from optimizer.extract import extract_plan
     from optimizer.marginal import marginal_values
     from optimizer.numerics import numerics_warnings
+    from optimizer.plausibility import plausibility_warnings
     from optimizer.prepare import prepare
     from optimizer.solver import HighsModel
 
@@ -130,7 +132,11 @@ def solve(
     result = highs.solve()
     clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds, extra)
-    plan.warnings = numerics_warnings(data, extra) + unwritten
+    plan.warnings = (
+        [str(w) for w in plausibility_warnings(scenario)]
+        + numerics_warnings(data, extra)
+        + unwritten
+    )
     interrupted = options.cancel is not None and options.cancel.is_set()
     if marginals and plan.has_solution and not interrupted:
         plan.marginal_values = marginal_values(model, data, highs, extra)

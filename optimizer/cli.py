@@ -71,6 +71,26 @@ def _load(path: Path | None) -> Scenario:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse (exit 2) a scenario with plausibility warnings."),
+]
+
+
+def _check_plausible(s: Scenario, strict: bool, show: bool) -> None:
+    """Plausibility warnings: with ``strict`` errors (exit 2, before any work), else shown
+    when ``show`` (solve shows them with the plan's other warnings)."""
+    from optimizer.plausibility import plausibility_warnings
+
+    found = plausibility_warnings(s)
+    for warning in found if strict or show else []:
+        line = f"{s.path / warning.file}{str(warning).removeprefix(warning.file)}"
+        err.print(f"{'error' if strict else 'warning'}: {line}", markup=False, soft_wrap=True)
+    if strict and found:
+        err.print(f"{len(found)} warning(s) in {s.path} and --strict; nothing was written.")
+        raise typer.Exit(EXIT_INVALID)
+
+
 class _Signals:
     """SIGINT and SIGTERM. While HiGHS runs, the first asks it to stop (``cancel``) and the
     best plan so far is kept; elsewhere it stops the run (``KeyboardInterrupt``). A second
@@ -177,6 +197,7 @@ def solve_command(
     plots: Annotated[
         bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
     ] = False,
+    strict: StrictOption = False,
     write_model: Annotated[
         Path | None,
         typer.Option("--write-model", help="Also write the model as FILE.mps or FILE.lp."),
@@ -192,6 +213,7 @@ def solve_command(
     _checked_out(out_dir, scenario)
     with _signals(clock) as signals:
         s = _load(scenario)
+        _check_plausible(s, strict, show=False)
         folder = _out_path(out_dir, s)
         try:
             options, notes = checked_options(
@@ -358,9 +380,11 @@ def pareto_command(
 
 
 @app.command("validate")
-def validate_command(scenario: ScenarioArg = None) -> None:
-    """Check a scenario folder and report every problem (file, row, field)."""
+def validate_command(scenario: ScenarioArg = None, strict: StrictOption = False) -> None:
+    """Check a scenario folder and report every problem (file, row, field), and values that
+    are almost surely a unit slip (warnings; errors with --strict)."""
     s = _load(scenario)
+    _check_plausible(s, strict, show=True)
     out.print(
         f"ok: {s.path} - {len(s.sites)} sites, {len(s.zones)} zones, "
         f"{len(s.upgrades)} upgrades, {len(s.cooling)} cooling technologies, "

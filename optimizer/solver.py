@@ -120,6 +120,8 @@ class HighsModel:
         self.options = options
         self.highs = highspy.Highs()
         self.infeasible_message = ""
+        self.start_accepted = False
+        """Whether HiGHS reported the last solve's MIP start feasible (its log says so)."""
         try:
             form = LinearStandardFormCompiler().write(model, mixed_form=True)
         except InfeasibleConstraintException as e:  # a constraint without variables fails
@@ -203,13 +205,22 @@ class HighsModel:
                 ints,
                 message="empty model",
             )
+        log: list[str] = []
         if self.options.warm_start if warm_start is None else warm_start:
             _set_start(self.highs, self.columns)
+            # HiGHS says in its log whether it took the start: keep the log to know.
+            self.highs.setOptionValue("output_flag", True)
+            self.highs.setOptionValue("log_to_console", self.options.log_to_console)
+            self.highs.cbLogging.subscribe(lambda event: log.append(event.message))
         start = time.perf_counter()
         if self.options.deadline is not None:
             left_s = max(self.options.deadline - start, 1e-3)
             self._set("time_limit", min(float(self.options.time_limit_s), left_s))
         self.highs.run()
+        if log:
+            self.highs.cbLogging.clear()
+            self.highs.setOptionValue("output_flag", self.options.log_to_console)
+        self.start_accepted = any("MIP start solution is feasible" in line for line in log)
         solve_seconds = time.perf_counter() - start
         h = self.highs
         status = h.getModelStatus()
@@ -251,6 +262,39 @@ class HighsModel:
     def is_mip(self) -> bool:
         lp = self.highs.getLp()
         return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
+
+    def relaxed_values(self) -> np.ndarray | None:
+        """Column values of the LP relaxation (every integer relaxed), or None if it has no
+        optimum; the model HiGHS holds is not changed."""
+        lp = self.highs.getLp()
+        lp.integrality_ = []
+        return self._solve_copy(lp, math.inf, 0.0, mip=False)
+
+    def restricted_values(
+        self, fixed: dict[int, float], time_limit_s: float, gap: float
+    ) -> np.ndarray | None:
+        """Column values of the best plan HiGHS finds with the ``fixed`` columns at their
+        values (a smaller MIP), or None if it finds none."""
+        lp = self.highs.getLp()
+        lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+        for j, x in fixed.items():
+            lower[j] = upper[j] = x
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        return self._solve_copy(lp, time_limit_s, gap, mip=True)
+
+    def _solve_copy(self, lp: highspy.HighsLp, time_limit_s: float, gap: float, mip: bool) -> Any:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(self.options.threads))
+        h.setOptionValue("random_seed", int(self.options.random_seed))
+        h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        h.passModel(lp)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+            return None
+        values = np.asarray(h.getSolution().col_value)
+        return np.where(self.integer, np.round(values), values) if mip else values
 
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
