@@ -125,14 +125,20 @@ def solve(
     build_seconds = time.perf_counter() - start
     clock.next("hand-off")
     highs = HighsModel(model, replace(options, deadline=clock.deadline))
-    if write_model is not None:
+    unwritten = []
+    if write_model is not None and highs.infeasible_message:
+        unwritten.append(f"{write_model} not written: {highs.infeasible_message}")
+    elif write_model is not None:
         highs.write_model(write_model)
     clock.next("solve")
     result = highs.solve()
     clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds, extra)
     plan.warnings = (
-        notes + [str(w) for w in plausibility_warnings(scenario)] + numerics_warnings(data, extra)
+        notes
+        + [str(w) for w in plausibility_warnings(scenario)]
+        + numerics_warnings(data, extra)
+        + unwritten
     )
     interrupted = options.cancel is not None and options.cancel.is_set()
     if marginals and plan.has_solution and not interrupted:
