@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from formulations import build_model
+from optimizer.heuristic import constructive_start
 from optimizer.marginal import marginal_values
 from optimizer.numerics import numerics_warnings
 from optimizer.plan import Plan, extract_plan
@@ -54,7 +55,10 @@ def solve(
     model = build_model(data)
     build_seconds = time.perf_counter() - start
     highs = HighsModel(model, options)
-    result = highs.solve()
+    if options.constructive_start and constructive_start(model, highs) is not None:
+        result = highs.solve(warm_start=True)
+    else:
+        result = highs.solve()
     plan = extract_plan(model, data, result, build_seconds)
     plan.warnings = numerics_warnings(data)
     if marginals and plan.has_solution:

@@ -44,6 +44,8 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
+    constructive_start: bool = False
+    """Start HiGHS from ``optimizer.heuristic``'s plan (LP rounding repaired by a small MIP)."""
 
 
 @dataclass
