@@ -74,12 +74,8 @@ def measure(
         heuristic_seconds = time.perf_counter() - t1
     cpu = time.process_time()
     result = highs.solve(warm_start=start)
-<<<<<<< HEAD
     cpu = time.process_time() - cpu
     rows, cols, _, ints = highs.size
-=======
-    rows, cols, _nnz, ints = highs.size
->>>>>>> wp/concerns
     return {
         "scenario": Path(scenario).name,
         "rows": rows,
