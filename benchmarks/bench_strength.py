@@ -3,7 +3,7 @@ and the time HiGHS takes to prove the asked gap.
 
     python benchmarks/bench_strength.py [SCENARIO ...] [--gap 0.001] [--time-limit 120]
                                         [--no-start] [--repeats 1] [--highs NAME=VALUE]
-                                        [--without MODULE]
+                                        [--without CONCERN]
 
 Each run is a fresh process (HiGHS on 1 thread). *LP bound* is the optimum of the model with
 every integer relaxed (what the LP sees before HiGHS's presolve and cuts); *root gap* is
@@ -48,14 +48,14 @@ def measure(
     without: list[str],
 ) -> dict[str, object]:
     """One run: build, LP bound, optional constructive start, MIP solve to ``gap``."""
-    from formulations import MODULES, build_model
+    from formulations import CONCERNS, build_model
     from optimizer import load_scenario, options_for
     from optimizer.prepare import prepare
     from optimizer.solver import HighsModel
 
     s = load_scenario(scenario)
     data = prepare(s)
-    model = build_model(data, [m for m in MODULES if m.__name__.split(".")[-1] not in without])
+    model = build_model(data, [c for c in CONCERNS if c.name not in without])
     options = options_for(s, time_limit_s=time_limit_s, mip_gap_frac=gap, threads=1)
     highs = HighsModel(model, options)
     for option in highs_options:  # name=value, e.g. mip_heuristic_effort=0.01
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--no-start", action="store_true")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--highs", action="append", default=[], help="HiGHS option name=value")
-    parser.add_argument("--without", action="append", default=[], help="leave out a module")
+    parser.add_argument("--without", action="append", default=[], help="leave out a concern")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
