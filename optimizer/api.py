@@ -110,6 +110,7 @@ def solve(
     from formulations import build_model
     from optimizer.diagnose import diagnose
     from optimizer.extract import extract_plan
+    from optimizer.heuristic import constructive_start
     from optimizer.marginal import marginal_values
     from optimizer.numerics import numerics_warnings
     from optimizer.plausibility import plausibility_warnings
@@ -131,7 +132,8 @@ def solve(
     elif write_model is not None:
         highs.write_model(write_model)
     clock.next("solve")
-    result = highs.solve()
+    started = options.constructive_start and constructive_start(model, highs) is not None
+    result = highs.solve(warm_start=True if started else None)
     clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds, extra)
     plan.warnings = (
