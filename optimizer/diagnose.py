@@ -31,6 +31,7 @@ import xarray as xr
 from pyomo.core.expr.visitor import identify_variables
 
 from formulations import MODULES, build_model, objective, time_rules
+from optimizer.commitments import Commitments, describe
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
 from optimizer.solver import SolveOptions, solve_model
@@ -47,6 +48,8 @@ TIME_RULE_WEIGHT = 0.5
 PERMIT_WEIGHT_PER_T = 1 / 4650
 #: A MWh/yr of hourly-matched clean energy weighs as a MW running all year: 1/8,760 MW.
 MATCHED_WEIGHT_PER_MWH = 1 / 8760
+#: In stage 1 a broken commitment weighs as this many MW of ramp shortfall per unit.
+COMMITMENT_WEIGHT = 1000.0
 
 
 @dataclass(frozen=True)
@@ -105,13 +108,23 @@ class Diagnosis:
         }
 
 
-def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
-    """Explain why ``scenario`` has no plan (see the module docstring)."""
+def diagnose(
+    scenario: Scenario, options: SolveOptions, commitments: Commitments | None = None
+) -> Diagnosis:
+    """Explain why ``scenario`` has no plan (see the module docstring). ``commitments`` (of a
+    re-plan) are relaxable too, and come first: stage 1 relaxes them (at
+    :data:`COMMITMENT_WEIGHT`) only where the ramp giving way does not suffice."""
     data = _open_time_rules(prepare(scenario))
     modules = [m for m in MODULES if m is not objective] + [time_rules]
     model = build_model(data, modules)
     impossible = _drop_impossible(model, data)
     families = _families(model, data)
+    committed: dict[str, tuple[float, str, Key]] = {}
+    if commitments is not None:
+        impossible += commitments.missing
+        added = commitments.add_constraints(model)
+        committed = {name: (w, unit, _ALL) for name, (w, unit) in added.items()}
+        families.update(committed)
     slacks = {name: _relax(model, name, key) for name, (_, _, key) in families.items()}
     # A campus's maximum also bounds its cooling link (it_mw <= max x cooling_chosen at the
     # last period): the same slack stretches both.
@@ -127,13 +140,16 @@ def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
     diagnosis = Diagnosis(feasible=False, notes=_data_notes(data) + impossible)
     exact = replace(options, warm_start=False)
 
-    # Stage 1: only the ramp gives.
+    # Stage 1: only the ramp (and, far more costly, a commitment) gives.
     ramp = slacks["phasing.meets_ramp"]
     for name, family in slacks.items():
-        if name != "phasing.meets_ramp":
+        if name != "phasing.meets_ramp" and name not in committed:
             for var in family.values():
                 var.fix(0)
-    model.diagnosis_objective = pyo.Objective(expr=sum(ramp.values()))
+    model.diagnosis_objective = pyo.Objective(
+        expr=sum(ramp.values())
+        + COMMITMENT_WEIGHT * sum(sum(slacks[name].values()) for name in committed)
+    )
     result = solve_model(model, exact)
     diagnosis.termination = result.termination
     if result.solution == "none":
@@ -149,6 +165,15 @@ def diagnose(scenario: Scenario, options: SolveOptions) -> Diagnosis:
             diagnosis.shortfalls.append(
                 Shortfall(str(p), float(target[i]), delivered[str(p)], short)
             )
+    broken = [
+        _describe(name, index, float(var.value), unit, data)
+        for name, (_, unit, _) in committed.items()
+        for index, var in slacks[name].items()
+        if float(var.value or 0.0) > 1e-6
+    ]
+    if broken:  # commitments no ramp can save: they are the answer
+        diagnosis.relaxations = broken
+        return diagnosis
     if not diagnosis.shortfalls:
         diagnosis.feasible = not impossible
         return diagnosis
@@ -282,6 +307,8 @@ def _relax(model: pyo.ConcreteModel, name: str, key: Key) -> dict[Hashable, pyo.
 def _describe(name: str, index: Hashable, amount: float, unit: str, data: xr.Dataset) -> Relaxation:
     family = name.split("@")[0]
     i = index if isinstance(index, tuple) else (index,)
+    if family.startswith("commitments."):
+        return Relaxation(family, str(i[0]), str(i[-1]), amount, unit, describe(family, i, amount))
     if family == "interconnection.within_headroom":
         s, p = i
         msg = f"{p}: headroom at {s} short by {amount:,.0f} MW of facility draw"

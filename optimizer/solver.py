@@ -9,6 +9,7 @@ The result keeps *why the solver stopped* (``termination``) apart from *what sol
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,12 @@ class SolveResult:
     integers: int
     message: str = ""
     numerics: dict[str, float] = field(default_factory=dict)
+    start_objective_musd: float | None = None
+    """Objective of the MIP start as HiGHS accepted it (its log's "MIP start solution is
+    feasible"); None when no start was given or HiGHS rejected it."""
+    first_incumbent_musd: float | None = None
+    """Objective of HiGHS's first incumbent in a warm-started solve (its improving-solution
+    callback): the start's objective when HiGHS took the start."""
 
 
 _STATUS: dict[highspy.HighsModelStatus, Termination] = {
@@ -157,10 +164,16 @@ class HighsModel:
                 ints,
                 message="empty model",
             )
-        if self.options.warm_start if warm_start is None else warm_start:
+        warm = self.options.warm_start if warm_start is None else warm_start
+        if warm:
             _set_start(self.highs, self.columns)
         start = time.perf_counter()
-        self.highs.run()
+        log: list[str] = []
+        incumbents: list[float] = []
+        if warm:
+            log, incumbents = _run_logged(self.highs)
+        else:
+            self.highs.run()
         solve_seconds = time.perf_counter() - start
         h = self.highs
         status = h.getModelStatus()
@@ -196,6 +209,8 @@ class HighsModel:
             integers=ints,
             message=h.modelStatusToString(status),
             numerics=self.numerics,
+            start_objective_musd=_accepted_start(log) if warm else None,
+            first_incumbent_musd=incumbents[0] if incumbents else None,
         )
 
     @property
@@ -274,6 +289,42 @@ def _set_start(highs: highspy.Highs, columns: list[pyo.Var]) -> None:
     if known:
         index, value = zip(*known, strict=True)
         highs.setSolution(len(known), np.array(index, dtype=np.int32), np.array(value))
+
+
+def _run_logged(highs: highspy.Highs) -> tuple[list[str], list[float]]:
+    """Run HiGHS collecting its log (still printed when ``log_to_console`` is set) and the
+    objective of each improving incumbent, in order."""
+    lines: list[str] = []
+    incumbents: list[float] = []
+    cb = highspy.cb.HighsCallbackType
+
+    def collect(kind: Any, message: str, out: Any, *_: Any) -> None:
+        if kind == cb.kCallbackLogging:
+            lines.append(str(message))
+        else:
+            incumbents.append(float(out.objective_function_value))
+
+    console = bool(highs.getOptionValue("output_flag")[1])
+    highs.setOptionValue("log_to_console", console)
+    highs.setOptionValue("output_flag", True)
+    highs.setCallback(collect, None)
+    kinds = (cb.kCallbackLogging, cb.kCallbackMipImprovingSolution)
+    for kind in kinds:
+        highs.startCallback(kind)
+    try:
+        highs.run()
+    finally:
+        for kind in kinds:
+            highs.stopCallback(kind)
+        highs.setOptionValue("output_flag", console)
+    return lines, incumbents
+
+
+def _accepted_start(log: list[str]) -> float | None:
+    """The start's objective from HiGHS's "MIP start solution is feasible, objective value
+    is X" line, None if it did not accept the start."""
+    found = re.search(r"MIP start solution is feasible, objective value is (\S+)", "".join(log))
+    return float(found.group(1)) if found else None
 
 
 def _zero_unused(model: pyo.ConcreteModel) -> None:
