@@ -7,6 +7,7 @@ plan, the CLI); ``formulations`` owns the math.
 from optimizer.api import DEFAULT_SCENARIO, options_for, solve
 from optimizer.errors import Problem, ScenarioError
 from optimizer.plan import Plan
+from optimizer.plan_files import read_plan
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.solver import SolveOptions
 
@@ -19,5 +20,6 @@ __all__ = [
     "SolveOptions",
     "load_scenario",
     "options_for",
+    "read_plan",
     "solve",
 ]

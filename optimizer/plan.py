@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,13 +272,15 @@ class Plan:
             "scenario": ds.attrs["scenario"],
             "status": self.status,
             "termination": r.termination,
+            "message": r.message,
             "warnings": self.warnings,
             "objective_musd": _num(r.objective_musd),
             "best_bound_musd": _num(r.best_bound_musd),
             "mip_gap": _num(r.mip_gap_frac),
-            "build_seconds": round(self.build_seconds, 3),
-            "handoff_seconds": round(r.handoff_seconds, 3),
-            "solve_seconds": round(r.solve_seconds, 3),
+            "build_seconds": self.build_seconds,
+            "handoff_seconds": r.handoff_seconds,
+            "solve_seconds": r.solve_seconds,
+            "numerics": r.numerics,
             "model_size": {
                 "rows": r.rows,
                 "columns": r.columns,
@@ -295,11 +298,15 @@ class Plan:
             ),
             "cost_npv_musd": {k: _num(v) for k, v in self.cost_npv_musd.items()},
             "totals_by_period": (
-                json.loads(totals.to_json(orient="index")) if totals is not None else None
+                {str(p): _plain(row) for p, row in totals.to_dict("index").items()}
+                if totals is not None
+                else None
             ),
             "sites": sites,
             "serving": (
-                json.loads(self.serving.to_json(orient="records")) if self.has_solution else []
+                [_plain(row) for row in self.serving.to_dict("records")]
+                if self.has_solution
+                else []
             ),
         }
 
@@ -328,7 +335,7 @@ class Plan:
                     self.curtailment.to_csv(
                         tmp / "curtailment.csv", index=False, float_format="%.10g"
                     )
-                self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
+            self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
             if self.marginal_values is not None:
                 self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
             if self.diagnosis is not None:
@@ -348,10 +355,26 @@ class Plan:
 
 
 def _num(x: Any) -> float | None:
+    """A number for JSON at full precision; None for a missing or non-finite one."""
     if x is None:
         return None
     x = float(x)
-    return None if not np.isfinite(x) else round(x, 6)
+    return None if not np.isfinite(x) else x
+
+
+def _plain(row: Mapping[Hashable, Any]) -> dict[str, Any]:
+    """A table row for JSON: numbers as full-precision floats (NaN -> None), the rest as str."""
+    return {str(k): _plain_value(v) for k, v in row.items()}
+
+
+def _plain_value(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return _num(v)
+    return str(v)
 
 
 def extract_plan(
