@@ -5,9 +5,11 @@ plan, the CLI); ``formulations`` owns the math.
 """
 
 from optimizer.api import DEFAULT_SCENARIO, options_for, solve
+from optimizer.diff import diff_plans
 from optimizer.errors import Problem, ScenarioError
 from optimizer.plan import Plan
 from optimizer.plan_files import read_plan
+from optimizer.reoptimize import reoptimize
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.solver import SolveOptions
 
@@ -18,8 +20,10 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SolveOptions",
+    "diff_plans",
     "load_scenario",
     "options_for",
     "read_plan",
+    "reoptimize",
     "solve",
 ]

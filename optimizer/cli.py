@@ -18,9 +18,13 @@ from rich.console import Console
 from optimizer.api import DEFAULT_SCENARIO, options_for, solve
 from optimizer.audit import PlanFilesError, audit_plan
 from optimizer.diagnose import diagnose
+from optimizer.diff import PlanDiff, diff_plans
 from optimizer.errors import ScenarioError
 from optimizer.pareto import METRICS, NoPlanError, pareto_front
+from optimizer.plan import Plan
+from optimizer.plan_files import read_plan
 from optimizer.plots import plot_map, plot_ramp
+from optimizer.reoptimize import reoptimize
 from optimizer.report import front_table, marginal_table, print_plan
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.schema import OPTIONAL_TABLES, TABLES, ScenarioConfig
@@ -214,6 +218,90 @@ def schema_command() -> None:
     tables = {**TABLES, **OPTIONAL_TABLES}
     schema.update({name: model.model_json_schema() for name, model in tables.items()})
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def _read_plan(folder: Path) -> Plan:
+    try:
+        return read_plan(folder)
+    except (OSError, KeyError, ValueError) as e:
+        err.print(f"error: {folder}: not a readable plan folder ({e})", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _diff(before: Plan, after: Plan) -> PlanDiff:
+    try:
+        return diff_plans(before, after)
+    except ValueError as e:
+        err.print(f"error: {e}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command("diff")
+def diff_command(
+    plan_a: Annotated[Path, typer.Argument(help="Plan folder before.")],
+    plan_b: Annotated[Path, typer.Argument(help="Plan folder after.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Also write diff.json and diff.csv here.")
+    ] = None,
+) -> None:
+    """What changed from PLAN_A to PLAN_B (same scenario family): campuses added, dropped,
+    resized or switching cooling, upgrades added, dropped or moved, NPV and its terms,
+    energy, water and carbon."""
+    diff = _diff(_read_plan(plan_a), _read_plan(plan_b))
+    out.print(diff.render())
+    if out_dir is not None:
+        out.print(f"diff written to {diff.write(out_dir)}")
+
+
+@app.command("reoptimize")
+def reoptimize_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder with the new data.")],
+    from_dir: Annotated[Path, typer.Option("--from", help="Previous plan folder.")],
+    commit_through: Annotated[
+        str, typer.Option("--commit-through", help="Last committed period, e.g. 2027H2.")
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the new plan (default: out/<scenario>-replan)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.001, help="Seconds.")
+    ] = None,
+    mip_gap: Annotated[
+        float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")
+    ] = None,
+    log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log.")] = False,
+) -> None:
+    """Re-plan SCENARIO keeping what the previous plan decided through --commit-through,
+    starting HiGHS from the rest of it; write the plan with diff.json and diff.csv against
+    the previous one. Exit codes as for solve."""
+    s = _load(scenario)
+    previous = _read_plan(from_dir)
+    options = options_for(s, time_limit_s=time_limit, mip_gap_frac=mip_gap, log_to_console=log)
+    try:
+        plan = reoptimize(s, previous, commit_through, options)
+    except ValueError as e:
+        err.print(f"error: --commit-through: {e}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    for warning in plan.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    print_plan(plan, out)
+    if plan.diagnosis is not None:
+        err.print("infeasible: the commitments and the new data cannot all hold.")
+        err.print("\n".join(plan.diagnosis["summary"]), markup=False, soft_wrap=True)
+    folder = plan.write(out_dir or Path("out") / f"{s.config.name}-replan")
+    if plan.has_solution:
+        diff = diff_plans(previous, plan)
+        diff.write(folder)
+        out.print(diff.render())
+    out.print(f"plan written to {folder}")
+    if plan.status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if not plan.has_solution:
+        raise typer.Exit(EXIT_NO_SOLUTION)
 
 
 if __name__ == "__main__":  # pragma: no cover

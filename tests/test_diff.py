@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from typer.testing import CliRunner
 
+from optimizer.cli import app
 from optimizer.diff import CampusChange, UpgradeChange, diff_plans
 from optimizer.plan import Plan
 from tests.tiny import Tiny, cooling, flat_curve, site
+
+runner = CliRunner()
 
 
 def two_period(tmp_path: Path) -> Tiny:
@@ -106,3 +110,23 @@ def test_diff_refuses_a_plan_without_solution(tmp_path: Path) -> None:
         assert "second plan has no solution" in str(e)
     else:
         raise AssertionError("a plan without solution was diffed")
+
+
+def test_cli_diff_prints_and_writes(tmp_path: Path) -> None:
+    """``gridsite diff`` on the two plan folders of :func:`test_diff_lists_exactly_the_changes`."""
+    tiny = two_period(tmp_path)
+    tiny.audit(tiny.solve("before"), "before")
+    tiny.sites[0]["max_it_mw"] = 100.0
+    tiny.cooling[1]["capex_musd_per_mw"] = 0.05
+    tiny.audit(tiny.solve("after"), "after")
+    a, b = tmp_path / "before-plan", tmp_path / "after-plan"
+    result = runner.invoke(app, ["diff", str(a), str(b), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "cooling switched" in result.output and "dropped" in result.output
+    assert json.loads((tmp_path / "d" / "diff.json").read_text())["upgrades"][0]["change"] == (
+        "dropped"
+    )
+    same = runner.invoke(app, ["diff", str(a), str(a)])
+    assert same.exit_code == 0 and "the plans are the same" in same.output
+    missing = runner.invoke(app, ["diff", str(a), str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "not a readable plan folder" in missing.output

@@ -3,11 +3,18 @@ HiGHS accepts the previous plan as its MIP start (its own log and first incumben
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from optimizer import load_scenario
+from optimizer.audit import audit_plan
+from optimizer.cli import app
 from optimizer.reoptimize import reoptimize
 from tests.tiny import EXACT, Tiny, site
+
+runner = CliRunner()
 
 
 def three_periods(tmp_path: Path) -> Tiny:
@@ -111,3 +118,27 @@ def test_broken_commitment_is_diagnosed(tmp_path: Path) -> None:
         "commitment at a: 100 MW already energized (liq) cannot be kept" in line
         for line in plan.diagnosis["summary"]
     )
+
+
+def test_cli_reoptimize_writes_plan_and_diff(tmp_path: Path) -> None:
+    """The first case of :func:`test_commitment_changes_the_optimum` through the CLI: the
+    re-plan (590 M USD) drops a's second block and b for c, written with its diff."""
+    tiny = three_periods(tmp_path)
+    tiny.audit(tiny.solve("before"), "before")
+    tiny.sites[0]["building_capex_musd_per_mw"] = 3.0
+    scenario = tiny.write("after")
+    out = tmp_path / "replan"
+    args = ["reoptimize", str(scenario), "--from", str(tmp_path / "before-plan")]
+    result = runner.invoke(app, [*args, "--commit-through", "2026H2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "plan.json").read_text())["objective_musd"] == 590.0
+    diff = json.loads((out / "diff.json").read_text())
+    assert [(c["site_id"], c["change"]) for c in diff["campuses"]] == [
+        ("a", "resized"),
+        ("b", "dropped"),
+        ("c", "added"),
+    ]
+    assert audit_plan(load_scenario(scenario), out).ok
+    bad = runner.invoke(app, [*args, "--commit-through", "2031H1", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "2031H1" in bad.output
+    assert not (tmp_path / "x").exists()
