@@ -12,6 +12,8 @@ from optimizer.plan_files import read_plan
 from optimizer.reoptimize import reoptimize
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.solver import SolveOptions
+from optimizer.sweep import sweep
+from optimizer.sweep_file import load_sweep
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -22,8 +24,10 @@ __all__ = [
     "SolveOptions",
     "diff_plans",
     "load_scenario",
+    "load_sweep",
     "options_for",
     "read_plan",
     "reoptimize",
     "solve",
+    "sweep",
 ]

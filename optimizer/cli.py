@@ -28,6 +28,9 @@ from optimizer.reoptimize import reoptimize
 from optimizer.report import front_table, marginal_table, print_plan
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.schema import OPTIONAL_TABLES, TABLES, ScenarioConfig
+from optimizer.sweep import robustness_table
+from optimizer.sweep import sweep as run_sweep
+from optimizer.sweep_file import SweepFile, load_sweep
 
 EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
@@ -217,6 +220,7 @@ def schema_command() -> None:
     schema = {"scenario.yaml": ScenarioConfig.model_json_schema()}
     tables = {**TABLES, **OPTIONAL_TABLES}
     schema.update({name: model.model_json_schema() for name, model in tables.items()})
+    schema["sweep file (gridsite sweep --grid)"] = SweepFile.model_json_schema()
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
 
 
@@ -302,6 +306,48 @@ def reoptimize_command(
         raise typer.Exit(EXIT_INFEASIBLE)
     if not plan.has_solution:
         raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+@app.command("sweep")
+def sweep_command(
+    scenario: ScenarioArg = None,
+    grid: Annotated[
+        Path, typer.Option("--grid", help="Sweep file (YAML): axes and/or cases.")
+    ] = Path("sweep.yaml"),
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default 2).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: out/<scenario>-sweep).")
+    ] = None,
+) -> None:
+    """Solve every case of a sweep file on Dask (a local cluster, or a scheduler's): results
+    table (results.parquet, results.nc), a plan folder per case, robustness per campus.
+    Cases already solved in the folder are skipped, so a rerun resumes."""
+    s = _load(scenario)
+    if workers is not None and scheduler is not None:
+        err.print("error: give --workers or --scheduler, not both")
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        sweep_file = load_sweep(grid, s)
+    except ScenarioError as e:
+        for problem in e.problems:
+            err.print(f"error: {problem}", markup=False, soft_wrap=True)
+        err.print(f"{len(e.problems)} problem(s) in {grid}; nothing was run.", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    folder = out_dir or Path("out") / f"{s.config.name}-sweep"
+    result = run_sweep(
+        s.path, sweep_file, folder, workers=workers or 2, scheduler=scheduler, console=err
+    )
+    out.print(robustness_table(result.robustness))
+    counts = result.table["status"].value_counts().to_dict()
+    out.print(
+        f"{len(result.table)} cases ({', '.join(f'{n} {k}' for k, n in counts.items())}); "
+        f"{result.solved} solved now; results in {result.folder}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
