@@ -7,8 +7,8 @@ Committed through period P:
   (what is energized stays; nothing more is built in the past);
 - upgrades ordered by P: an upgrade in service at I with lead time L (the new scenario's) was
   ordered at I - L; if that is at or before P it is bought and stays in service from I (from
-  its new earliest period if the new data delays it). An upgrade not ordered by P can be in
-  service no sooner than P + 1 + L;
+  its new earliest period if the new data delays it, possibly past the horizon). An upgrade
+  not ordered by P can be in service no sooner than P + 1 + L;
 - on-site capacity in service and clean-energy contracts signed in periods p <= P.
 
 For the solve the commitments fix variables (:meth:`Commitments.fix`); for the diagnosis they
@@ -54,6 +54,9 @@ class Commitments:
     contracted_mw: dict[tuple[str, str], float] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     """Commitments to objects the new scenario no longer has (a cancelled upgrade, ...)."""
+    notes: list[str] = field(default_factory=list)
+    """What :meth:`fix` found worth saying that breaks nothing (an upgrade delayed past the
+    horizon)."""
 
     def committed(self, period: str) -> bool:
         return Period.parse(period) <= Period.parse(self.through)
@@ -79,9 +82,11 @@ class Commitments:
                 self.earliest_upgrade[u]
             ):
                 var.fix(0)
-        for u in self.upgrades:
-            if u not in ordered_from:
-                broken.append(f"committed upgrade {u} cannot be in service in the new horizon")
+        self.notes = [
+            f"committed upgrade {u} is now in service after the horizon"
+            for u in self.upgrades
+            if u not in ordered_from and not any(u in m for m in self.missing)
+        ]
         for name, values in (
             ("onsite", self.onsite_mw),
             ("clean", self.contracted_mw),
