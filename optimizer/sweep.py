@@ -146,7 +146,7 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Client]:
         return
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -307,8 +307,11 @@ def _dataset(table: pd.DataFrame, cases: list[Case], rows: dict[str, dict[str, A
 def _robustness(cases: list[Case], rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Per campus over the cases with a plan: share of cases it opens in, MW when open,
     cooling technologies chosen (with counts)."""
-    solved = [rows[c.case_id] for c in cases if rows.get(c.case_id, {}).get("sites") is not None]
-    solved = [r for r in solved if r["status"] in ("optimal", "feasible")]
+    solved = [
+        rows[c.case_id]
+        for c in cases
+        if c.case_id in rows and rows[c.case_id]["status"] in ("optimal", "feasible")
+    ]
     records = []
     for s in sorted({s for r in solved for s in r["sites"]}):
         mw = [r["sites"][s][0] for r in solved if s in r["sites"]]
