@@ -1,5 +1,5 @@
 """What a previous plan has already decided up to and including a period: the commitments of
-a rolling re-plan (:mod:`optimizer.reoptimize`).
+a rolling re-plan (:mod:`optimizer.replan`).
 
 Committed through period P:
 
@@ -24,6 +24,8 @@ from typing import Any
 import pyomo.environ as pyo
 import xarray as xr
 
+from formulations import Concern, Family, Relax, Relaxation
+from formulations.concern import Index
 from optimizer.periods import Period
 from optimizer.plan import Plan
 
@@ -109,9 +111,27 @@ class Commitments:
                 first[u] = max(Period.parse(p), Period.parse(self.upgrades[u]))
         return first
 
-    def add_constraints(self, m: pyo.ConcreteModel) -> dict[str, tuple[float, str]]:
-        """State the commitments as constraints on a ``commitments`` block (for the elastic
-        diagnosis); returns each family's weight and unit."""
+    def concern(self) -> Concern:
+        """The commitments as a concern of their own (block ``commitments``), each family
+        relaxable, for the diagnosis (:func:`optimizer.diagnose.diagnose`)."""
+
+        def relax(family: str) -> Relax:
+            def words(index: Index, amount: float, _: xr.Dataset) -> Relaxation:
+                message = describe(family, index, amount)
+                unit = FAMILIES[family]
+                return Relaxation(family, str(index[0]), str(index[-1]), amount, unit, message)
+
+            return Relax(FAMILIES[family], words)
+
+        return Concern(
+            name="commitments",
+            add_to=lambda m, _: self.add_constraints(m),
+            needs=("phasing", "interconnection"),
+            families={f.split(".")[1]: Family(relax=relax(f)) for f in FAMILIES},
+        )
+
+    def add_constraints(self, m: pyo.ConcreteModel) -> None:
+        """State the commitments as constraints on a ``commitments`` block."""
         b = m.commitments = pyo.Block()
         it = m.phasing.it_mw
         keep = [key for key, mw in self.it_mw.items() if mw > 0 and key in it]
@@ -150,7 +170,6 @@ class Commitments:
                 family,
                 pyo.Constraint(keys, rule=lambda _, o, p, v=var, x=values: v[o, p] >= x[o, p]),
             )
-        return {name: (1.0, unit) for name, unit in FAMILIES.items()}
 
 
 def _capacity_var(block: pyo.Block) -> Any:
@@ -195,6 +214,8 @@ def commitments_from(plan: Plan, through: str, data: xr.Dataset) -> Commitments:
         ("onsite", "onsite_capacity_mw", "onsite"),
         ("clean", "contracted_mw", "contract"),
     ):
+        if var not in ds:  # the previous plan had no such options
+            continue
         values = ds[var].to_numpy()
         target = c.onsite_mw if name == "onsite" else c.contracted_mw
         for i, o in enumerate(_ids(ds, dim)):

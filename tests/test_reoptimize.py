@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from optimizer import load_scenario
 from optimizer.audit import audit_plan
 from optimizer.cli import app
-from optimizer.reoptimize import reoptimize
+from optimizer.replan import reoptimize
 from tests.tiny import EXACT, Tiny, site
 
 runner = CliRunner()

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from optimizer import load_scenario
 from optimizer.cli import app
-from optimizer.sweep import sweep
 from optimizer.sweep_file import load_sweep
+from optimizer.sweep_runner import sweep
 from tests.tiny import Tiny, site
 
 runner = CliRunner()

@@ -30,9 +30,10 @@ from formulations.core import previous as previous_period
 from optimizer.api import options_for
 from optimizer.commitments import commitments_from
 from optimizer.diagnose import diagnose
+from optimizer.extract import extract_plan
 from optimizer.numerics import numerics_warnings
 from optimizer.periods import Period
-from optimizer.plan import Plan, extract_plan
+from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
 from optimizer.solver import HighsModel, SolveOptions
@@ -74,7 +75,7 @@ def reoptimize(
         )
     plan.dataset.attrs["commit_through"] = commit_through
     if plan.status == "infeasible":
-        plan.diagnosis = diagnose(scenario, options, commitments).to_dict()
+        plan.diagnosis = diagnose(scenario, options, commitments=[commitments.concern()]).to_dict()
     return plan
 
 
@@ -147,7 +148,7 @@ def _seed_capacity(model: pyo.ConcreteModel, ds: xr.Dataset, periods: list[str])
         ("clean", "contracted_mw", "contracted_mw", "contract"),
     ):
         block = getattr(model, name, None)
-        if block is None:
+        if block is None or var_name not in ds:
             continue
         values = ds[var_name].to_numpy()
         index = {str(o): i for i, o in enumerate(ds[dim].to_numpy())}

@@ -5,7 +5,7 @@
 Cases run on a LocalCluster of worker processes (one thread each) or on any running Dask
 cluster given its scheduler address (the workers then need the scenario and output folders
 at the same paths). A worker loads the scenario, applies the case (:mod:`optimizer.sweep_file`),
-solves it, diagnoses it when infeasible, writes its plan folder ``cases/<case_id>/``, audits
+solves it (diagnosed when infeasible), writes its plan folder ``cases/<case_id>/``, audits
 the plan against the case's scenario, and records the case's row in ``rows/<case_id>.json``
 (atomically) and a line in ``journal.jsonl``. A case that fails (an invalid combination, a
 crash) is recorded with its reason; it never stops the others.
@@ -41,7 +41,6 @@ from rich.table import Table
 
 from optimizer.api import options_for, solve
 from optimizer.audit import audit_plan
-from optimizer.diagnose import diagnose
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.solver import SolveOptions
 from optimizer.sweep_file import CaseSettings, SweepFile, apply_case
@@ -180,12 +179,10 @@ def run_case(scenario_path: str, case: Case, options: SolveOptions, out_dir: str
     out = Path(out_dir)
     try:
         scenario = apply_case(_scenario(scenario_path), case.settings)
-        plan = solve(scenario, options)
+        plan = solve(scenario, options)  # diagnosed when infeasible
         reason = ""
-        if plan.status == "infeasible":
-            diagnosis = diagnose(scenario, options)
-            plan.diagnosis = diagnosis.to_dict()
-            reason = "; ".join(diagnosis.lines())
+        if plan.diagnosis is not None:
+            reason = "; ".join(plan.diagnosis["summary"])
         elif not plan.has_solution:
             reason = f"no solution within {options.time_limit_s:g} s"
         folder = plan.write(out / "cases" / case.case_id)
