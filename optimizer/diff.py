@@ -1,7 +1,8 @@
 """What changed between two plans of one scenario family: campuses, cooling, upgrades, totals.
 
-A campus is *added* or *dropped* when it is open in one plan only, *resized* when its IT MW
-differs in some period (its final MW and opening period are shown), and its cooling is
+A campus is *added* or *dropped* when it is open in one plan only, *resized* when its final IT
+MW differs, *rephased* when only its IT MW in some earlier period does (the final MW and the
+opening period are shown), and its cooling is
 *switched* when both plans open it with different technologies. An upgrade is *added*,
 *dropped* or *moved* (its in-service period changed). The totals compare the NPV, each of its
 cost terms, and the horizon's energy, water and carbon; a total is changed when it moves by
@@ -33,7 +34,7 @@ MW_TOLERANCE = 1e-6
 class CampusChange:
     site_id: str
     change: str
-    """``added``, ``dropped``, ``resized`` or ``cooling switched``."""
+    """``added``, ``dropped``, ``resized``, ``rephased`` or ``cooling switched``."""
     it_mw_before: float
     it_mw_after: float
     open_period_before: str
@@ -195,8 +196,10 @@ def _campuses(a: pd.DataFrame, b: pd.DataFrame) -> list[CampusChange]:
         if _is_open(ra) != _is_open(rb):
             kinds.append("added" if _is_open(rb) else "dropped")
         else:
-            if np.abs(mw_a - mw_b).max() > MW_TOLERANCE:
+            if abs(mw_a[-1] - mw_b[-1]) > MW_TOLERANCE:
                 kinds.append("resized")
+            elif np.abs(mw_a - mw_b).max() > MW_TOLERANCE:
+                kinds.append("rephased")
             if ra is not None and rb is not None and ra["cooling"] != rb["cooling"]:
                 kinds.append("cooling switched")
         out += [

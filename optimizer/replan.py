@@ -71,7 +71,7 @@ def reoptimize(
     if repaired:
         plan.warnings.append(
             "the previous plan does not meet the new data after "
-            f"{commit_through} ({repaired}); its campuses, cooling and upgrades were the start"
+            f"{commit_through} ({repaired}): the start is what it built, opened and bought"
         )
     plan.dataset.attrs["commit_through"] = commit_through
     if plan.status == "infeasible":
