@@ -31,6 +31,8 @@ Termination = Literal[
     "error",
 ]
 SolutionStatus = Literal["optimal", "feasible", "none"]
+Progress = Callable[[float | None, float | None, float | None], None]
+"""Incumbent (M USD), best bound (M USD), relative gap; ``None`` until known."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
+    progress: Progress | None = field(default=None, compare=False)
+    """Called often during a MIP search with the incumbent and best bound (M USD) and the
+    relative gap, each ``None`` until HiGHS knows it (the service's live progress)."""
 
 
 @dataclass
@@ -115,8 +120,19 @@ class HighsModel:
         h.setOptionValue("mip_rel_gap", float(options.mip_gap_frac))
         h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("random_seed", int(options.random_seed))
+        if options.progress is not None:
+            self._report_to(options.progress)
         h.passModel(lp)
         self.handoff_seconds = time.perf_counter() - start
+
+    def _report_to(self, progress: Progress) -> None:
+        def report(event: Any) -> None:
+            out = event.data_out
+            values = (out.mip_primal_bound, out.mip_dual_bound, out.mip_gap)
+            progress(*(float(x) if math.isfinite(x) else None for x in values))
+
+        self.highs.cbMipImprovingSolution += report
+        self.highs.cbMipInterrupt += report
 
     @property
     def size(self) -> tuple[int, int, int, int]:
