@@ -104,6 +104,11 @@ class Store:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def ping(self) -> None:
+        """Raise (``DBAPIError``) if the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     def close(self) -> None:
         self.engine.dispose()
 
