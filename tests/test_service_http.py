@@ -24,12 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from optimizer import DEFAULT_SCENARIO
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
 from tests.tiny import Tiny
 
 GRIDSITE = str(Path(sys.executable).with_name("gridsite"))
-MAX_UPLOAD_MB = 1.0
+MAX_UPLOAD_MB = 2.0
 
 
 @dataclass
@@ -72,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     process = subprocess.Popen(
         [
             GRIDSITE, "serve", "--port", str(port), "--artifacts", str(artifacts),
-            "--lease", "2", "--max-upload-mb", str(MAX_UPLOAD_MB),
+            "--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -179,6 +180,28 @@ def test_an_expired_lease_is_requeued_and_the_job_runs_again(server: Server) -> 
     with server.client() as gs:
         done = gs.wait(job.job_id, timeout_s=120)
     assert done["state"] == "succeeded" and done["attempts"] == 2
+
+
+def test_cancel_interrupts_a_running_solve_and_keeps_its_best_plan(server: Server) -> None:
+    """The default scenario solved to a zero gap runs long; once HiGHS has an incumbent
+    (live progress), DELETE stops it through HiGHS's interrupt callback."""
+    with server.client() as gs:
+        scenario = gs.upload(DEFAULT_SCENARIO)
+        options = {"mip_gap_frac": 0.0, "time_limit_s": 600, "plots": False}
+        job = gs.submit(scenario["id"], "solve", options)
+        deadline = time.monotonic() + 180
+        while gs.job(job["id"])["progress"]["incumbent_musd"] is None:
+            assert time.monotonic() < deadline, "no incumbent reported"
+            time.sleep(0.2)
+        asked = gs.cancel(job["id"])
+        assert asked is not None and asked["cancel_requested"]
+        done = gs.wait(job["id"], timeout_s=60)
+        assert done["state"] == "cancelled", done
+        assert done["result"]["termination"] == "interrupted" and done["result"]["stopped"]
+        plan = gs.plan(job["id"])
+        assert plan["status"] == "interrupted" and plan["termination"] == "interrupted"
+        assert plan["mip_gap"] > 0 and any(site["open"] for site in plan["sites"])
+        assert {"sites.csv", "build.csv"} <= set(done["files"])
 
 
 def _zip(entries: dict[str, bytes], link: str | None = None) -> bytes:

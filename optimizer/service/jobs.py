@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +74,6 @@ class Settings:
 class _Running:
     job: JobRecord
     future: Future
-    beat_at: float
 
 
 class JobService:
@@ -86,7 +84,11 @@ class JobService:
         self.artifacts = settings.artifacts.resolve()
         self._running: dict[str, _Running] = {}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="gridsite-dispatch", daemon=True)
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._loop, name="gridsite-dispatch", daemon=True),
+            threading.Thread(target=self._beat, name="gridsite-heartbeat", daemon=True),
+        ]
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
 
@@ -103,17 +105,19 @@ class JobService:
                 n_workers=self.settings.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
             )
             self._client = Client(self._cluster)
         self._client.run(importlib.import_module, "optimizer.service.worker")  # warm imports
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         _log("service started", owner=self.owner, scheduler=self.settings.scheduler or "local")
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:
@@ -218,7 +222,8 @@ class JobService:
     def files(self, job: JobRecord) -> list[str]:
         if job.artifact is None or not Path(job.artifact).is_dir():
             return []
-        return sorted(p.name for p in Path(job.artifact).iterdir() if p.is_file())
+        found = Path(job.artifact).iterdir()
+        return sorted(p.name for p in found if p.is_file() and FILE_NAME.match(p.name))
 
     # The dispatcher -------------------------------------------------------------------
 
@@ -232,25 +237,38 @@ class JobService:
     def _tick(self) -> None:
         for job in self.store.requeue_expired():
             _log("lease expired", job_id=job.job_id, state=job.state, error=job.error)
-        now = time.time()
-        for job_id, run in list(self._running.items()):
-            if run.future.done():
-                self._record(run)
-                del self._running[job_id]
-            elif now - run.beat_at >= self.settings.lease_s / 3:
-                if self.store.heartbeat(
-                    job_id, self.owner, run.job.attempts, self.settings.lease_s
-                ):
-                    run.beat_at = now
-                else:  # the lease was lost (this server stalled): another claim owns it
-                    run.future.cancel()
-                    del self._running[job_id]
-                    _log("lease lost", job_id=job_id)
+        with self._lock:
+            finished = [run for run in self._running.values() if run.future.done()]
+        for run in finished:
+            self._record(run)
+            with self._lock:
+                del self._running[run.job.job_id]
         assert self._client is not None
         free = sum(self._client.nthreads().values()) - len(self._running)
         while free > 0 and (claimed := self.store.claim(self.owner, self.settings.lease_s)):
             self._dispatch(claimed)
             free -= 1
+
+    def _beat(self) -> None:
+        """Renew the leases of the jobs this server runs, on a thread of its own so that
+        slow dispatch work never lets a live lease expire."""
+        while not self._stop.wait(self.settings.lease_s / 4):
+            with self._lock:
+                running = list(self._running.values())
+            for run in running:
+                job = run.job
+                try:
+                    held = self.store.heartbeat(
+                        job.job_id, self.owner, job.attempts, self.settings.lease_s
+                    )
+                except Exception as e:  # the store is down: retry at the next beat
+                    _log("heartbeat error", job_id=job.job_id, error=str(e)[:300])
+                    continue
+                if not held:  # another claim owns the job now (this server stalled)
+                    run.future.cancel()
+                    with self._lock:
+                        self._running.pop(job.job_id, None)
+                    _log("lease lost", job_id=job.job_id)
 
     def _dispatch(self, job: JobRecord) -> None:
         assert self._client is not None
@@ -270,7 +288,8 @@ class JobService:
         )
         key = f"{job.kind}-{job.job_id}-{job.attempts}"
         future = self._client.submit(run_task, task, key=key, pure=False, retries=0)
-        self._running[job.job_id] = _Running(job, future, time.time())
+        with self._lock:
+            self._running[job.job_id] = _Running(job, future)
         _log("job started", job_id=job.job_id, kind=job.kind, attempt=job.attempts)
 
     def _record(self, run: _Running) -> None:
@@ -284,7 +303,8 @@ class JobService:
             _log("job failed", job_id=job.job_id, error=message)
             return
         summary = run.future.result()
-        artifact = Path(summary.pop("artifact"))
+        folder = Path(summary.pop("artifact"))
+        artifact = folder if folder.is_dir() else None  # e.g. a Pareto front without a plan
         current = self.store.job(job.job_id)
         state = "cancelled" if current and current.cancel_requested else "succeeded"
         if self.store.finish(
@@ -292,7 +312,7 @@ class JobService:
         ):
             _log(f"job {state}", job_id=job.job_id, result=summary)
         else:  # a stale attempt: its lease went to another claim
-            shutil.rmtree(artifact, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
             _log("stale result dropped", job_id=job.job_id, attempt=job.attempts)
 
 

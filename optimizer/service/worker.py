@@ -9,8 +9,6 @@ to the job store and learns from it whether to stop (a cancel, or a lost lease).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from optimizer.api import options_for, solve
 from optimizer.audit import audit_plan
 from optimizer.diagnose import diagnose
+from optimizer.output import replace_folder
 from optimizer.pareto import METRICS, NoPlanError, pareto_front
 from optimizer.plots import plot_map, plot_ramp
 from optimizer.scenario import Scenario, load_scenario
@@ -135,35 +134,34 @@ class Watch:
 
 
 def run_task(task: Task) -> dict[str, Any]:
-    """Run one attempt of a job into ``<out_dir>/attempt-N`` (written in a temporary folder
-    and renamed, so a crash leaves no half result) and return its summary, with the folder
-    under ``"artifact"``."""
+    """Run one attempt of a job into ``<out_dir>/attempt-N`` (replaced in one atomic step by
+    the library's writers, so a crash leaves no half result) and return its summary, with
+    the folder under ``"artifact"``."""
     kind = KINDS[task.kind]
     options = kind.options.model_validate(task.options)
     scenario = load_scenario(task.scenario_dir)
-    final = Path(task.out_dir) / f"attempt-{task.attempt}"
-    tmp = Path(task.out_dir) / f".attempt-{task.attempt}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        with Watch(task) as watch:
-            plan_dir = Path(task.plan_dir) if task.plan_dir else None
-            summary = kind.run(scenario, options, tmp, watch, plan_dir)
-            summary["stopped"] = watch.stop.is_set()
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return {**summary, "artifact": str(final)}
+    out = Path(task.out_dir) / f"attempt-{task.attempt}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with Watch(task) as watch:
+        plan_dir = Path(task.plan_dir) if task.plan_dir else None
+        summary = kind.run(scenario, options, out, watch, plan_dir)
+        summary["stopped"] = watch.stop.is_set()
+    return {**summary, "artifact": str(out)}
+
+
+def _write(out: Path, kind: str, files: dict[str, str]) -> None:
+    def fill(folder: Path) -> None:
+        for name, text in files.items():
+            (folder / name).write_text(text)
+
+    replace_folder(out, fill, kind=kind)
 
 
 def _solve_options(scenario: Scenario, o: _Options, watch: Watch, **more: Any) -> SolveOptions:
     options = options_for(
         scenario, time_limit_s=o.time_limit_s, mip_gap_frac=o.mip_gap_frac, **more
     )
-    return replace(options, progress=watch.progress)
+    return replace(options, progress=watch.progress, cancel=watch.stop)
 
 
 def _run_solve(
@@ -173,10 +171,13 @@ def _run_solve(
     plan = solve(scenario, options, marginals=o.marginals)
     if plan.status == "infeasible":
         plan.diagnosis = diagnose(scenario, options).to_dict()
-    plan.write(out)
-    if o.plots and plan.has_solution:
-        plot_map(plan, out / "map.png")
-        plot_ramp(plan, out / "ramp.png")
+
+    def plots(folder: Path) -> None:
+        if o.plots and plan.has_solution:
+            plot_map(plan, folder / "map.png")
+            plot_ramp(plan, folder / "ramp.png")
+
+    plan.write(out, extra=plots)
     r = plan.result
     return {
         "status": plan.status,
@@ -193,8 +194,11 @@ def _run_diagnose(
     scenario: Scenario, o: DiagnoseJob, out: Path, watch: Watch, _plan: Path | None
 ) -> dict[str, Any]:
     diagnosis = diagnose(scenario, _solve_options(scenario, o, watch))
-    (out / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), indent=2) + "\n")
-    (out / "diagnosis.txt").write_text(str(diagnosis) + "\n")
+    files = {
+        "diagnosis.json": json.dumps(diagnosis.to_dict(), indent=2) + "\n",
+        "diagnosis.txt": str(diagnosis) + "\n",
+    }
+    _write(out, "diagnosis", files)
     return {"feasible": diagnosis.feasible}
 
 
@@ -215,7 +219,7 @@ def _run_audit(
 ) -> dict[str, Any]:
     assert plan is not None, "an audit job needs the plan folder of its plan_job_id"
     report = audit_plan(scenario, plan)
-    (out / "audit.txt").write_text(str(report) + "\n")
+    _write(out, "audit", {"audit.txt": str(report) + "\n"})
     return {"ok": report.ok, "status": report.status, "violations": len(report.violations)}
 
 
