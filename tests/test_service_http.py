@@ -11,10 +11,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import stat
 import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -27,9 +25,9 @@ import pytest
 from optimizer import DEFAULT_SCENARIO
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
+from tests.service_fixtures import GRIDSITE, free_port, start_server, stop_server
 from tests.tiny import Tiny
 
-GRIDSITE = str(Path(sys.executable).with_name("gridsite"))
 MAX_UPLOAD_MB = 2.0
 
 
@@ -49,12 +47,6 @@ class Server:
         return Store(sqlite_url(self.artifacts / "gridsite.db"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("service")
@@ -68,37 +60,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store = Store(sqlite_url(artifacts / "gridsite.db"))
     other_key = store.create_key("someone else")
     store.close()
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            GRIDSITE, "serve", "--port", str(port), "--artifacts", str(artifacts),
-            "--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    port = free_port()
+    options = ("--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB))
+    process = start_server(artifacts, port, folder / "server.log", *options)
     try:
-        _wait_healthy(url, process)
-        yield Server(url, key, other_key, artifacts, Tiny(folder).write())
+        yield Server(f"http://127.0.0.1:{port}", key, other_key, artifacts, Tiny(folder).write())
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("the server did not come up")
+        stop_server(process)
 
 
 def test_a_solve_runs_end_to_end_and_its_plan_passes_the_audit(
@@ -148,7 +116,7 @@ def test_job_listing_events_and_deletion(server: Server) -> None:
             ]
         assert states[-1] == "succeeded" and set(states) <= {"queued", "running", "succeeded"}
         done = gs.job(job["id"])
-        assert done["result"] == {"feasible": True, "stopped": False}
+        assert done["result"]["feasible"] is True and done["result"]["stopped"] is False
         assert "diagnosis.json" in done["files"]
         listed = gs.jobs(state="succeeded", limit=500)
         assert job["id"] in [j["id"] for j in listed]

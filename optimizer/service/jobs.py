@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from optimizer.service import uploads
 from optimizer.service.store import JobRecord, ScenarioRecord, Store, sqlite_url
-from optimizer.service.worker import KINDS, Task, run_task
+from optimizer.service.worker import KINDS, AuditJob, Task, run_task
 
 log = logging.getLogger("gridsite.service")
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -174,10 +174,10 @@ class JobService:
             where = ".".join(str(x) for x in first["loc"]) or "options"
             raise Invalid(f"options.{where}: {first['msg']}") from None
         self.scenario(key_id, scenario_id)
-        if kind == "audit":
-            plan_job = self.store.job(checked.plan_job_id, key_id)  # type: ignore[attr-defined]
+        if isinstance(checked, AuditJob):
+            plan_job = self.store.job(checked.plan_job_id, key_id)
             if plan_job is None or plan_job.artifact is None:
-                raise Invalid(f"plan_job_id {checked.plan_job_id} is no finished job with a plan")  # type: ignore[attr-defined]
+                raise Invalid(f"plan_job_id {checked.plan_job_id} is no finished job with a plan")
             if plan_job.scenario_digest != scenario_id:
                 raise Invalid("plan_job_id solved another scenario")
         return self.store.submit(

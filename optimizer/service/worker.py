@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -136,9 +137,11 @@ class Watch:
 def run_task(task: Task) -> dict[str, Any]:
     """Run one attempt of a job into ``<out_dir>/attempt-N`` (replaced in one atomic step by
     the library's writers, so a crash leaves no half result) and return its summary, with
-    the folder under ``"artifact"``."""
+    the folder under ``"artifact"`` and the worker's seconds (load to written) under
+    ``"run_seconds"``."""
     kind = KINDS[task.kind]
     options = kind.options.model_validate(task.options)
+    start = time.perf_counter()
     scenario = load_scenario(task.scenario_dir)
     out = Path(task.out_dir) / f"attempt-{task.attempt}"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -146,6 +149,7 @@ def run_task(task: Task) -> dict[str, Any]:
         plan_dir = Path(task.plan_dir) if task.plan_dir else None
         summary = kind.run(scenario, options, out, watch, plan_dir)
         summary["stopped"] = watch.stop.is_set()
+    summary["run_seconds"] = time.perf_counter() - start
     return {**summary, "artifact": str(out)}
 
 
