@@ -172,9 +172,7 @@ def _run_solve(
     scenario: Scenario, o: SolveJob, out: Path, watch: Watch, _plan: Path | None
 ) -> dict[str, Any]:
     options = _solve_options(scenario, o, watch, threads=o.threads, random_seed=o.seed)
-    plan = solve(scenario, options, marginals=o.marginals)
-    if plan.status == "infeasible":
-        plan.diagnosis = diagnose(scenario, options).to_dict()
+    plan = solve(scenario, options, marginals=o.marginals)  # an infeasible one is diagnosed
 
     def plots(folder: Path) -> None:
         if o.plots and plan.has_solution:
