@@ -1,6 +1,6 @@
 """The service over real HTTP: ``gridsite serve`` in a subprocess (uvicorn on 127.0.0.1, a
 free port, a SQLite job store, a local Dask cluster with one worker process), driven by
-``optimizer.client.Client`` and plain httpx.
+``optimizer.client.Client`` and plain httpx; the last test kills its worker and the server.
 
 The tiny scenario (tests/tiny.py defaults): one campus, 100 MW due in 2026H2, building at
 1 M USD/MW, free energy and cooling, no discounting: the optimum builds exactly 100 MW for
@@ -11,21 +11,25 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import stat
 import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
+from typer.testing import CliRunner
 
 from optimizer import DEFAULT_SCENARIO
+from optimizer.cli import app
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
-from tests.service_fixtures import GRIDSITE, free_port, start_server, stop_server
+from tests.service_fixtures import free_port, start_server, stop_server
 from tests.tiny import Tiny
 
 MAX_UPLOAD_MB = 2.0
@@ -39,6 +43,7 @@ class Server:
     artifacts: Path
     scenario: Path
     """The tiny scenario folder (uploaded by the tests)."""
+    process: subprocess.Popen[bytes]
 
     def client(self, key: str | None = None) -> Client:
         return Client(self.url, key or self.key)
@@ -51,12 +56,9 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("service")
     artifacts = folder / "data"
-    key = subprocess.run(
-        [GRIDSITE, "keys", "create", "planner", "--artifacts", str(artifacts)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    created = CliRunner().invoke(app, ["keys", "create", "planner", "--artifacts", str(artifacts)])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip()
     store = Store(sqlite_url(artifacts / "gridsite.db"))
     other_key = store.create_key("someone else")
     store.close()
@@ -64,7 +66,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     options = ("--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB))
     process = start_server(artifacts, port, folder / "server.log", *options)
     try:
-        yield Server(f"http://127.0.0.1:{port}", key, other_key, artifacts, Tiny(folder).write())
+        url = f"http://127.0.0.1:{port}"
+        yield Server(url, key, other_key, artifacts, Tiny(folder).write(), process)
     finally:
         stop_server(process)
 
@@ -93,10 +96,8 @@ def test_a_solve_runs_end_to_end_and_its_plan_passes_the_audit(
             gs.download(job["id"], name, tmp_path / name)
         audited = gs.wait(gs.submit(scenario["id"], "audit", {"plan_job_id": job["id"]})["id"])
         assert audited["state"] == "succeeded" and audited["result"]["ok"] is True
-    cli = subprocess.run(
-        [GRIDSITE, "audit", str(server.scenario), str(tmp_path)], capture_output=True, text=True
-    )
-    assert cli.returncode == 0, cli.stdout + cli.stderr
+    cli = CliRunner().invoke(app, ["audit", str(server.scenario), str(tmp_path)])
+    assert cli.exit_code == 0, cli.output
 
 
 def test_job_listing_events_and_deletion(server: Server) -> None:
@@ -260,5 +261,70 @@ def test_keys_and_ownership(server: Server) -> None:
                 gs.submit(scenario["id"], kind, options)
             assert refused.value.status == 422 and message in str(refused.value.detail)
         gs.wait(job["id"])
+    revoked = CliRunner().invoke(
+        app,
+        ["keys", "revoke", server.other_key.split("_")[1], "--artifacts", str(server.artifacts)],
+    )
+    assert revoked.exit_code == 0, revoked.output
+    assert (
+        httpx.get(
+            f"{server.url}/v1/jobs", headers={"Authorization": f"Bearer {server.other_key}"}
+        ).status_code
+        == 401
+    )
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
+
+
+#: The default scenario to a 1 % gap: long enough (seconds) to be killed in the middle.
+SOLVE = {"mip_gap_frac": 0.01, "time_limit_s": 300, "plots": False}
+
+
+def _worker_processes(server_pid: int) -> list[psutil.Process]:
+    """The Dask worker processes the server's local cluster spawned."""
+    children = psutil.Process(server_pid).children(recursive=True)
+    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+
+
+def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
+    """Faults, for real (last in this module: it kills the module's server).
+
+    1. SIGKILL the worker process while it solves: Dask restarts the worker and re-runs the
+    task; the job succeeds. 2. SIGKILL the server while a solve runs and two jobs wait: a
+    new server on the same job store finds the expired lease, re-queues the job (attempt 2)
+    and every job succeeds. No job is lost or left running."""
+    with server.client() as gs:
+        default = gs.upload(DEFAULT_SCENARIO)["id"]
+        first = gs.submit(default, "solve", SOLVE)["id"]
+        _wait_until(lambda: gs.job(first)["progress"]["incumbent_musd"] is not None, "the MIP")
+        [worker] = _worker_processes(server.process.pid)
+        worker.send_signal(signal.SIGKILL)
+        done = gs.wait(first, timeout_s=300)
+        assert done["state"] == "succeeded", done
+        assert done["result"]["status"] in ("optimal", "feasible"), done
+        assert [p.pid for p in _worker_processes(server.process.pid)] != [worker.pid]
+
+        second = gs.submit(default, "solve", SOLVE)["id"]
+        tiny = gs.upload(server.scenario)["id"]
+        waiting = [gs.submit(tiny, "solve")["id"] for _ in range(2)]
+        _wait_until(lambda: gs.job(second)["state"] == "running", "the second solve")
+    server.process.send_signal(signal.SIGKILL)
+    stop_server(server.process)  # what is left of it (its worker) dies with the machine
+    port = free_port()
+    log = server.artifacts.parent / "server.log"
+    restarted = start_server(server.artifacts, port, log, "--lease", "5")
+    try:
+        with Client(f"http://127.0.0.1:{port}", server.key) as gs:
+            jobs = [gs.wait(job_id, timeout_s=300) for job_id in [second, *waiting]]
+            assert [j["state"] for j in jobs] == ["succeeded"] * 3, jobs
+            assert jobs[0]["attempts"] == 2 and jobs[0]["error"] is None
+            assert gs.jobs(state="running") == [] and gs.jobs(state="queued") == []
+    finally:
+        stop_server(restarted)
