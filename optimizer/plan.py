@@ -19,6 +19,8 @@ import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
+from optimizer.prepare import REDUCTION_VARS
+from optimizer.profiles import reduction_errors
 from optimizer.solver import SolveResult
 
 
@@ -297,6 +299,7 @@ class Plan:
             "totals_by_period": (
                 json.loads(totals.to_json(orient="index")) if totals is not None else None
             ),
+            "representative_hours": reduction_errors(ds),
             "sites": sites,
             "serving": (
                 json.loads(self.serving.to_json(orient="records")) if self.has_solution else []
@@ -435,7 +438,8 @@ def extract_plan(
     def weigh(coef: np.ndarray) -> np.ndarray:  # sum over cooling of it x coef -> (site, period)
         return np.einsum("skp,sk->sp", it, coef)
 
-    ds = data[["target_it_mw", "period_years", "discount_factor", "upgrade_site"]].copy()
+    kept = ["target_it_mw", "period_years", "discount_factor", "upgrade_site", *REDUCTION_VARS]
+    ds = data[kept].copy()
     ds.attrs = dict(data.attrs)
     dims = ("site", "period")
     ds["site_name"] = data["site_name"]

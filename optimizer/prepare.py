@@ -20,12 +20,19 @@ import pandas as pd
 import xarray as xr
 
 from optimizer.periods import Period
-from optimizer.profiles import RepresentativeHours, reduce_profiles
+from optimizer.profiles import ERRORS, SEP, RepresentativeHours, reduce_profiles
 from optimizer.scenario import Scenario
 
 USD_PER_MUSD = 1e6
 KG_PER_T = 1e3
 M3_PER_HM3 = 1e6  # water in the model is in cubic hectometres (million m3): tame coefficients
+#: The representative hours as the plan keeps them (see :func:`_add_reduction`).
+REDUCTION_VARS = (
+    "hour_weight_h",
+    "hour_source",
+    "representative_value",
+    *(f"reduction_{e}" for e in ERRORS),
+)
 
 
 def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> xr.Dataset:
@@ -57,7 +64,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
     _add_sites(ds, scenario, sites, first)
     ds["zone_import_limit_mw"] = ("zone", zones["import_limit_mw"].astype(float).to_numpy())
     ds["zone_region"] = ("zone", zones["region"].to_numpy(dtype=str))
-    ds["hour_weight_h"] = ("hour", reduced.weight_h)
+    _add_reduction(ds, reduced)
     ds["upgrade_site"] = ("upgrade", upgrades["site_id"].to_numpy(dtype=str))
     ds["upgrade_added_mw"] = ("upgrade", upgrades["added_mw"].to_numpy(dtype=float))
     ds["upgrade_capex_musd"] = ("upgrade", upgrades["capex_musd"].to_numpy(dtype=float))
@@ -78,6 +85,23 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
         carbon_price_musd_per_t=cfg.objective.carbon_price_usd_per_t / USD_PER_MUSD,
     )
     return ds
+
+
+def _add_reduction(ds: xr.Dataset, reduced: RepresentativeHours) -> None:
+    """The representative hours as the plan files record them: weight and source hour per
+    hour, every profile's values on them (``series`` = profile|id) and the reduction's error
+    per series (see :mod:`optimizer.profiles`)."""
+    error = reduced.error
+    pairs = list(zip(error["profile"], error["series"], strict=True))
+    values = np.column_stack([reduced.frames[p][s].to_numpy(dtype=float) for p, s in pairs])
+    ds.coords["series"] = [f"{p}{SEP}{s}" for p, s in pairs]
+    ds["hour_weight_h"] = ("hour", reduced.weight_h)
+    ds["hour_source"] = ("hour", reduced.source_hour.astype(int))
+    ds["representative_value"] = (("hour", "series"), values)
+    ds["representative_value"].attrs["units"] = "the unit in the series' profile name"
+    ds["representative_value"].encoding.update(zlib=True, complevel=4)  # plan.nc stays small
+    for column in ERRORS:
+        ds[f"reduction_{column}"] = ("series", error[column].to_numpy(dtype=float))
 
 
 def _add_periods(ds: xr.Dataset, scenario: Scenario, periods: list[Period]) -> None:
