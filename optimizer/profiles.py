@@ -10,7 +10,8 @@ weighted mean is the full year's (``preserve_column_means``). It rescales in its
 normalised space and clips there to [0, 1], so no representative value leaves the observed
 range of its series, and it leaves the extreme days alone, so each kept peak is exact.
 Temperatures are excluded from the rescaling: every representative temperature is the one
-observed on the day it was taken from, and the design-day peaks stay exact.
+observed on the day it was taken from (taken from the data, not from tsam's denormalised copy,
+which differs by round-off), and the design-day peaks stay exact.
 
 :attr:`RepresentativeHours.error` says per series how far the reduction is from the year: the
 error of the weighted mean, of the peak and of the minimum, and the RMSE between the two
@@ -95,16 +96,24 @@ def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> 
     source = np.repeat([int(centers[d]) for d in days], HOURS_PER_DAY) * HOURS_PER_DAY + np.tile(
         np.arange(HOURS_PER_DAY), len(days)
     )
+    # Extreme days are not rescaled, nor are temperatures: take those values from the data
+    # (tsam's denormalised copies differ by round-off), so kept peaks are exact.
+    extreme = set(result.clustering.extreme_cluster_indices or ())
+    on_extreme_day = np.repeat([d in extreme for d in days], HOURS_PER_DAY)
     frames = {}
     for name, frame in profiles.frames.items():
-        frames[name] = pd.DataFrame(
-            {
-                column: typical[f"{name}{SEP}{column}"].to_numpy(dtype=float)
+        observed = frame.to_numpy(dtype=float)[source]
+        clustered = np.column_stack(
+            [
+                typical[f"{name}{SEP}{column}"].to_numpy(dtype=float)
                 if f"{name}{SEP}{column}" in typical.columns
-                else np.full(len(weights), float(frame[column].iloc[0]))
-                for column in frame.columns
-            }
+                else observed[:, j]
+                for j, column in enumerate(frame.columns)
+            ]
         )
+        keep = on_extreme_day | (name in TEMPERATURES)
+        values = np.where(keep[:, None], observed, clustered)
+        frames[name] = pd.DataFrame(values, columns=frame.columns)
     return RepresentativeHours(frames, weights, source, _error(profiles, frames, weights))
 
 

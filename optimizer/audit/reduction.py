@@ -146,7 +146,8 @@ class _ReductionRules(_AuditBase):
         source = np.clip(r.source_hour, 0, len(x0) - 1)
         if (given or profile in TEMPERATURES) and np.any(np.abs(x1 - x0[source]) > VALUE_TOL):
             h = int(np.argmax(np.abs(x1 - x0[source])))
-            self._flag(where, series, f"hour {h} is {x1[h]:g}, observed {x0[source[h]]:g}", hour=h)
+            observed = f"observed {x0[source[h]]:g} at hour {source[h]} of the data"
+            self._flag(where, series, f"is {x1[h]:g}, {observed}", hour=h)
         if extremes and profile in PEAK_KEPT and abs(x1.max() - hi) > VALUE_TOL:
             self._flag(where, series, f"peak {x1.max():g} is not the year's {hi:g}")
         if given or profile in TEMPERATURES:
