@@ -67,26 +67,7 @@ def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> 
         source = np.arange(len(weights))
         return RepresentativeHours(frames, weights, source, _error(profiles, frames, weights))
 
-    wide = pd.concat(
-        [frame.add_prefix(f"{name}{SEP}") for name, frame in profiles.frames.items()], axis=1
-    )
-    wide.index = pd.date_range("2025-01-01", periods=HOURS_PER_YEAR, freq="h")
-    varying = [c for c in wide.columns if wide[c].max() > wide[c].min()]
-    extremes = None
-    if settings.keep_extreme_days:
-        # Peaks that size the plan: prices and temperatures (not carbon, nor wind and sun).
-        peaks = [c for c in varying if c.split(SEP)[0] not in NO_EXTREME_DAY]
-        extremes = tsam.ExtremeConfig(method="append", max_value=peaks)
-    result = tsam.aggregate(
-        wide[varying],
-        n_clusters=settings.typical_days,
-        period_duration=HOURS_PER_DAY,
-        cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
-        extremes=extremes,
-        preserve_column_means=True,
-        rescale_exclude_columns=[c for c in varying if c.split(SEP)[0] in TEMPERATURES],
-        numerical_tolerance=1e-6,
-    )
+    result = _aggregate(profiles, settings)
     typical = result.cluster_representatives
     counts = result.cluster_counts
     days = list(typical.index.get_level_values(0).unique())
@@ -115,6 +96,31 @@ def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> 
         values = np.where(keep[:, None], observed, clustered)
         frames[name] = pd.DataFrame(values, columns=frame.columns)
     return RepresentativeHours(frames, weights, source, _error(profiles, frames, weights))
+
+
+def _aggregate(profiles: Profiles, settings: RepresentativeDays) -> tsam.AggregationResult:
+    """tsam on all profiles at once (constant series left out): medoid days, the extreme days
+    of prices and temperatures appended, every other series rescaled to its mean."""
+    wide = pd.concat(
+        [frame.add_prefix(f"{name}{SEP}") for name, frame in profiles.frames.items()], axis=1
+    )
+    wide.index = pd.date_range("2025-01-01", periods=HOURS_PER_YEAR, freq="h")
+    varying = [c for c in wide.columns if wide[c].max() > wide[c].min()]
+    extremes = None
+    if settings.keep_extreme_days:
+        # Peaks that size the plan: prices and temperatures (not carbon, nor wind and sun).
+        peaks = [c for c in varying if c.split(SEP)[0] not in NO_EXTREME_DAY]
+        extremes = tsam.ExtremeConfig(method="append", max_value=peaks)
+    return tsam.aggregate(
+        wide[varying],
+        n_clusters=settings.typical_days,
+        period_duration=HOURS_PER_DAY,
+        cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
+        extremes=extremes,
+        preserve_column_means=True,
+        rescale_exclude_columns=[c for c in varying if c.split(SEP)[0] in TEMPERATURES],
+        numerical_tolerance=1e-6,
+    )
 
 
 def duration_curve(values: np.ndarray, weights: np.ndarray, points: int) -> np.ndarray:
