@@ -182,12 +182,15 @@ def reduction_lines(ds: xr.Dataset) -> list[tuple[str, str]]:
     lines = []
     for name in dict.fromkeys(profile):
         mine = profile == name
-        worst = {e: np.abs(ds[f"reduction_{e}"].to_numpy()[mine]).max() for e in ERRORS}
+        worst = {}
+        for e in ERRORS:  # the error of largest size, with its sign
+            values = ds[f"reduction_{e}"].to_numpy()[mine]
+            worst[e] = float(values[np.argmax(np.abs(values))])
         lines.append(
             (
                 name,
-                f"{mine.sum()} series, worst: mean {100 * worst['mean_error_frac']:.2g} %, "
-                f"peak {worst['peak_error']:.3g}, min {worst['min_error']:.3g}, "
+                f"{mine.sum()} series, worst: mean {100 * worst['mean_error_frac']:+.2g} %, "
+                f"peak {worst['peak_error']:+.3g}, min {worst['min_error']:+.3g}, "
                 f"duration RMSE {worst['duration_rmse']:.3g}",
             )
         )

@@ -173,7 +173,7 @@ def test_readme_figures_come_from_the_golden_files() -> None:
     text = re.sub(r"\s+", " ", README.read_text())
     quoted = {
         "inference NPV": (
-            f"{golden('default')['objective_musd'] / 1e3:.1f} → "
+            f"{golden('default-gap-0.2pct')['objective_musd'] / 1e3:.1f} → "
             f"{golden('inference')['objective_musd'] / 1e3:.1f} bn"
         ),
         "flexible NPV": f"({musd('default-gap-0.2pct')} → {musd('flexible')} M USD",
