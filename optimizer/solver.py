@@ -9,9 +9,13 @@ The result keeps *why the solver stopped* (``termination``) apart from *what sol
 from __future__ import annotations
 
 import math
+import os
+import re
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import highspy
@@ -44,6 +48,31 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
+    cancel: threading.Event | None = field(default=None, compare=False)
+    """Set it (from any thread) to stop a running solve within about a second; the best plan
+    so far is kept (termination ``interrupted``)."""
+    deadline: float | None = None
+    """``time.perf_counter()`` by which the solve must end: HiGHS gets what is left of it
+    when it starts, if that is less than ``time_limit_s`` (a whole run's time limit)."""
+
+
+HIGHS_SEED_MAX = 2_147_483_647
+"""HiGHS's ``random_seed`` range is [0, 2**31 - 1]; it refuses anything else."""
+
+
+def checked_options(options: SolveOptions) -> tuple[SolveOptions, list[str]]:
+    """Options HiGHS can take as they are, and what was changed: threads above this machine's
+    cores are clamped to them (with a warning); a seed outside HiGHS's range or fewer than
+    one thread is refused (``ValueError``)."""
+    if not 0 <= options.random_seed <= HIGHS_SEED_MAX:
+        raise ValueError(f"seed {options.random_seed} is outside HiGHS's [0, {HIGHS_SEED_MAX}]")
+    if options.threads < 1:
+        raise ValueError(f"threads {options.threads} must be at least 1")
+    cores = os.cpu_count() or 1
+    if options.threads <= cores:
+        return options, []
+    note = f"{options.threads} threads asked, this machine has {cores} cores: using {cores}"
+    return replace(options, threads=cores), [note]
 
 
 @dataclass
@@ -91,6 +120,8 @@ class HighsModel:
         self.options = options
         self.highs = highspy.Highs()
         self.infeasible_message = ""
+        self.start_accepted = False
+        """Whether HiGHS reported the last solve's MIP start feasible (its log says so)."""
         try:
             form = LinearStandardFormCompiler().write(model, mixed_form=True)
         except InfeasibleConstraintException as e:  # a constraint without variables fails
@@ -110,13 +141,30 @@ class HighsModel:
         self.nonzeros = int(form.A.nnz)
         self.numerics = _coefficient_ranges(form.A.data, lp.col_cost_, np.asarray(form.rhs))
         h = self.highs
-        h.setOptionValue("output_flag", options.log_to_console)
-        h.setOptionValue("time_limit", float(options.time_limit_s))
-        h.setOptionValue("mip_rel_gap", float(options.mip_gap_frac))
-        h.setOptionValue("threads", int(options.threads))
-        h.setOptionValue("random_seed", int(options.random_seed))
+        self._set("output_flag", options.log_to_console)
+        self._set("time_limit", float(options.time_limit_s))
+        self._set("mip_rel_gap", float(options.mip_gap_frac))
+        self._set("threads", int(options.threads))
+        self._set("random_seed", int(options.random_seed))
+        if options.cancel is not None:
+            self._stop_on(options.cancel)
         h.passModel(lp)
         self.handoff_seconds = time.perf_counter() - start
+
+    def _set(self, option: str, value: bool | int | float) -> None:
+        if self.highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS refused {option} = {value}")
+
+    def _stop_on(self, cancel: threading.Event) -> None:
+        """HiGHS asks its interrupt callbacks (simplex, IPM, MIP) whether to stop."""
+
+        def interrupt(event: Any) -> None:
+            if cancel.is_set():
+                event.interrupt()
+
+        self.highs.cbSimplexInterrupt += interrupt
+        self.highs.cbIpmInterrupt += interrupt
+        self.highs.cbMipInterrupt += interrupt
 
     @property
     def size(self) -> tuple[int, int, int, int]:
@@ -157,10 +205,22 @@ class HighsModel:
                 ints,
                 message="empty model",
             )
+        log: list[str] = []
         if self.options.warm_start if warm_start is None else warm_start:
             _set_start(self.highs, self.columns)
+            # HiGHS says in its log whether it took the start: keep the log to know.
+            self.highs.setOptionValue("output_flag", True)
+            self.highs.setOptionValue("log_to_console", self.options.log_to_console)
+            self.highs.cbLogging.subscribe(lambda event: log.append(event.message))
         start = time.perf_counter()
+        if self.options.deadline is not None:
+            left_s = max(self.options.deadline - start, 1e-3)
+            self._set("time_limit", min(float(self.options.time_limit_s), left_s))
         self.highs.run()
+        if log:
+            self.highs.cbLogging.clear()
+            self.highs.setOptionValue("output_flag", self.options.log_to_console)
+        self.start_accepted = any("MIP start solution is feasible" in line for line in log)
         solve_seconds = time.perf_counter() - start
         h = self.highs
         status = h.getModelStatus()
@@ -203,9 +263,48 @@ class HighsModel:
         lp = self.highs.getLp()
         return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
 
+    def relaxed_values(self) -> np.ndarray | None:
+        """Column values of the LP relaxation (every integer relaxed), or None if it has no
+        optimum; the model HiGHS holds is not changed."""
+        lp = self.highs.getLp()
+        lp.integrality_ = []
+        return self._solve_copy(lp, math.inf, 0.0, mip=False)
+
+    def restricted_values(
+        self, fixed: dict[int, float], time_limit_s: float, gap: float
+    ) -> np.ndarray | None:
+        """Column values of the best plan HiGHS finds with the ``fixed`` columns at their
+        values (a smaller MIP), or None if it finds none."""
+        lp = self.highs.getLp()
+        lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+        for j, x in fixed.items():
+            lower[j] = upper[j] = x
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        return self._solve_copy(lp, time_limit_s, gap, mip=True)
+
+    def _solve_copy(self, lp: highspy.HighsLp, time_limit_s: float, gap: float, mip: bool) -> Any:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(self.options.threads))
+        h.setOptionValue("random_seed", int(self.options.random_seed))
+        h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        h.passModel(lp)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+            return None
+        values = np.asarray(h.getSolution().col_value)
+        return np.where(self.integer, np.round(values), values) if mip else values
+
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
-        selects, which become continuous; the model becomes an LP (for marginal values)."""
+        selects, which become continuous; the model becomes an LP (for marginal values).
+        Rows of valid inequalities (``model.valid_inequalities``) are dropped: with the
+        decisions fixed they only repeat limits, and the duals belong to the limits."""
+        for family in getattr(self.model, "valid_inequalities", ()):
+            for con in family.values():
+                if con in self.row_of:
+                    self.highs.changeRowBounds(self.row_of[con], -math.inf, math.inf)
         for j, var in enumerate(self.columns):
             if not self.integer[j]:
                 continue
@@ -215,6 +314,32 @@ class HighsModel:
                 x = float(round(var.value or 0.0))
                 self.highs.changeColIntegrality(j, highspy.HighsVarType.kContinuous)
                 self.highs.changeColBounds(j, x, x)
+
+    def set_gap(self, mip_gap_frac: float) -> None:
+        """The relative MIP gap of the next solves."""
+        self.highs.setOptionValue("mip_rel_gap", float(mip_gap_frac))
+
+    def column_of(self, var: pyo.Var) -> int:
+        """HiGHS's column of a Pyomo variable."""
+        return next(j for j, v in enumerate(self.columns) if v is var)
+
+    def write_model(self, path: str | Path) -> Path:
+        """Write the model as HiGHS holds it, for another solver: ``.mps`` or ``.lp`` by the
+        file's extension, with the Pyomo names of columns and rows."""
+        out = Path(path)
+        if out.suffix not in (".mps", ".lp"):
+            raise ValueError(f"{out}: the model is written as .mps or .lp, not {out.suffix!r}")
+        if self.infeasible_message:
+            raise ValueError(f"{out}: no model to write ({self.infeasible_message})")
+        names: set[str] = set()
+        for j, var in enumerate(self.columns):
+            self.highs.passColName(j, _unique(_file_name(var.name), names))
+        for con, i in self.row_of.items():
+            self.highs.passRowName(i, _unique(_file_name(con.name), names))
+        status = self.highs.writeModel(str(out))
+        if status == highspy.HighsStatus.kError:
+            raise OSError(f"{out}: HiGHS could not write the model")
+        return out
 
     def set_column_upper(self, j: int, upper: float) -> None:
         """Bound column ``j`` from above (an epsilon constraint on a metric column)."""
@@ -239,6 +364,19 @@ class HighsModel:
         """Dual value of each constraint's row (objective change per unit of its bound)."""
         duals = self.highs.getSolution().row_dual
         return {con: float(duals[i]) for con, i in self.row_of.items()}
+
+
+def _file_name(name: str) -> str:
+    """A Pyomo name as LP and MPS files accept it: ``phasing.it_mw(a,liq,2026H2)``."""
+    return re.sub(r"[^A-Za-z0-9_.(),]", "_", name.replace("[", "(").replace("]", ")"))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    out, n = name, 1
+    while out in taken:
+        out, n = f"{name}_{n}", n + 1
+    taken.add(out)
+    return out
 
 
 def _highs_lp(form: Any, integer: np.ndarray) -> highspy.HighsLp:
