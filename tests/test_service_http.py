@@ -96,6 +96,11 @@ def test_a_solve_runs_end_to_end_and_its_plan_passes_the_audit(
             gs.download(job["id"], name, tmp_path / name)
         audited = gs.wait(gs.submit(scenario["id"], "audit", {"plan_job_id": job["id"]})["id"])
         assert audited["state"] == "succeeded" and audited["result"]["ok"] is True
+        replan = {"plan_job_id": job["id"], "commit_through": "2026H2", "mip_gap_frac": 0.0}
+        replanned = gs.wait(gs.submit(scenario["id"], "reoptimize", replan)["id"])
+        assert replanned["state"] == "succeeded", replanned
+        assert replanned["result"]["objective_musd"] == pytest.approx(100.0)  # same plan
+        assert "diff.json" in replanned["files"]
     cli = CliRunner().invoke(app, ["audit", str(server.scenario), str(tmp_path)])
     assert cli.exit_code == 0, cli.output
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from optimizer.service import uploads
 from optimizer.service.store import JobRecord, ScenarioRecord, Store, sqlite_url
-from optimizer.service.worker import KINDS, AuditJob, Task, run_task
+from optimizer.service.worker import KINDS, AuditJob, ReoptimizeJob, Task, run_task
 
 log = logging.getLogger("gridsite.service")
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -174,11 +174,11 @@ class JobService:
             where = ".".join(str(x) for x in first["loc"]) or "options"
             raise Invalid(f"options.{where}: {first['msg']}") from None
         self.scenario(key_id, scenario_id)
-        if isinstance(checked, AuditJob):
+        if isinstance(checked, AuditJob | ReoptimizeJob):
             plan_job = self.store.job(checked.plan_job_id, key_id)
             if plan_job is None or plan_job.artifact is None:
                 raise Invalid(f"plan_job_id {checked.plan_job_id} is no finished job with a plan")
-            if plan_job.scenario_digest != scenario_id:
+            if isinstance(checked, AuditJob) and plan_job.scenario_digest != scenario_id:
                 raise Invalid("plan_job_id solved another scenario")
         return self.store.submit(
             key_id,
@@ -273,7 +273,7 @@ class JobService:
     def _dispatch(self, job: JobRecord) -> None:
         assert self._client is not None
         plan_dir = None
-        if job.kind == "audit":
+        if "plan_job_id" in job.options:
             plan_job = self.store.job(job.options["plan_job_id"])
             plan_dir = plan_job.artifact if plan_job else None
         task = Task(

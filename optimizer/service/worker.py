@@ -1,8 +1,8 @@
 """What a Dask worker runs: the same library calls as the CLI, on a stored scenario.
 
 Each job kind is one entry in :data:`KINDS`: a pydantic model of its options and a function
-that runs it into a folder and returns a small JSON summary. A new kind (reoptimize, sweep)
-is one more entry. While a job runs, a :class:`Watch` thread pushes HiGHS's latest progress
+that runs it into a folder and returns a small JSON summary. A new kind (sweep) is one more
+entry. While a job runs, a :class:`Watch` thread pushes HiGHS's latest progress
 to the job store and learns from it whether to stop (a cancel, or a lost lease).
 """
 
@@ -21,9 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from optimizer.api import options_for, solve
 from optimizer.audit import audit_plan
 from optimizer.diagnose import diagnose
+from optimizer.diff import diff_plans
 from optimizer.output import replace_folder
 from optimizer.pareto import METRICS, NoPlanError, pareto_front
+from optimizer.plan import Plan
+from optimizer.plan_files import read_plan
 from optimizer.plots import plot_map, plot_ramp
+from optimizer.replan import reoptimize
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.service.store import Store
 from optimizer.solver import SolveOptions
@@ -71,6 +75,13 @@ class AuditJob(BaseModel):
 
     plan_job_id: str = Field(min_length=1, max_length=32)
     """A succeeded solve job of the same key on the same scenario: its plan is audited."""
+
+
+class ReoptimizeJob(_Options):
+    plan_job_id: str = Field(min_length=1, max_length=32)
+    """The previous plan: a finished job of the same key (the scenario may be new data)."""
+    commit_through: str = Field(pattern=r"^\d{4}H[12]$")
+    """Last committed period, e.g. 2027H2: the previous plan's decisions through it hold."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,10 @@ def _run_solve(
             plot_ramp(plan, folder / "ramp.png")
 
     plan.write(out, extra=plots)
+    return _plan_summary(plan)
+
+
+def _plan_summary(plan: Plan) -> dict[str, Any]:
     r = plan.result
     return {
         "status": plan.status,
@@ -216,6 +231,22 @@ def _run_pareto(
     return {"status": "ok", "points": len(front.plans), "knee": front.knee}
 
 
+def _run_reoptimize(
+    scenario: Scenario, o: ReoptimizeJob, out: Path, watch: Watch, plan_dir: Path | None
+) -> dict[str, Any]:
+    assert plan_dir is not None, "a reoptimize job needs the plan folder of its plan_job_id"
+    previous = read_plan(plan_dir)
+    plan = reoptimize(scenario, previous, o.commit_through, _solve_options(scenario, o, watch))
+    diff = diff_plans(previous, plan) if plan.has_solution else None
+
+    def add_diff(folder: Path) -> None:
+        if diff is not None:
+            diff.write(folder)
+
+    plan.write(out, add_diff)
+    return _plan_summary(plan)
+
+
 def _run_audit(
     scenario: Scenario, o: AuditJob, out: Path, watch: Watch, plan: Path | None
 ) -> dict[str, Any]:
@@ -230,5 +261,6 @@ KINDS: dict[str, Kind] = {
     "diagnose": Kind(DiagnoseJob, _run_diagnose),
     "pareto": Kind(ParetoJob, _run_pareto),
     "audit": Kind(AuditJob, _run_audit),
+    "reoptimize": Kind(ReoptimizeJob, _run_reoptimize),
 }
-JobKind = Literal["solve", "diagnose", "pareto", "audit"]
+JobKind = Literal["solve", "diagnose", "pareto", "audit", "reoptimize"]
