@@ -51,15 +51,14 @@ def load_config(text: str, problems: list[Problem]) -> ScenarioConfig | None:
         return None
     lines: dict[Location, int] = {}
     before = len(problems)
-    _walk(node, (), lines, problems)
-    if len(problems) > before:
-        return None
+    _walk(node, (), lines, problems)  # found problems do not stop the schema's checks
     data = yaml.SafeLoader(text).construct_document(node)
     try:
-        return ScenarioConfig.model_validate(data)
+        config = ScenarioConfig.model_validate(data)
     except ValidationError as err:
         problems.extend(pydantic_problems(FILE, err, lambda loc: _line(lines, loc), _fields_beside))
         return None
+    return config if len(problems) == before else None
 
 
 def _walk(node: yaml.Node, path: Location, lines: dict[Location, int], out: list[Problem]) -> None:
