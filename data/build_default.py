@@ -29,6 +29,15 @@ import yaml
 HERE = Path(__file__).resolve().parent
 DEFAULT_RAW_DIR = HERE / "raw"
 DEFAULT_OUT_DIR = HERE / "default"
+#: The build's own tables (markets, grid classes, zones, cooling designs); see SOURCES.md §12.
+TABLES_DIR = HERE / "tables"
+
+
+def read_table(name: str) -> list[dict[str, str]]:
+    """Rows of ``data/tables/<name>`` as strings (an empty cell is "")."""
+    with open(TABLES_DIR / name, newline="") as f:
+        return list(csv.DictReader(f))
+
 
 # ============================================================================ time axis (§1)
 
@@ -89,28 +98,15 @@ LAST_PERIOD = "2030H2"
 CONSTRUCTION_LEAD_PERIODS = 1  # SOURCES.md §9
 LAST_HEADROOM_PERIOD = "2028H2"  # SOURCES.md §6.4: headroom periods run 2026H2..2028H2
 # SOURCES.md §6.3: gigawatt campuses under construction in 2025-26
-UNDER_CONSTRUCTION = ("abilene_tx", "new_carlisle_in", "richland_parish_la", "mount_pleasant_wi")
-# SOURCES.md §6.3: two well-documented mature hyperscale markets that may also start in 2026H1
-MATURE_EARLY = ("council_bluffs_ia", "quincy_wa")
+# SOURCES.md §6.3, §6.5, §6.6: per market its max-IT tier, whether it is under construction
+# or a mature market that may start early, and whether it gets a second campus <market>_2
+MARKETS = read_table("markets.csv")
+UNDER_CONSTRUCTION = tuple(m["market"] for m in MARKETS if m["start_class"] == "under_construction")
+MATURE_EARLY = tuple(m["market"] for m in MARKETS if m["start_class"] == "mature_early")
 EARLY_PERIOD = "2026H1"
 HEADROOM_UNDER_CONSTRUCTION_MW = 800.0  # SOURCES.md §6.4 (assumption)
 HEADROOM_MATURE_EARLY_MW = 500.0  # SOURCES.md §6.4 (assumption)
-# SOURCES.md §6.5: markets with large pipelines get a second campus <market>_2
-SECOND_CAMPUS_MARKETS = (
-    "abilene_tx",
-    "nova_ashburn",
-    "dallas_fort_worth_tx",
-    "columbus_oh",
-    "new_carlisle_in",
-    "richland_parish_la",
-    "phoenix_az",
-    "mount_pleasant_wi",
-    "council_bluffs_ia",
-    "quincy_wa",
-    "atlanta_ga",
-    "amarillo_tx",
-    "midland_odessa_tx",
-)
+SECOND_CAMPUS_MARKETS = tuple(m["market"] for m in MARKETS if m["second_campus"] == "yes")
 SECOND_CAMPUS_DELAY_PERIODS = 2  # SOURCES.md §6.5: second parcel permitted one year later
 SECOND_CAMPUS_HEADROOM_FRAC = 0.5  # SOURCES.md §6.5: half the first campus's headroom
 SECOND_CAMPUS_MAX_IT_REDUCTION_MW = 500.0  # SOURCES.md §6.6
@@ -121,29 +117,8 @@ MIN_IT_MW = 200.0  # SOURCES.md §6.6 (brief: smallest campus worth opening)
 MAX_IT_TIER_A_MW = 2000.0
 MAX_IT_TIER_B_MW = 1500.0
 MAX_IT_TIER_C_MW = 1000.0
-TIER_A_MARKETS = (
-    *UNDER_CONSTRUCTION,
-    "nova_ashburn",
-    "dallas_fort_worth_tx",
-    "columbus_oh",
-    "phoenix_az",
-)
-TIER_B_MARKETS = (
-    "council_bluffs_ia",
-    "quincy_wa",
-    "atlanta_ga",
-    "amarillo_tx",
-    "midland_odessa_tx",
-    "richmond_va",
-    "chicago_il",
-    "san_antonio_tx",
-    "des_moines_ia",
-    "pryor_ok",
-    "memphis_tn",
-    "reno_nv",
-    "las_vegas_nv",
-    "salt_lake_city_ut",
-)
+TIER_A_MARKETS = tuple(m["market"] for m in MARKETS if m["max_it_tier"] == "A")
+TIER_B_MARKETS = tuple(m["market"] for m in MARKETS if m["max_it_tier"] == "B")
 
 # SOURCES.md §6.7: Cushman & Wakefield Data Center Development Cost Guide 2025
 CW_AVERAGE_COST_MUSD_PER_MW = 11.7
@@ -222,112 +197,10 @@ class CoolingDesign:
         return CURVE_MAX_AMBIENT_C if rating is None else rating
 
 
-COOLING_DESIGNS: tuple[CoolingDesign, ...] = (
-    CoolingDesign(
-        cooling_id="air_chiller_economizer",
-        name="Air-cooled racks, air-cooled chillers with water-side economizer",
-        capex_multiplier=1.00,
-        serves_liquid_racks=False,
-        pue_ambient="dry_bulb",
-        wue_ambient="dry_bulb",
-        max_dry_bulb_c=None,
-        max_wet_bulb_c=None,
-        it_side_frac=0.08,
-        reject_fan_frac=(0.01, 0.03),
-        reject_fan_ramp_c=(10.0, 40.0),
-        chiller_share_max_frac=1.0,
-        chiller_ramp_c=(10.0, 20.0),
-        evaporator_c=12.0,
-        condenser_approach_k=12.0,
-        water_mode="none",
-        water_ramp_c=(0.0, 1.0),
-        water_frac=(0.0, 0.0),
-        breakpoints_c=(-20.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0),
-    ),
-    CoolingDesign(
-        cooling_id="evaporative_adiabatic",
-        name="Air-cooled racks, direct/indirect evaporative air handlers with DX trim",
-        capex_multiplier=0.90,
-        serves_liquid_racks=False,
-        pue_ambient="wet_bulb",
-        wue_ambient="wet_bulb",
-        max_dry_bulb_c=None,
-        max_wet_bulb_c=26.0,
-        it_side_frac=0.12,
-        reject_fan_frac=(0.0, 0.05),
-        reject_fan_ramp_c=(12.0, 26.0),
-        chiller_share_max_frac=0.4,
-        chiller_ramp_c=(18.0, 26.0),
-        evaporator_c=14.0,
-        condenser_approach_k=20.0,
-        water_mode="adiabatic",
-        water_ramp_c=(10.0, 22.0),
-        water_frac=(0.0, 1.2),
-        breakpoints_c=(-20.0, 10.0, 14.0, 18.0, 22.0, 26.0, 50.0),
-    ),
-    CoolingDesign(
-        cooling_id="dlc_dry_cooler",
-        name="Direct liquid cooling, warm-water loop on dry coolers",
-        capex_multiplier=0.86,
-        serves_liquid_racks=True,
-        pue_ambient="dry_bulb",
-        wue_ambient="dry_bulb",
-        max_dry_bulb_c=40.0,
-        max_wet_bulb_c=None,
-        it_side_frac=0.04,
-        reject_fan_frac=(0.005, 0.06),
-        reject_fan_ramp_c=(15.0, 40.0),
-        chiller_share_max_frac=0.0,
-        chiller_ramp_c=(40.0, 50.0),
-        evaporator_c=30.0,
-        condenser_approach_k=15.0,
-        water_mode="none",
-        water_ramp_c=(0.0, 1.0),
-        water_frac=(0.0, 0.0),
-        breakpoints_c=(-20.0, 15.0, 25.0, 30.0, 35.0, 40.0, 50.0),
-    ),
-    CoolingDesign(
-        cooling_id="dlc_evaporative_tower",
-        name="Direct liquid cooling, warm-water loop on open cooling towers",
-        capex_multiplier=0.80,
-        serves_liquid_racks=True,
-        pue_ambient="wet_bulb",
-        wue_ambient="wet_bulb",
-        max_dry_bulb_c=None,
-        max_wet_bulb_c=30.0,
-        it_side_frac=0.04,
-        reject_fan_frac=(0.01, 0.03),
-        reject_fan_ramp_c=(10.0, 30.0),
-        chiller_share_max_frac=0.0,
-        chiller_ramp_c=(30.0, 40.0),
-        evaporator_c=30.0,
-        condenser_approach_k=15.0,
-        water_mode="tower",
-        water_ramp_c=(0.0, 24.0),
-        water_frac=(0.5, 0.9),
-        breakpoints_c=(-20.0, 0.0, 10.0, 18.0, 24.0, 30.0, 50.0),
-    ),
-    CoolingDesign(
-        cooling_id="dlc_hybrid_chiller",
-        name="Direct liquid cooling, dry coolers with trim chillers",
-        capex_multiplier=1.05,
-        serves_liquid_racks=True,
-        pue_ambient="dry_bulb",
-        wue_ambient="dry_bulb",
-        max_dry_bulb_c=50.0,
-        max_wet_bulb_c=None,
-        it_side_frac=0.04,
-        reject_fan_frac=(0.005, 0.05),
-        reject_fan_ramp_c=(15.0, 32.0),
-        chiller_share_max_frac=1.0,
-        chiller_ramp_c=(32.0, 45.0),
-        evaporator_c=30.0,
-        condenser_approach_k=15.0,
-        water_mode="none",
-        water_ramp_c=(0.0, 1.0),
-        water_frac=(0.0, 0.0),
-        breakpoints_c=(-20.0, 15.0, 25.0, 32.0, 36.0, 40.0, 45.0, 50.0),
-    ),
+#: SOURCES.md §8: the bin-model parameters of each technology, in data/tables/cooling_designs.yaml
+COOLING_DESIGNS: tuple[CoolingDesign, ...] = tuple(
+    CoolingDesign(**{k: tuple(v) if isinstance(v, list) else v for k, v in design.items()})
+    for design in yaml.safe_load((TABLES_DIR / "cooling_designs.yaml").read_text())
 )
 
 # ============================================================================ scenario (§9)
@@ -368,12 +241,10 @@ class GridClass:
 
 
 GRID_CLASSES: dict[str, GridClass] = {  # SOURCES.md §6.3, §6.4, §7 (assumptions)
-    "pjm_dominion": GridClass("pjm_dominion", "2028H1", 100.0, 8),
-    "pjm": GridClass("pjm", "2027H2", 150.0, 8),
-    "ercot": GridClass("ercot", "2027H2", 150.0, 6),
-    "rto": GridClass("rto", "2026H2", 300.0, 7),  # MISO, SPP
-    "caiso": GridClass("caiso", "2027H1", 200.0, 7),
-    "utility": GridClass("utility", "2027H1", 200.0, 6),  # non-ISO: TVA, Southeast, West
+    g["grid_class"]: GridClass(
+        g["grid_class"], g["earliest_period"], float(g["headroom_mw"]), int(g["tier2_lead_periods"])
+    )
+    for g in read_table("grid_classes.csv")
 }
 
 
@@ -388,105 +259,10 @@ class ZoneSpec:
 # Key: (price_proxy_series, egrid_subregion, utility for non-ISO sites / "" for ISO sites).
 # SOURCES.md §5.1: one zone per (price series, eGRID subregion), split by utility outside ISOs.
 ZONE_SPECS: dict[tuple[str, str, str], ZoneSpec] = {
-    ("PJM_DOMINION_HUB", "SRVC", ""): ZoneSpec(
-        "pjm_dominion",
-        "PJM Dominion zone, northern and central Virginia (Dominion Hub)",
-        "PJM",
-        "pjm_dominion",
-    ),
-    ("PJM_AEP_DAYTON_HUB", "RFCW", ""): ZoneSpec(
-        "pjm_aep_ohio", "PJM AEP Ohio (AEP-Dayton Hub)", "PJM", "pjm"
-    ),
-    ("PJM_WESTERN_HUB", "RFCW", ""): ZoneSpec(
-        "pjm_western_pa", "PJM western Pennsylvania (Western Hub)", "PJM", "pjm"
-    ),
-    ("PJM_CHICAGO_HUB", "RFCW", ""): ZoneSpec(
-        "pjm_comed", "PJM ComEd, northern Illinois (Chicago Hub)", "PJM", "pjm"
-    ),
-    ("MISO_MINNESOTA_HUB", "MROE", ""): ZoneSpec(
-        "miso_minnesota_mroe",
-        "MISO south-east Wisconsin (Minnesota Hub proxy, MRO East)",
-        "MISO",
-        "rto",
-    ),
-    ("MISO_INDIANA_HUB", "RFCW", ""): ZoneSpec(
-        "miso_indiana", "MISO northern Indiana, NIPSCO (Indiana Hub)", "MISO", "rto"
-    ),
-    ("MISO_MINNESOTA_HUB", "MROW", ""): ZoneSpec(
-        "miso_minnesota_mrow", "MISO Iowa and North Dakota (Minnesota Hub, MRO West)", "MISO", "rto"
-    ),
-    ("ERCOT_HB_NORTH", "ERCT", ""): ZoneSpec(
-        "ercot_north", "ERCOT North, Dallas-Fort Worth (North Hub)", "ERCOT", "ercot"
-    ),
-    ("ERCOT_HB_WEST", "ERCT", ""): ZoneSpec(
-        "ercot_west", "ERCOT West, Abilene and Permian Basin (West Hub)", "ERCOT", "ercot"
-    ),
-    ("ERCOT_HB_SOUTH", "ERCT", ""): ZoneSpec(
-        "ercot_south", "ERCOT South, San Antonio (South Hub)", "ERCOT", "ercot"
-    ),
-    ("SPP_SOUTH_HUB", "SPSO", ""): ZoneSpec(
-        "spp_south", "SPP South, Texas Panhandle and Oklahoma (South Hub)", "SPP", "rto"
-    ),
-    ("MISO_LOUISIANA_HUB", "SRMV", ""): ZoneSpec(
-        "miso_louisiana", "MISO South, Entergy Louisiana (Louisiana Hub)", "MISO", "rto"
-    ),
-    ("MISO_MISSISSIPPI_HUB", "SRMV", ""): ZoneSpec(
-        "miso_mississippi", "MISO South, Mississippi (Mississippi Hub)", "MISO", "rto"
-    ),
-    ("CAISO_NP15", "CAMX", ""): ZoneSpec(
-        "caiso_np15", "CAISO NP15, Silicon Valley", "CAISO", "caiso"
-    ),
-    ("MISO_ARKANSAS_HUB", "SRTV", "TVA"): ZoneSpec(
-        "tva_memphis", "TVA, Memphis (MISO Arkansas Hub price proxy)", "TVA", "utility"
-    ),
-    ("MISO_MISSISSIPPI_HUB", "SRSO", "Southern Company"): ZoneSpec(
-        "southern_georgia",
-        "Southern Company, Georgia (MISO Mississippi Hub price proxy)",
-        "Southeast",
-        "utility",
-    ),
-    ("PJM_DOMINION_HUB", "SRVC", "Santee Cooper / Dominion SC"): ZoneSpec(
-        "santee_cooper_sc",
-        "Santee Cooper / Dominion SC (PJM Dominion Hub price proxy)",
-        "Southeast",
-        "utility",
-    ),
-    ("PJM_DOMINION_HUB", "SRVC", "Duke Energy Carolinas"): ZoneSpec(
-        "duke_carolinas",
-        "Duke Energy Carolinas (PJM Dominion Hub price proxy)",
-        "Southeast",
-        "utility",
-    ),
-    ("Palo Verde Peak", "AZNM", "APS / SRP"): ZoneSpec(
-        "aps_srp_arizona", "APS / SRP, Phoenix (Palo Verde)", "West", "utility"
-    ),
-    ("NP15 EZ Gen DA LMP Peak", "NWPP", "NV Energy"): ZoneSpec(
-        "nv_energy_north", "NV Energy north, Reno (CAISO NP15 price proxy)", "West", "utility"
-    ),
-    ("Palo Verde Peak", "NWPP", "NV Energy"): ZoneSpec(
-        "nv_energy_south", "NV Energy south, Las Vegas (Palo Verde)", "West", "utility"
-    ),
-    ("Palo Verde Peak", "NWPP", "PacifiCorp East"): ZoneSpec(
-        "pacificorp_east_utah", "PacifiCorp East, Utah (Palo Verde price proxy)", "West", "utility"
-    ),
-    ("Palo Verde Peak", "AZNM", "PNM"): ZoneSpec(
-        "pnm_new_mexico", "PNM, New Mexico (Palo Verde price proxy)", "West", "utility"
-    ),
-    ("Palo Verde Peak", "RMPA", "Black Hills / WACM"): ZoneSpec(
-        "black_hills_wyoming",
-        "Black Hills / WACM, Cheyenne (Palo Verde price proxy)",
-        "West",
-        "utility",
-    ),
-    ("Mid C Peak", "NWPP", "Grant County PUD / BPA"): ZoneSpec(
-        "grant_pud_wa", "Grant County PUD / BPA, Quincy WA (Mid-C)", "West", "utility"
-    ),
-    ("Mid C Peak", "NWPP", "Northern Wasco PUD / BPA"): ZoneSpec(
-        "wasco_pud_or", "Northern Wasco PUD / BPA, The Dalles OR (Mid-C)", "West", "utility"
-    ),
-    ("Mid C Peak", "NWPP", "Portland General Electric"): ZoneSpec(
-        "pge_oregon", "Portland General Electric, Hillsboro OR (Mid-C)", "West", "utility"
-    ),
+    (z["price_series"], z["egrid_subregion"], z["utility"]): ZoneSpec(
+        z["zone_id"], z["name"], z["region"], z["grid_class"]
+    )
+    for z in read_table("zone_specs.csv")
 }
 
 # ============================================================================ data classes

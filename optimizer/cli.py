@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from optimizer.api import RunClock
     from optimizer.plan import Plan
     from optimizer.scenario import Scenario
+    from optimizer.service.store import Store
     from optimizer.solver import SolveOptions
 
 T = TypeVar("T")
@@ -570,6 +571,87 @@ def sweep_command(
         f"{len(result.table)} cases ({', '.join(f'{n} {k}' for k, n in counts.items())}); "
         f"{result.solved} solved now; results in {result.folder}"
     )
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Job store URL (sqlite:///FILE or postgresql+psycopg://...); default: "
+        "GRIDSITE_DATABASE_URL, else a SQLite file in the artifact folder.",
+    ),
+]
+ArtifactsOption = Annotated[
+    Path, typer.Option("--artifacts", help="Folder for scenarios and job results.")
+]
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    database: DatabaseOption = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="tcp://HOST:PORT of a Dask scheduler (default: local)."),
+    ] = None,
+    artifacts: ArtifactsOption = Path("gridsite-data"),
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Local cluster processes.")] = 1,
+    lease: Annotated[float, typer.Option("--lease", min=0.5, help="Job lease, seconds.")] = 30.0,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", min=0.001, help="Largest scenario zip.")
+    ] = 32.0,
+) -> None:
+    """Run the HTTP job service (API under /v1, OpenAPI at /openapi.json)."""
+    from optimizer.service.app import serve
+    from optimizer.service.jobs import Settings
+
+    folder, url = Settings.resolve(artifacts, database)
+    settings = Settings(
+        folder,
+        url,
+        scheduler=scheduler,
+        workers=workers,
+        lease_s=lease,
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+    )
+    serve(settings, host, port)
+
+
+keys_app = typer.Typer(help="API keys of the job service.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _store(artifacts: Path, database: str | None) -> Store:
+    from optimizer.service.jobs import Settings
+    from optimizer.service.store import Store
+
+    store = Store(Settings.resolve(artifacts, database)[1])
+    store.migrate()
+    return store
+
+
+@keys_app.command("create")
+def keys_create_command(
+    name: Annotated[str, typer.Argument(help="Who the key is for.")],
+    database: DatabaseOption = None,
+    artifacts: ArtifactsOption = Path("gridsite-data"),
+) -> None:
+    """Create an API key and print it (shown once; only its hash is stored)."""
+    sys.stdout.write(_store(artifacts, database).create_key(name) + "\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke_command(
+    key_id: Annotated[str, typer.Argument(help="The key's id (gsk_<ID>_...).")],
+    database: DatabaseOption = None,
+    artifacts: ArtifactsOption = Path("gridsite-data"),
+) -> None:
+    """Revoke an API key: every request with it answers 401 from now on."""
+    if not _store(artifacts, database).revoke_key(key_id):
+        err.print(f"error: no active key {key_id}")
+        raise typer.Exit(EXIT_INVALID)
+    out.print(f"revoked {key_id}")
 
 
 if __name__ == "__main__":  # pragma: no cover

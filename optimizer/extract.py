@@ -18,6 +18,7 @@ from pyomo.repn import generate_standard_repn
 
 from formulations import CONCERNS, Concern, ordered
 from optimizer.plan import Plan
+from optimizer.prepare import REDUCTION_UNITS
 from optimizer.solver import SolveResult
 
 #: Units of the scenario data copied into every plan.
@@ -43,10 +44,11 @@ def extract_plan(
     extra: Sequence[Concern] = (),
 ) -> Plan:
     """The plan of ``model`` (built from ``data`` with the default concerns and ``extra``)."""
-    ds = data[list(BASE_UNITS)].copy()
+    units = {**BASE_UNITS, **REDUCTION_UNITS}  # the hours the plan was solved on
+    ds = data[list(units)].copy()
     ds.attrs = dict(data.attrs)
     ds.coords["cooling"] = data["cooling"]
-    for name, unit in BASE_UNITS.items():
+    for name, unit in units.items():
         ds[name].attrs = {"units": unit}
     cost: dict[str, float] = {}
     if result.solution != "none":

@@ -21,6 +21,7 @@ import xarray as xr
 
 from formulations import CONCERNS, Concern, View
 from optimizer.output import replace_folder
+from optimizer.profiles import reduction_errors
 from optimizer.solver import SolveResult
 
 #: Per-site columns of ``build.csv``; a concern's column it did not add (no on-site power,
@@ -274,6 +275,7 @@ class Plan:
                 if totals is not None
                 else None
             ),
+            "representative_hours": reduction_errors(ds),
             "sites": self._site_records(),
             **{
                 v.name: (

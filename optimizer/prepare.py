@@ -21,8 +21,19 @@ import xarray as xr
 
 from formulations.units import KG_PER_T, M3_PER_HM3, USD_PER_MUSD
 from optimizer.periods import Period
-from optimizer.profiles import RepresentativeHours, reduce_profiles
+from optimizer.profiles import ERRORS, SEP, RepresentativeHours, reduce_profiles
 from optimizer.scenario import Scenario
+
+#: The representative hours as the plan keeps them beside ``hour_weight_h`` (see
+#: :func:`_add_reduction`), with their units.
+REDUCTION_UNITS = {
+    "hour_source": "hour of the year (0-based)",
+    "representative_value": "the unit in the series' profile name",
+    "reduction_mean_error_frac": "fraction of max(1, |full-year mean|)",
+    "reduction_peak_error": "the unit in the series' profile name",
+    "reduction_min_error": "the unit in the series' profile name",
+    "reduction_duration_rmse": "the unit in the series' profile name",
+}
 
 
 def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> xr.Dataset:
@@ -54,7 +65,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
     _add_sites(ds, scenario, sites, first)
     ds["zone_import_limit_mw"] = ("zone", zones["import_limit_mw"].astype(float).to_numpy())
     ds["zone_region"] = ("zone", zones["region"].to_numpy(dtype=str))
-    ds["hour_weight_h"] = ("hour", reduced.weight_h)
+    _add_reduction(ds, reduced)
     ds["upgrade_site"] = ("upgrade", upgrades["site_id"].to_numpy(dtype=str))
     ds["upgrade_added_mw"] = ("upgrade", upgrades["added_mw"].to_numpy(dtype=float))
     ds["upgrade_capex_musd"] = ("upgrade", upgrades["capex_musd"].to_numpy(dtype=float))
@@ -76,6 +87,22 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
     )
     _add_deliverable(ds)
     return ds
+
+
+def _add_reduction(ds: xr.Dataset, reduced: RepresentativeHours) -> None:
+    """The representative hours as the plan files record them: weight and source hour per
+    hour, every profile's values on them (``series`` = profile|id) and the reduction's error
+    per series (see :mod:`optimizer.profiles`)."""
+    error = reduced.error
+    pairs = list(zip(error["profile"], error["series"], strict=True))
+    values = np.column_stack([reduced.frames[p][s].to_numpy(dtype=float) for p, s in pairs])
+    ds.coords["series"] = [f"{p}{SEP}{s}" for p, s in pairs]
+    ds["hour_weight_h"] = ("hour", reduced.weight_h)
+    ds["hour_source"] = ("hour", reduced.source_hour.astype(int))
+    ds["representative_value"] = (("hour", "series"), values)
+    ds["representative_value"].encoding.update(zlib=True, complevel=4)  # plan.nc stays small
+    for column in ERRORS:
+        ds[f"reduction_{column}"] = ("series", error[column].to_numpy(dtype=float))
 
 
 def _add_deliverable(ds: xr.Dataset) -> None:

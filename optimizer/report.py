@@ -8,6 +8,7 @@ from rich.table import Table
 
 from optimizer.pareto import Front
 from optimizer.plan import Plan
+from optimizer.profiles import reduction_lines
 
 
 def _fmt(x: object, digits: int = 0) -> str:
@@ -40,6 +41,8 @@ def _head(plan: Plan) -> Table:
         f"build {plan.build_seconds:.2f} s, hand-off {r.handoff_seconds:.2f} s,"
         f" solve {r.solve_seconds:.2f} s",
     )
+    for profile, line in reduction_lines(plan.dataset):
+        head.add_row(profile, line)
     return head
 
 

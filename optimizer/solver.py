@@ -35,6 +35,8 @@ Termination = Literal[
     "error",
 ]
 SolutionStatus = Literal["optimal", "feasible", "none"]
+Progress = Callable[[float | None, float | None, float | None], None]
+"""Incumbent (M USD), best bound (M USD), relative gap; ``None`` until known."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,18 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
+    constructive_start: bool = False
+    """Start HiGHS from ``optimizer.heuristic``'s plan (LP rounding repaired by a small MIP)."""
     cancel: threading.Event | None = field(default=None, compare=False)
     """Set it (from any thread) to stop a running solve within about a second; the best plan
     so far is kept (termination ``interrupted``)."""
     deadline: float | None = None
     """``time.perf_counter()`` by which the solve must end: HiGHS gets what is left of it
     when it starts, if that is less than ``time_limit_s`` (a whole run's time limit)."""
+
+    progress: Progress | None = field(default=None, compare=False)
+    """Called often during a MIP search with the incumbent and best bound (M USD) and the
+    relative gap, each ``None`` until HiGHS knows it (the service's live progress)."""
 
 
 HIGHS_SEED_MAX = 2_147_483_647
@@ -154,6 +162,8 @@ class HighsModel:
         self._set("random_seed", int(options.random_seed))
         if options.cancel is not None:
             self._stop_on(options.cancel)
+        if options.progress is not None:
+            self._report_to(options.progress)
         h.passModel(lp)
         self.handoff_seconds = time.perf_counter() - start
 
@@ -171,6 +181,15 @@ class HighsModel:
         self.highs.cbSimplexInterrupt += interrupt
         self.highs.cbIpmInterrupt += interrupt
         self.highs.cbMipInterrupt += interrupt
+
+    def _report_to(self, progress: Progress) -> None:
+        def report(event: Any) -> None:
+            out = event.data_out
+            values = (out.mip_primal_bound, out.mip_dual_bound, out.mip_gap)
+            progress(*(float(x) if math.isfinite(x) else None for x in values))
+
+        self.highs.cbMipImprovingSolution += report
+        self.highs.cbMipInterrupt += report
 
     @property
     def size(self) -> tuple[int, int, int, int]:

@@ -1,9 +1,10 @@
 """An independent audit of a plan: every rule recomputed from the raw scenario and the plan files.
 
 The auditor reads the validated scenario tables (:func:`optimizer.scenario.load_scenario`), the
-representative hours (:func:`optimizer.profiles.reduce_profiles`: data, not math) and the plan
-files (``plan.json``, ``build.csv``, ``sites.csv``, and where present ``onsite.csv``,
-``onsite_dispatch.csv``, ``curtailment.csv``, ``contracts.csv`` and ``matched.csv``). It
+representative hours the plan was solved on (``plan.nc``: checked against the raw profiles by
+:mod:`optimizer.audit.reduction`, never recomputed) and the plan files (``plan.json``,
+``build.csv``, ``sites.csv``, and where present ``onsite.csv``, ``onsite_dispatch.csv``,
+``curtailment.csv``, ``contracts.csv`` and ``matched.csv``). It
 shares no arithmetic with ``optimizer/prepare.py`` or ``formulations/``: PUE and WUE
 interpolation, design temperatures, discount factors, opex weights, the stressed hours of
 flexible connections and the settlement of clean-energy contracts are recomputed here, so a
@@ -39,6 +40,8 @@ into ``_Audit`` here; nothing imports ``optimizer.audit`` itself, so there are n
   shared by several rules) and the tolerance helpers.
 - ``phasing.py``, ``cooling.py``, ``onsite.py``, ``clean.py``, ``interconnection.py``,
   ``demand.py``: the rules of each constraint family.
+- ``reduction.py``: the representative hours of ``plan.nc`` and the rule that they reduce the
+  raw profiles faithfully.
 - ``costs.py``: the cost recomputation and ``objective.cost``.
 - ``figures.py``: build.csv, sites.csv, the optional CSVs' reported columns and
   totals_by_period against the recomputation (``plan.consistent``).
@@ -82,6 +85,7 @@ from optimizer.audit.integrity import _IntegrityRules, holds_solution, status_vi
 from optimizer.audit.interconnection import _InterconnectionRules
 from optimizer.audit.onsite import _OnsiteRules
 from optimizer.audit.phasing import _PhasingRules
+from optimizer.audit.reduction import _Reduction, _ReductionRules
 from optimizer.scenario import Scenario
 
 #: Everything audit.py made public before the split (callers use audit_plan, AuditReport,
@@ -114,6 +118,7 @@ class _Audit(
     _CostRules,
     _ReportRules,
     _IntegrityRules,
+    _ReductionRules,
 ):
     """Every rule family on one audit state (:class:`~optimizer.audit.base._AuditBase`)."""
 
@@ -140,9 +145,11 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
     build = _read_csv(folder / "build.csv", {"site_id": str, "period": str})
     sites_csv = _read_csv(folder / "sites.csv", {"site_id": str, "open_period": str})
     files = _OptionalFiles.read(folder)
-    facts = _Facts.of(scenario)
-    audit = _Audit(facts, report)
+    reduction = _Reduction.read(folder)
     try:
+        facts = _Facts.of(scenario, reduction.frames, reduction.weight_h)
+        audit = _Audit(facts, report)
+        audit.check_reduction(reduction)
         decisions = audit.read_decisions(plan, files)
         audit.check_phasing(decisions)
         audit.check_cooling(decisions)

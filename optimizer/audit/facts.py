@@ -1,7 +1,8 @@
 """The scenario in arrays (:class:`_Facts`), recomputed from the raw tables and the
-representative hours alone: period arithmetic, PUE/WUE, design temperatures, discount factors,
-opex weights and the stressed hours of flexible connections. Nothing here comes from
-``optimizer/prepare.py`` or ``formulations/``."""
+representative hours the plan records (``plan.nc``, see :mod:`optimizer.audit.reduction`):
+period arithmetic, PUE/WUE, design temperatures, discount factors, opex weights and the
+stressed hours of flexible connections. Nothing here comes from ``optimizer/prepare.py``,
+``optimizer/profiles.py`` or ``formulations/``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from optimizer.audit.findings import KG_PER_T
-from optimizer.profiles import reduce_profiles
 from optimizer.scenario import Scenario
 
 _PERIOD = re.compile(r"^(\d{4})([HQ])(\d)$")
@@ -64,7 +65,11 @@ class _Facts:
     contract_cf: np.ndarray  # (c, h) output per MW contracted
 
     @classmethod
-    def of(cls, scenario: Scenario) -> _Facts:
+    def of(
+        cls, scenario: Scenario, frames: dict[str, pd.DataFrame], weights_h: np.ndarray
+    ) -> _Facts:
+        """The facts of ``scenario`` on the representative hours ``frames`` (profile -> hour x
+        id) weighted ``weights_h``."""
         cfg = scenario.config
         h = cfg.horizon
         first, letter = _ordinal(h.first_period)
@@ -92,11 +97,10 @@ class _Facts:
         headroom_mw = np.array([s.headroom_mw for s in scenario.sites])
         headroom = np.where(connected, headroom_mw[:, None], 0.0)
 
-        reduced = reduce_profiles(scenario.profiles, cfg.representative_days)
         weather = [s.weather_id for s in scenario.sites]
         ambient = {
-            "dry_bulb": reduced.frames["dry_bulb_c"][weather].to_numpy(dtype=float).T,
-            "wet_bulb": reduced.frames["wet_bulb_c"][weather].to_numpy(dtype=float).T,
+            "dry_bulb": frames["dry_bulb_c"][weather].to_numpy(dtype=float).T,
+            "wet_bulb": frames["wet_bulb_c"][weather].to_numpy(dtype=float).T,
         }  # (s, h)
         curves: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
         for row in scenario.cooling_curves:
@@ -120,9 +124,9 @@ class _Facts:
         site_ids = [s.site_id for s in scenario.sites]
         zone_ids = [z.zone_id for z in scenario.zones]
         contract_ids = [c.contract_id for c in scenario.clean_contracts]
-        factors = reduced.frames.get("capacity_factor_frac")
-        price = reduced.frames["price_usd_per_mwh"][zones].to_numpy(dtype=float).T
-        weight_h = np.asarray(reduced.weight_h, dtype=float)
+        factors = frames.get("capacity_factor_frac")
+        price = frames["price_usd_per_mwh"][zones].to_numpy(dtype=float).T
+        weight_h = np.asarray(weights_h, dtype=float)
         tier_mw = np.zeros(len(site_ids))
         stressed = np.zeros((len(site_ids), len(weight_h)))
         for flex in scenario.flexible_connections:
@@ -146,7 +150,7 @@ class _Facts:
             pue=pue,
             wue=wue,
             price=price,
-            carbon=reduced.frames["carbon_kg_per_mwh"][zones].to_numpy(dtype=float).T,
+            carbon=frames["carbon_kg_per_mwh"][zones].to_numpy(dtype=float).T,
             design_dry=ambient["dry_bulb"].max(axis=1),
             design_wet=ambient["wet_bulb"].max(axis=1),
             nonfirm=np.where(connected, tier_mw[:, None], 0.0),
@@ -165,8 +169,8 @@ class _Facts:
             ),
             zone_ids=zone_ids,
             site_zone=np.array([zone_ids.index(z) for z in zones], dtype=int),
-            zone_price=reduced.frames["price_usd_per_mwh"][zone_ids].to_numpy(dtype=float).T,
-            zone_carbon=reduced.frames["carbon_kg_per_mwh"][zone_ids].to_numpy(dtype=float).T,
+            zone_price=frames["price_usd_per_mwh"][zone_ids].to_numpy(dtype=float).T,
+            zone_carbon=frames["carbon_kg_per_mwh"][zone_ids].to_numpy(dtype=float).T,
             contract_ids=contract_ids,
             contract_zone=np.array(
                 [zone_ids.index(c.zone_id) for c in scenario.clean_contracts], dtype=int

@@ -88,6 +88,11 @@ RULES: dict[str, tuple[str, str]] = {
     "demand.meets_demand": ("each region's inference demand served in each period", "MW"),
     "demand.within_latency": ("served only from campuses within the latency limit", "ms"),
     "demand.within_capacity": ("a campus serves no more than its installed IT", "MW"),
+    "reduction.faithful": (
+        "the representative hours in plan.nc reduce the raw profiles faithfully: observed "
+        "values and ranges, whole days weighing a year, full-year means and kept peaks",
+        "",
+    ),
     "objective.cost": ("cost breakdown and objective match the recomputation", "M USD"),
     "plan.matches_scenario": ("the plan names the scenario's sites, periods and options", ""),
     "plan.consistent": (
