@@ -87,7 +87,7 @@ class Commitments:
         self.notes = [
             f"committed upgrade {u} is now in service after the horizon"
             for u in self.upgrades
-            if u not in ordered_from and not any(u in m for m in self.missing)
+            if u not in ordered_from and not any(u in note for note in self.missing)
         ]
         for name, values in (
             ("onsite", self.onsite_mw),

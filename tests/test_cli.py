@@ -93,6 +93,7 @@ def test_schema_prints_every_table() -> None:
         "flexible_connections.csv",
         "onsite_power.csv",
         "clean_contracts.csv",
+        "sweep file (gridsite sweep --grid)",
     }
     assert "max_it_mw" in schema["sites.csv"]["properties"]
     assert "curtailment_budget_frac" in schema["flexible_connections.csv"]["properties"]
