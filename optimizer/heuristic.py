@@ -45,11 +45,13 @@ def constructive_start(
     techs: dict[str, list[str]] = defaultdict(list)
     for s, k in model.SITE_COOLING:
         techs[s].append(k)
+    opened: dict[str, list[pyo.Var]] = defaultdict(list)
+    for (s, _), var in model.siting.site_open.items():
+        opened[s].append(var)
     for s in model.SITES:
         if value(model.siting.site_open[s, last]) < OPEN_FRAC:
-            for (site, _), var in model.siting.site_open.items():
-                if site == s:
-                    fix(var, 0.0)
+            for var in opened[s]:
+                fix(var, 0.0)
             for k in techs[s]:
                 fix(chosen[s, k], 0.0)
             continue

@@ -321,6 +321,8 @@ class HighsModel:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(self.options.threads))
         h.setOptionValue("random_seed", int(self.options.random_seed))
+        if self.options.deadline is not None:  # within the whole run's time limit
+            time_limit_s = min(time_limit_s, max(self.options.deadline - time.perf_counter(), 1e-3))
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", float(gap))
         h.passModel(lp)
