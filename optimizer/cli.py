@@ -19,7 +19,9 @@ from optimizer.api import DEFAULT_SCENARIO, options_for, solve
 from optimizer.audit import PlanFilesError, audit_plan
 from optimizer.diagnose import diagnose
 from optimizer.errors import ScenarioError
+from optimizer.html_report import write_report
 from optimizer.pareto import METRICS, NoPlanError, pareto_front
+from optimizer.plan_files import read_plan
 from optimizer.plots import plot_map, plot_ramp
 from optimizer.report import front_table, marginal_table, print_plan
 from optimizer.scenario import Scenario, load_scenario
@@ -78,6 +80,9 @@ def solve_command(
     plots: Annotated[
         bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
     ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html (see gridsite report).")
+    ] = False,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3."""
@@ -105,6 +110,8 @@ def solve_command(
     if plots and plan.has_solution:
         plot_map(plan, folder / "map.png")
         plot_ramp(plan, folder / "ramp.png")
+    if report:
+        write_report(plan, folder / "report.html", source=str(folder))
     out.print(f"plan written to {folder}")
     if plan.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -214,6 +221,25 @@ def schema_command() -> None:
     tables = {**TABLES, **OPTIONAL_TABLES}
     schema.update({name: model.model_json_schema() for name, model in tables.items()})
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+@app.command("report")
+def report_command(
+    plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by solve.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="HTML file (default: PLAN_DIR/report.html).")
+    ] = None,
+) -> None:
+    """Write a plan as one self-contained HTML page (figures inlined, opens with no network):
+    solver facts, map, ramp, costs, energy/water/carbon, campuses, upgrades, marginal values,
+    and the diagnosis when infeasible."""
+    try:
+        plan = read_plan(plan_dir)
+    except (OSError, ValueError, KeyError) as e:
+        err.print(f"error: {plan_dir}: not a readable plan folder ({e})", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    path = write_report(plan, out_file or plan_dir / "report.html", source=str(plan_dir))
+    out.print(f"report written to {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
