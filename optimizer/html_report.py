@@ -133,10 +133,15 @@ def _summary(plan: Plan) -> str:
     targets = ds["target_it_mw"].to_numpy()
     zones = ds["zone"].to_numpy()
     regions = set(ds["zone_region"].to_numpy().tolist())
+    ramp = (
+        f"a ramp from {targets[0]:,.0f} MW of IT in {periods[0]} to {targets[-1]:,.0f} MW in"
+        f" {periods[-1]}"
+        if len(periods) > 1
+        else f"{targets[0]:,.0f} MW of IT due in {periods[0]}"
+    )
     scope = (
         f"{ds.sizes['site']} candidate campuses in {len(zones)} grid zones of {len(regions)}"
-        f" regions; a ramp from {targets[0]:,.0f} MW of IT in {periods[0]} to"
-        f" {targets[-1]:,.0f} MW in {periods[-1]}."
+        f" regions; {ramp}."
     )
     if not plan.has_solution:
         return f"{scope} No plan: {plan.status}."
