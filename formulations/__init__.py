@@ -27,6 +27,7 @@ from formulations import (
     onsite,
     phasing,
     siting,
+    strength,
 )
 from formulations.core import add_sets
 
@@ -39,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (
     demand,
     clean,
     energy,
+    strength,
     objective,
 )
 

@@ -8,8 +8,10 @@ dominated by another hour are kept (``zone_binding_hour``), which is exact.
 
     firm_mw[s,p] = headroom_mw[s,p] + sum_{u at s} added_mw_u * upgrade_online[u,p]
     upgrade_online[u,p] >= upgrade_online[u,p-1]                                (stays_online)
+    upgrade_online[u,p] <= site_open[s_u,p]                                     (needs_open_site)
     sum_k it_mw[s,k,p] * peak_pue[s,k]
-        <= firm_mw[s,p] + nonfirm_mw[s,p] + onsite_capacity_mw[s,p]             (within_headroom)
+        <= firm_mw[s,p] - headroom_mw[s,p] (1 - site_open[s,p])
+           + nonfirm_mw[s,p] + onsite_capacity_mw[s,p]                           (within_headroom)
     sum_{s in z,k} it_mw[s,k,p] * pue[s,k,h] <= import_limit_mw_z               (within_zone_limit)
 
 An upgrade exists from its lead time after the first period; its capex is paid when it enters
@@ -126,9 +128,24 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     @b.Constraint(m.SITE_PERIODS)
     def within_headroom(b: pyo.Block, s: str, p: str) -> object:
-        """sum_k it_mw[s,k,p] * peak_pue[s,k] <= firm + non-firm + on-site capacity."""
+        """sum_k it_mw[s,k,p] * peak_pue[s,k] <= firm + non-firm + on-site capacity, with the
+        existing headroom counted only at an open campus (a closed one draws nothing, so
+        this is the same rule; the LP sees it as the tight big-M of site_open)."""
         draw = sum(m.phasing.it_mw[s, k, p] * peak[s, k] for k in techs[s, p])
-        return draw <= grid_mw(s, p) + onsite_mw.get((s, p), 0)
+        supply = b.firm_mw[s, p] - headroom[s, p] * (1 - m.siting.site_open[s, p])
+        nonfirm = b.nonfirm_mw[s, p] if (s, p) in b.nonfirm_mw else 0  # noqa: SIM401 (a Var)
+        return draw <= supply + nonfirm + onsite_mw.get((s, p), 0)
+
+    @b.Constraint(m.UPGRADE_PERIODS)
+    def needs_open_site(b: pyo.Block, u: str, p: str) -> object:
+        """upgrade_online[u,p] <= site_open[s_u,p] (0 before the campus can energize): an
+        upgrade serves only an open campus. It removes only plans that pay for an upgrade
+        no campus uses, or earlier than one does (discount rate >= 0), so the optimum is
+        the same; the LP gains the tight big-M of site_open."""
+        s = upgrades[u][0]
+        if (s, p) not in m.siting.site_open:
+            return b.upgrade_online[u, p] <= 0
+        return b.upgrade_online[u, p] <= m.siting.site_open[s, p]
 
     pue = data["pue"].to_numpy()
     cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}

@@ -8,15 +8,16 @@ plan.sites, plan.build, plan.totals, plan.dataset
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from formulations import build_model
-from optimizer.marginal import marginal_values
-from optimizer.numerics import numerics_warnings
-from optimizer.plan import Plan, extract_plan
-from optimizer.prepare import prepare
-from optimizer.scenario import Scenario
-from optimizer.solver import HighsModel, SolveOptions
+# Imported where used: the command line reads DEFAULT_SCENARIO without the solver stack.
+if TYPE_CHECKING:
+    from optimizer.plan import Plan
+    from optimizer.scenario import Scenario
+    from optimizer.solver import SolveOptions
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "default"
 
@@ -31,6 +32,8 @@ def options_for(
     log_to_console: bool = False,
 ) -> SolveOptions:
     """Solver options from the scenario's ``solver`` section; a given argument overrides."""
+    from optimizer.solver import SolveOptions
+
     s = scenario.config.solver
     return SolveOptions(
         time_limit_s=s.time_limit_s if time_limit_s is None else time_limit_s,
@@ -41,22 +44,79 @@ def options_for(
     )
 
 
+class OutOfTimeError(Exception):
+    """The run's time limit passed before the solve could start; says where the time went."""
+
+
+@dataclass
+class RunClock:
+    """A whole run's time limit, checked between its stages (load, prepare, build, hand-off):
+    the solve gets what is left. ``stage`` names the stage running now (``plan`` once the
+    solve is over)."""
+
+    limit_s: float
+    start: float = field(default_factory=time.perf_counter)
+    stage: str = "load"
+    seconds: dict[str, float] = field(default_factory=dict)
+    report: Callable[[str, float], None] | None = None
+    """Told each stage and its seconds as it ends (``gridsite solve --log`` prints them)."""
+
+    def next(self, stage: str) -> None:
+        """End the current stage and start ``stage``, or stop if the time is up."""
+        now = time.perf_counter()
+        ended = self.stage
+        self.seconds[ended] = now - self.start - sum(self.seconds.values())
+        if now - self.start >= self.limit_s:
+            spent = ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
+            raise OutOfTimeError(
+                f"time limit {self.limit_s:g} s used up before {stage} ({spent}); "
+                "raise --time-limit"
+            )
+        self.stage = stage
+        if self.report is not None:
+            self.report(ended, self.seconds[ended])
+
+    @property
+    def deadline(self) -> float:
+        return self.start + self.limit_s
+
+
 def solve(
-    scenario: Scenario, options: SolveOptions | None = None, *, marginals: bool = False
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    *,
+    marginals: bool = False,
+    clock: RunClock | None = None,
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
+    ``options.time_limit_s`` bounds the whole run (``clock``, if given, was started before
+    loading): :class:`OutOfTimeError` if it passes before the solve starts. Setting
+    ``options.cancel`` stops the solve and keeps its best plan (status ``interrupted``).
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
     Numerically dangerous input is named in ``plan.warnings``."""
+    from formulations import build_model
+    from optimizer.marginal import marginal_values
+    from optimizer.numerics import numerics_warnings
+    from optimizer.plan import extract_plan
+    from optimizer.prepare import prepare
+    from optimizer.solver import HighsModel
+
     options = options or options_for(scenario)
+    clock = clock or RunClock(options.time_limit_s, stage="prepare")
     start = time.perf_counter()
     data = prepare(scenario)
+    clock.next("build")
     model = build_model(data)
     build_seconds = time.perf_counter() - start
-    highs = HighsModel(model, options)
+    clock.next("hand-off")
+    highs = HighsModel(model, replace(options, deadline=clock.deadline))
+    clock.next("solve")
     result = highs.solve()
+    clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds)
     plan.warnings = numerics_warnings(data)
-    if marginals and plan.has_solution:
+    interrupted = options.cancel is not None and options.cancel.is_set()
+    if marginals and plan.has_solution and not interrupted:
         plan.marginal_values = marginal_values(model, data, highs)
     return plan

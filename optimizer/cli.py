@@ -8,26 +8,36 @@ please report it).
 from __future__ import annotations
 
 import json
+import math
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
-from optimizer.api import DEFAULT_SCENARIO, options_for, solve
-from optimizer.audit import PlanFilesError, audit_plan
-from optimizer.diagnose import diagnose
-from optimizer.errors import ScenarioError
-from optimizer.html_report import write_report
-from optimizer.pareto import METRICS, NoPlanError, pareto_front
-from optimizer.plan_files import read_plan
-from optimizer.plots import plot_map, plot_ramp
-from optimizer.report import front_table, marginal_table, print_plan
-from optimizer.scenario import Scenario, load_scenario
-from optimizer.schema import OPTIONAL_TABLES, TABLES, ScenarioConfig
+from optimizer.output import OutputError, abandon, check_target, claim, default_target
+
+# The heavy modules (pandas, xarray, Pyomo, HiGHS, tsam, matplotlib) are imported by the
+# commands that need them, so that `gridsite validate` and `gridsite schema` start at once.
+if TYPE_CHECKING:
+    from optimizer.api import RunClock
+    from optimizer.plan import Plan
+    from optimizer.scenario import Scenario
+    from optimizer.solver import SolveOptions
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
+SOLVER_STAGES = ("solve", "marginals", "diagnose", "pareto")
+"""Stages in which HiGHS may be running: a signal asks it to stop instead of raising."""
 
 app = typer.Typer(
     add_completion=False,
@@ -45,6 +55,10 @@ ScenarioArg = Annotated[
 
 
 def _load(path: Path | None) -> Scenario:
+    from optimizer.api import DEFAULT_SCENARIO
+    from optimizer.errors import ScenarioError
+    from optimizer.scenario import load_scenario
+
     folder = path or DEFAULT_SCENARIO
     try:
         return load_scenario(folder)
@@ -57,22 +71,105 @@ def _load(path: Path | None) -> Scenario:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+class _Signals:
+    """SIGINT and SIGTERM. While HiGHS runs, the first asks it to stop (``cancel``) and the
+    best plan so far is kept; elsewhere it stops the run (``KeyboardInterrupt``). A second
+    signal exits at once, writing nothing."""
+
+    def __init__(self, clock: RunClock) -> None:
+        self.clock = clock
+        self.cancel = threading.Event()
+        self.received: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            os.write(2, b"interrupted again: stopped at once, nothing more written\n")
+            abandon()
+            os._exit(128 + signum)
+        self.received = signum
+        if self.clock.stage in SOLVER_STAGES:
+            self.cancel.set()
+            os.write(2, b"interrupted: stopping HiGHS, keeping its best plan (again: quit now)\n")
+            return
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.received or signal.SIGINT)
+
+
+@contextmanager
+def _signals(clock: RunClock) -> Iterator[_Signals]:
+    """Route SIGINT and SIGTERM to :class:`_Signals` while the block runs; a first signal
+    outside HiGHS ends the run with exit 130 (143 for SIGTERM) and no traceback."""
+    handler = _Signals(clock)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield handler
+    except KeyboardInterrupt:
+        err.print(f"interrupted during {clock.stage}; nothing written.")
+        raise typer.Exit(handler.exit_code) from None
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _checked_out(out_dir: str | None, scenario: Path | None) -> None:
+    """Refuse a bad --out before loading (exit 2, one line)."""
+    from optimizer.api import DEFAULT_SCENARIO
+
+    if out_dir is not None:
+        _refuse_output(lambda: check_target(out_dir, inputs=[scenario or DEFAULT_SCENARIO]))
+
+
+def _out_path(out_dir: str | None, s: Scenario, suffix: str = "") -> Path:
+    if out_dir is not None:
+        return Path(out_dir)
+    return _refuse_output(lambda: default_target(Path("out"), s.config.name + suffix))
+
+
+def _refuse_output(check: Callable[[], T]) -> T:
+    try:
+        return check()
+    except OutputError as e:
+        err.print(f"error: {e}; nothing written.", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _print_stage(stage: str, seconds: float) -> None:
+    err.print(f"{stage}: {seconds:.2f} s", markup=False)
+
+
+def _say(note: str) -> None:
+    err.print(f"note: {note}", markup=False, soft_wrap=True)
+
+
+OutOption = Annotated[
+    str | None,
+    typer.Option(
+        "--out",
+        help="Folder for the plan files (default: out/<scenario name>); only a new or empty "
+        "folder or one gridsite wrote is replaced.",
+    ),
+]
+
+
 @app.command("solve")
 def solve_command(
     scenario: ScenarioArg = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Folder for the plan files (default: out/<scenario name>)."),
-    ] = None,
+    out_dir: OutOption = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", min=0.001, help="Seconds.")
+        float | None,
+        typer.Option("--time-limit", min=0.001, help="Seconds for the whole run."),
     ] = None,
     mip_gap: Annotated[
         float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap, e.g. 0.01.")
     ] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1)] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
-    log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log.")] = False,
+    log: Annotated[
+        bool, typer.Option("--log", help="Show the HiGHS log and each stage's seconds.")
+    ] = False,
     marginals: Annotated[
         bool,
         typer.Option("--marginals", help="Also write marginal_values.csv (binding limits)."),
@@ -85,34 +182,98 @@ def solve_command(
     ] = False,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
-    plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3."""
-    s = _load(scenario)
-    options = options_for(
-        s,
-        time_limit_s=time_limit,
-        mip_gap_frac=mip_gap,
-        threads=threads,
-        random_seed=seed,
-        log_to_console=log,
-    )
-    plan = solve(s, options, marginals=marginals)
+    plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3. Ctrl-C during
+    the solve writes the best plan so far (status interrupted) and exits 130."""
+    from optimizer.api import OutOfTimeError, RunClock, options_for, solve
+    from optimizer.solver import checked_options
+
+    clock = RunClock(math.inf, report=_print_stage if log else None)
+    _checked_out(out_dir, scenario)
+    with _signals(clock) as signals:
+        s = _load(scenario)
+        folder = _out_path(out_dir, s)
+        try:
+            options, notes = checked_options(
+                options_for(
+                    s,
+                    time_limit_s=time_limit,
+                    mip_gap_frac=mip_gap,
+                    threads=threads,
+                    random_seed=seed,
+                    log_to_console=log,
+                )
+            )
+        except ValueError as e:
+            err.print(f"error: {e}; nothing written.", markup=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        for note in notes:
+            err.print(f"warning: {note}", markup=False)
+        clock.limit_s = options.time_limit_s
+        options = replace(options, cancel=signals.cancel)
+        with ExitStack() as held:
+            _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
+            try:
+                clock.next("prepare")
+                plan = solve(s, options, marginals=marginals, clock=clock)
+            except OutOfTimeError as e:
+                err.print(f"error: {e}; nothing written.", markup=False)
+                raise typer.Exit(EXIT_NO_SOLUTION) from None
+            _finish(plan, s, options, clock, signals, folder, plots, report)
+
+
+def _finish(
+    plan: Plan,
+    s: Scenario,
+    options: SolveOptions,
+    clock: RunClock,
+    signals: _Signals,
+    folder: Path,
+    plots: bool,
+    report: bool,
+) -> None:
+    """Report, explain an infeasible plan, write the plan, exit with its code."""
+    from optimizer.diagnose import diagnose
+    from optimizer.html_report import write_report
+    from optimizer.plots import plot_map, plot_ramp
+    from optimizer.report import marginal_table, print_plan
+
     for warning in plan.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     print_plan(plan, out)
     if plan.marginal_values is not None and len(plan.marginal_values):
         out.print(marginal_table(plan.marginal_values))
-    if plan.status == "infeasible":
+    if plan.status == "infeasible" and signals.received is None:
+        clock.stage = "diagnose"
         diagnosis = diagnose(s, options)
+        clock.stage = "plan"
+        if signals.received is not None:
+            err.print("interrupted while explaining why; nothing written.")
+            raise typer.Exit(signals.exit_code)
         plan.diagnosis = diagnosis.to_dict()
         err.print("infeasible: no plan meets every constraint of this scenario.")
         err.print(str(diagnosis), markup=False, soft_wrap=True)
-    folder = plan.write(out_dir or Path("out") / s.config.name)
-    if plots and plan.has_solution:
-        plot_map(plan, folder / "map.png")
-        plot_ramp(plan, folder / "ramp.png")
-    if report:
-        write_report(plan, folder / "report.html", source=str(folder))
+
+    if signals.received is not None and not plan.has_solution:
+        err.print("interrupted before HiGHS found a plan; nothing written.")
+        raise typer.Exit(signals.exit_code)
+
+    def draw(tmp: Path) -> None:
+        if plots and plan.has_solution:
+            plot_map(plan, tmp / "map.png")
+            plot_ramp(plan, tmp / "ramp.png")
+        if report:
+            write_report(plan, tmp / "report.html", source=str(folder))
+
+    _refuse_output(lambda: plan.write(folder, draw))
     out.print(f"plan written to {folder}")
+    if signals.received is not None:
+        gap = plan.result.mip_gap_frac
+        err.print(
+            f"interrupted: wrote the best plan so far ({plan.status}"
+            + (f", gap {gap:.2%}" if gap is not None else "")
+            + ")."
+        )
+        raise typer.Exit(signals.exit_code)
     if plan.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if not plan.has_solution:
@@ -132,6 +293,9 @@ def diagnose_command(
 ) -> None:
     """Explain why a scenario has no plan: what can be delivered per period and the smallest
     set of limits that would have to give (exit 3 when infeasible, 0 when feasible)."""
+    from optimizer.api import options_for
+    from optimizer.diagnose import diagnose
+
     s = _load(scenario)
     diagnosis = diagnose(s, options_for(s, time_limit_s=time_limit))
     out.print(str(diagnosis), markup=False, highlight=False, soft_wrap=True)
@@ -152,7 +316,8 @@ def pareto_command(
     ] = "cost,energy",
     points: Annotated[int, typer.Option("--points", min=2, max=50)] = 6,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder (default: out/<scenario>-pareto).")
+        str | None,
+        typer.Option("--out", help="Folder (default: out/<scenario>-pareto); as for solve."),
     ] = None,
     mip_gap: Annotated[
         float, typer.Option("--mip-gap", min=0.0, max=1.0, help="Gap per point.")
@@ -163,20 +328,38 @@ def pareto_command(
 ) -> None:
     """Trace the trade-off between two metrics by epsilon-constraint: a table, a plot with
     the knee point, and a plan per point."""
-    s = _load(scenario)
-    metrics = [m.strip() for m in between.split(",")]
-    if len(metrics) != 2 or any(m not in METRICS for m in metrics) or metrics[0] == metrics[1]:
-        err.print(f"error: --between takes two different metrics of {', '.join(METRICS)}")
-        raise typer.Exit(EXIT_INVALID)
-    options = options_for(s, mip_gap_frac=mip_gap, time_limit_s=time_limit)
-    try:
-        front = pareto_front(s, metrics[0], metrics[1], points, options)
-    except NoPlanError as e:
-        err.print(f"infeasible: {e}; run gridsite diagnose", markup=False)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
-    folder = front.write(out_dir or Path("out") / f"{s.config.name}-pareto")
-    out.print(front_table(front))
-    out.print(f"front written to {folder} (frontier.csv, frontier.png, point_NN/)")
+    from optimizer.api import RunClock, options_for
+    from optimizer.pareto import METRICS, NoPlanError, pareto_front
+    from optimizer.report import front_table
+
+    clock = RunClock(math.inf)
+    _checked_out(out_dir, scenario)
+    with _signals(clock) as signals:
+        s = _load(scenario)
+        metrics = [m.strip() for m in between.split(",")]
+        if len(metrics) != 2 or any(m not in METRICS for m in metrics) or metrics[0] == metrics[1]:
+            err.print(f"error: --between takes two different metrics of {', '.join(METRICS)}")
+            raise typer.Exit(EXIT_INVALID)
+        folder = _out_path(out_dir, s, "-pareto")
+        options = options_for(s, mip_gap_frac=mip_gap, time_limit_s=time_limit)
+        with ExitStack() as held:
+            _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
+            clock.stage = "pareto"
+            try:
+                front = pareto_front(
+                    s, metrics[0], metrics[1], points, replace(options, cancel=signals.cancel)
+                )
+            except NoPlanError as e:
+                if signals.received is None:
+                    err.print(f"infeasible: {e}; run gridsite diagnose", markup=False)
+                    raise typer.Exit(EXIT_INFEASIBLE) from None
+            clock.stage = "write"
+            if signals.received is not None:
+                err.print("interrupted: the front is incomplete; nothing written.")
+                raise typer.Exit(signals.exit_code)
+            _refuse_output(lambda: front.write(folder))
+        out.print(front_table(front))
+        out.print(f"front written to {folder} (frontier.csv, frontier.png, point_NN/)")
 
 
 @app.command("validate")
@@ -202,6 +385,8 @@ def audit_command(
 ) -> None:
     """Check a written plan against every rule of its scenario, recomputed from the scenario
     and the plan files alone (not the model): exit 0 if clean, 5 on any violation."""
+    from optimizer.audit import PlanFilesError, audit_plan
+
     s = _load(scenario)
     try:
         report = audit_plan(s, plan_dir)
@@ -217,6 +402,8 @@ def audit_command(
 def schema_command() -> None:
     """Print the JSON Schema of scenario.yaml and of a row of each CSV table (optional
     tables included)."""
+    from optimizer.schema import OPTIONAL_TABLES, TABLES, ScenarioConfig
+
     schema = {"scenario.yaml": ScenarioConfig.model_json_schema()}
     tables = {**TABLES, **OPTIONAL_TABLES}
     schema.update({name: model.model_json_schema() for name, model in tables.items()})
@@ -233,6 +420,9 @@ def report_command(
     """Write a plan as one self-contained HTML page (figures inlined, opens with no network):
     solver facts, map, ramp, costs, energy/water/carbon, campuses, upgrades, marginal values,
     and the diagnosis when infeasible."""
+    from optimizer.html_report import write_report
+    from optimizer.plan_files import read_plan
+
     try:
         plan = read_plan(plan_dir)
     except (OSError, ValueError, KeyError) as e:

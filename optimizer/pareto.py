@@ -23,6 +23,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from formulations import build_model
+from optimizer.output import replace_folder
 from optimizer.plan import Plan, extract_plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
@@ -59,15 +60,17 @@ class Front:
     """Index of the knee point: farthest from the chord between the two ends (normalised)."""
 
     def write(self, out_dir: str | Path) -> Path:
-        """frontier.csv, frontier.png/svg and one plan folder per point."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(out / "frontier.csv", index=False, float_format="%.6g")
-        for i, plan in enumerate(self.plans):
-            plan.write(out / f"point_{i:02d}")
-        plot_front(self, out / "frontier.png")
-        plot_front(self, out / "frontier.svg")
-        return out
+        """frontier.csv, frontier.png/svg and one plan folder per point, replacing
+        ``out_dir`` as a whole (:func:`optimizer.output.replace_folder`)."""
+
+        def fill(out: Path) -> None:
+            self.table.to_csv(out / "frontier.csv", index=False, float_format="%.6g")
+            for i, plan in enumerate(self.plans):
+                plan.write(out / f"point_{i:02d}")
+            plot_front(self, out / "frontier.png")
+            plot_front(self, out / "frontier.svg")
+
+        return replace_folder(out_dir, fill, kind="pareto")
 
 
 def plan_metrics(plan: Plan) -> dict[str, float]:

@@ -7,10 +7,7 @@ energy cost, water and carbon, all recomputed from the solution and the prepared
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
+from optimizer.output import replace_folder
 from optimizer.solver import SolveResult
 
 
@@ -39,8 +37,10 @@ class Plan:
 
     @property
     def status(self) -> str:
-        """``optimal``, ``feasible`` (stopped with an incumbent), ``infeasible`` or
-        ``no_solution``."""
+        """``optimal``, ``feasible`` (stopped with an incumbent), ``interrupted`` (stopped on
+        request with an incumbent), ``infeasible`` or ``no_solution``."""
+        if self.result.solution == "feasible" and self.result.termination == "interrupted":
+            return "interrupted"
         if self.result.solution != "none":
             return self.result.solution
         return "infeasible" if self.result.termination == "infeasible" else "no_solution"
@@ -310,13 +310,12 @@ class Plan:
             ),
         }
 
-    def write(self, out_dir: str | Path) -> Path:
-        """Write the plan files into ``out_dir`` atomically: a temporary folder beside it is
-        filled and renamed at the end, so an interrupted write leaves no half plan."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+    def write(self, out_dir: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write the plan files (and ``extra(folder)``'s, e.g. plots) into ``out_dir`` through
+        :func:`optimizer.output.replace_folder`: only a gridsite folder or an empty or new one
+        is replaced, in one atomic step, so the path holds the whole old or new plan."""
+
+        def fill(tmp: Path) -> None:
             (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
             if self.has_solution:
                 self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.10g")
@@ -340,18 +339,10 @@ class Plan:
                 self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
             if self.diagnosis is not None:
                 (tmp / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+            if extra is not None:
+                extra(tmp)
+
+        return replace_folder(out_dir, fill)
 
 
 def _num(x: Any) -> float | None:

@@ -77,7 +77,46 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
         energy_weight_musd_per_mwh=cfg.objective.energy_weight_usd_per_mwh / USD_PER_MUSD,
         carbon_price_musd_per_t=cfg.objective.carbon_price_usd_per_t / USD_PER_MUSD,
     )
+    _add_deliverable(ds)
     return ds
+
+
+def _add_deliverable(ds: xr.Dataset) -> None:
+    """``deliverable_it_mw[s,k,p]``: the most IT a campus can hold with cooling k in period p
+    under its own limits alone, in whole blocks: its maximum; what its grid connection can
+    deliver by then (existing headroom, every upgrade whose lead time has passed, the
+    non-firm tier and every on-site option delivered) at the design-hour PUE; its zone's
+    import limit at that PUE; its water limit at k's water use; the accelerator supply of
+    the periods so far. Each is implied by a rule of the model, so the bound cuts no plan;
+    it is the tight big-M of the valid inequalities in ``formulations.strength``."""
+    n_p = ds.sizes["period"]
+    index = np.arange(n_p)
+    sites = [str(s) for s in ds["site"].to_numpy()]
+    row = {s: i for i, s in enumerate(sites)}
+    supply_mw = ds["headroom_mw"].to_numpy() + ds["nonfirm_mw"].to_numpy()
+    arrived = index[None, :] >= ds["upgrade_first_index"].to_numpy()[:, None]  # (u, p)
+    for u, s in enumerate(ds["upgrade_site"].to_numpy()):
+        supply_mw[row[str(s)]] += ds["upgrade_added_mw"].to_numpy()[u] * arrived[u]
+    delivered = index[None, :] >= ds["onsite_first_index"].to_numpy()[:, None]  # (o, p)
+    for o, s in enumerate(ds["onsite_site"].to_numpy()):
+        supply_mw[row[str(s)]] += ds["onsite_max_mw"].to_numpy()[o] * delivered[o]
+    zone_limit = ds["zone_import_limit_mw"].to_series().reindex(ds["site_zone"].to_numpy())
+    supply_mw = np.minimum(supply_mw, np.nan_to_num(zone_limit.to_numpy(), nan=np.inf)[:, None])
+    peak = ds["peak_pue"].to_numpy()  # (s, k)
+    cap = supply_mw[:, None, :] / peak[:, :, None]
+    cap = np.minimum(cap, ds["max_it_mw"].to_numpy()[:, None, None])
+    water = ds["water_hm3_per_mw_year"].to_numpy()
+    limit = ds["water_limit_hm3_per_year"].to_numpy()[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        water_cap = np.where((water > 0) & np.isfinite(limit), limit / water, np.inf)
+    cap = np.minimum(cap, water_cap[:, :, None])
+    supply = float(ds.attrs["accelerator_supply_it_mw_per_period"])
+    if supply > 0:
+        cap = np.minimum(cap, supply * (index + 1)[None, None, :])
+    block = float(ds.attrs["block_it_mw"])
+    if block > 0:
+        cap = np.floor(cap / block + 1e-9) * block
+    ds["deliverable_it_mw"] = (("site", "cooling", "period"), np.maximum(cap, 0.0))
 
 
 def _add_periods(ds: xr.Dataset, scenario: Scenario, periods: list[Period]) -> None:

@@ -9,9 +9,12 @@ cross-table rules live in :mod:`optimizer.scenario`.
 from __future__ import annotations
 
 import itertools
+import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,23 +25,62 @@ from pydantic import (
 
 from optimizer.periods import Period
 
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
-PeriodLabel = Annotated[str, Field(pattern=r"^\d{4}[HQ]\d$")]
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+_PERIOD = re.compile(r"[0-9]{4}[HQ][0-9]")
+
+
+def _identifier(value: str) -> str:
+    if not _ID.fullmatch(value) or len(value) > 64:
+        raise ValueError(
+            "expected an id of ASCII letters, digits, '_', '.' and '-', starting with a letter "
+            "or digit, at most 64 characters (e.g. amarillo_tx)"
+        )
+    return value
+
+
+def _period_label(label: str) -> str:
+    if not _PERIOD.fullmatch(label):
+        raise ValueError("expected a period like 2027H1 (a half-year) or 2027Q3 (a quarter)")
+    Period.parse(label)  # H3 or Q5 do not exist
+    return label
+
+
+def _scenario_name(name: str) -> str:
+    """A scenario name names the output folder ``out/<name>``: a name, never a path."""
+    if name != name.strip():
+        raise ValueError("starts or ends with a space; expected a plain name")
+    if "/" in name or "\\" in name:
+        raise ValueError("contains a path separator; expected a name, not a path (e.g. base-2030)")
+    if set(name) == {"."}:
+        raise ValueError("is only dots; expected a name (e.g. base-2030)")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise ValueError("contains a control character; expected a plain name")
+    return name
+
+
+Identifier = Annotated[
+    str, AfterValidator(_identifier), Field(json_schema_extra={"pattern": _ID.pattern})
+]
+PeriodLabel = Annotated[
+    str, AfterValidator(_period_label), Field(json_schema_extra={"pattern": _PERIOD.pattern})
+]
+ScenarioName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_scenario_name)]
 Ambient = Literal["dry_bulb", "wet_bulb"]
 
 #: A campus larger than this is a unit error (kW given where MW is expected), not a plan.
 MAX_SITE_IT_MW = 20_000.0
+#: Capacity below this (100 kW) is a unit slip or a typo (1e-300), not a campus or a hall.
+MIN_CAPACITY_MW = 0.1
+#: Periods further than this from ``base_year`` are a typo (``2926H1``), not a plan.
+MAX_YEARS_FROM_BASE = 100
+#: Discount factors beyond this range (either way) are a typo in the rate or the dates.
+MAX_DISCOUNT_FACTOR = 1e6
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True
     )
-
-
-def _check_period(label: str) -> str:
-    Period.parse(label)
-    return label
 
 
 # --------------------------------------------------------------------------- scenario.yaml
@@ -58,8 +100,6 @@ class Horizon(StrictModel):
     the last period's capacity, so energy and water weigh as over a campus's life and not
     only until the horizon ends. 0: opex inside the horizon only."""
 
-    _first = field_validator("first_period", "last_period")(_check_period)
-
     @field_validator("last_period")
     @classmethod
     def _after_first(cls, label: str, info: ValidationInfo) -> str:
@@ -76,6 +116,31 @@ class Horizon(StrictModel):
             )
         return label
 
+    @model_validator(mode="after")
+    def _plausible_dates(self) -> Horizon:
+        """Periods within a century of ``base_year``, discount factors within 1e-6..1e6."""
+        periods = self.periods
+        for name, period in (("first_period", periods[0]), ("last_period", periods[-1])):
+            years = period.start_year - self.base_year
+            if abs(years) > MAX_YEARS_FROM_BASE:
+                raise ValueError(
+                    f"{name} {period} is {abs(years):,.0f} years from base_year "
+                    f"{self.base_year:g}; expected periods within {MAX_YEARS_FROM_BASE} years"
+                )
+        rate = 1.0 + self.discount_rate_frac_per_year
+        end = periods[-1].start_year + periods[-1].years + self.opex_tail_years
+        for when in (periods[0].start_year, end):
+            factor = rate ** -(when - self.base_year)
+            if not 1 / MAX_DISCOUNT_FACTOR <= factor <= MAX_DISCOUNT_FACTOR:
+                raise ValueError(
+                    f"discount factor {factor:.3g} in {when:g} (rate "
+                    f"{self.discount_rate_frac_per_year:g} a year, base_year "
+                    f"{self.base_year:g}); expected factors between "
+                    f"{1 / MAX_DISCOUNT_FACTOR:g} and {MAX_DISCOUNT_FACTOR:g}: a rate like 0.08 "
+                    "and dates near base_year"
+                )
+        return self
+
     @property
     def periods(self) -> list[Period]:
         first, last = Period.parse(self.first_period), Period.parse(self.last_period)
@@ -85,9 +150,11 @@ class Horizon(StrictModel):
 class Portfolio(StrictModel):
     target_it_mw_by_period: dict[PeriodLabel, Annotated[float, Field(ge=0.0, le=1e6)]]
     """Cumulative IT MW that must be online in each period of the horizon (non-decreasing)."""
-    block_it_mw: float | None = Field(default=None, gt=0.0, le=MAX_SITE_IT_MW)
+    block_it_mw: float | None = Field(default=None, ge=MIN_CAPACITY_MW, le=MAX_SITE_IT_MW)
     """Size of one hall in MW IT; capacity comes in whole blocks. Absent: continuous."""
-    accelerator_supply_it_mw_per_period: float | None = Field(default=None, gt=0.0, le=1e6)
+    accelerator_supply_it_mw_per_period: float | None = Field(
+        default=None, ge=MIN_CAPACITY_MW, le=1e6
+    )
     """Most IT MW of accelerators that can be delivered and energized in one period."""
     construction_lead_periods: int = Field(ge=0, le=40)
     """Periods from a site's earliest (permitted) period to its first energized block."""
@@ -149,7 +216,9 @@ class SolverSettings(StrictModel):
 class ScenarioConfig(StrictModel):
     """Contents of ``scenario.yaml``."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: ScenarioName
+    """Names the plan folder (``out/<name>`` by default), so a name and never a path: no
+    ``/`` or ``\\``, not only dots, no control characters, at most 100 characters."""
     description: str = ""
     horizon: Horizon
     portfolio: Portfolio
@@ -196,7 +265,7 @@ class SiteRow(StrictModel):
     """Column of the weather profiles (dry-bulb and wet-bulb) for this campus."""
     min_it_mw: float = Field(ge=0.0, le=MAX_SITE_IT_MW)
     """Smallest campus worth opening, IT MW, reached by the end of the horizon."""
-    max_it_mw: float = Field(gt=0.0, le=MAX_SITE_IT_MW)
+    max_it_mw: float = Field(ge=MIN_CAPACITY_MW, le=MAX_SITE_IT_MW)
     """Largest campus the land and permits allow, IT MW."""
     development_capex_musd: float = Field(ge=0.0, le=1e5)
     """Fixed cost of opening: land, campus substation, site works, million USD."""
@@ -211,8 +280,6 @@ class SiteRow(StrictModel):
     water_limit_m3_per_year: float | None = Field(default=None, ge=0.0, le=1e10)
     """Annual water the campus may consume, m3/year. Empty: unlimited."""
     water_price_usd_per_m3: float = Field(ge=0.0, le=1e3)
-
-    _periods = field_validator("earliest_period", "headroom_period")(_check_period)
 
     @field_validator("max_it_mw")
     @classmethod
@@ -241,7 +308,7 @@ class UpgradeRow(StrictModel):
     upgrade_id: Identifier
     site_id: Identifier
     name: str = Field(min_length=1)
-    added_mw: float = Field(gt=0.0, le=2 * MAX_SITE_IT_MW)
+    added_mw: float = Field(ge=MIN_CAPACITY_MW, le=2 * MAX_SITE_IT_MW)
     """Firm headroom the upgrade adds, MW."""
     capex_musd: float = Field(ge=0.0, le=1e5)
     lead_periods: int = Field(ge=0, le=80)
@@ -303,8 +370,6 @@ class InferenceDemandRow(StrictModel):
     period: PeriodLabel
     inference_it_mw: float = Field(ge=0.0, le=1e6)
 
-    _period = field_validator("period")(_check_period)
-
 
 class ServingRow(StrictModel):
     """A given latency and network cost for a (region, campus) pair (``serving.csv``,
@@ -322,7 +387,7 @@ class FlexibleConnectionRow(StrictModel):
     the grid's stressed hours, when it is curtailed down to its firm supply."""
 
     site_id: Identifier
-    nonfirm_mw: float = Field(gt=0.0, le=2 * MAX_SITE_IT_MW)
+    nonfirm_mw: float = Field(ge=MIN_CAPACITY_MW, le=2 * MAX_SITE_IT_MW)
     """Facility MW the campus may draw above its firm headroom outside stressed hours."""
     curtailment_budget_frac: float = Field(gt=0.0, le=0.1)
     """Share of the year in which the grid may curtail the campus (0.0025 = 0.25 %, about
@@ -342,7 +407,7 @@ class OnsitePowerRow(StrictModel):
     option_id: Identifier
     site_id: Identifier
     technology: str = Field(min_length=1)
-    max_mw: float = Field(gt=0.0, le=2 * MAX_SITE_IT_MW)
+    max_mw: float = Field(ge=MIN_CAPACITY_MW, le=2 * MAX_SITE_IT_MW)
     """Permitted capacity, MW."""
     capex_musd_per_mw: float = Field(ge=0.0, le=1e2)
     """Paid on each MW added, million USD/MW."""
@@ -371,7 +436,7 @@ class CleanContractRow(StrictModel):
     contract_id: Identifier
     zone_id: Identifier
     technology: str = Field(min_length=1)
-    max_mw: float = Field(gt=0.0, le=1e5)
+    max_mw: float = Field(ge=MIN_CAPACITY_MW, le=1e5)
     """Plant capacity on offer, MW."""
     price_usd_per_mwh: float = Field(ge=0.0, le=1e3)
     """Strike price per MWh of output."""

@@ -9,9 +9,11 @@ The result keeps *why the solver stopped* (``termination``) apart from *what sol
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import highspy
@@ -44,6 +46,31 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
+    cancel: threading.Event | None = field(default=None, compare=False)
+    """Set it (from any thread) to stop a running solve within about a second; the best plan
+    so far is kept (termination ``interrupted``)."""
+    deadline: float | None = None
+    """``time.perf_counter()`` by which the solve must end: HiGHS gets what is left of it
+    when it starts, if that is less than ``time_limit_s`` (a whole run's time limit)."""
+
+
+HIGHS_SEED_MAX = 2_147_483_647
+"""HiGHS's ``random_seed`` range is [0, 2**31 - 1]; it refuses anything else."""
+
+
+def checked_options(options: SolveOptions) -> tuple[SolveOptions, list[str]]:
+    """Options HiGHS can take as they are, and what was changed: threads above this machine's
+    cores are clamped to them (with a warning); a seed outside HiGHS's range or fewer than
+    one thread is refused (``ValueError``)."""
+    if not 0 <= options.random_seed <= HIGHS_SEED_MAX:
+        raise ValueError(f"seed {options.random_seed} is outside HiGHS's [0, {HIGHS_SEED_MAX}]")
+    if options.threads < 1:
+        raise ValueError(f"threads {options.threads} must be at least 1")
+    cores = os.cpu_count() or 1
+    if options.threads <= cores:
+        return options, []
+    note = f"{options.threads} threads asked, this machine has {cores} cores: using {cores}"
+    return replace(options, threads=cores), [note]
 
 
 @dataclass
@@ -110,13 +137,30 @@ class HighsModel:
         self.nonzeros = int(form.A.nnz)
         self.numerics = _coefficient_ranges(form.A.data, lp.col_cost_, np.asarray(form.rhs))
         h = self.highs
-        h.setOptionValue("output_flag", options.log_to_console)
-        h.setOptionValue("time_limit", float(options.time_limit_s))
-        h.setOptionValue("mip_rel_gap", float(options.mip_gap_frac))
-        h.setOptionValue("threads", int(options.threads))
-        h.setOptionValue("random_seed", int(options.random_seed))
+        self._set("output_flag", options.log_to_console)
+        self._set("time_limit", float(options.time_limit_s))
+        self._set("mip_rel_gap", float(options.mip_gap_frac))
+        self._set("threads", int(options.threads))
+        self._set("random_seed", int(options.random_seed))
+        if options.cancel is not None:
+            self._stop_on(options.cancel)
         h.passModel(lp)
         self.handoff_seconds = time.perf_counter() - start
+
+    def _set(self, option: str, value: bool | int | float) -> None:
+        if self.highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS refused {option} = {value}")
+
+    def _stop_on(self, cancel: threading.Event) -> None:
+        """HiGHS asks its interrupt callbacks (simplex, IPM, MIP) whether to stop."""
+
+        def interrupt(event: Any) -> None:
+            if cancel.is_set():
+                event.interrupt()
+
+        self.highs.cbSimplexInterrupt += interrupt
+        self.highs.cbIpmInterrupt += interrupt
+        self.highs.cbMipInterrupt += interrupt
 
     @property
     def size(self) -> tuple[int, int, int, int]:
@@ -160,6 +204,9 @@ class HighsModel:
         if self.options.warm_start if warm_start is None else warm_start:
             _set_start(self.highs, self.columns)
         start = time.perf_counter()
+        if self.options.deadline is not None:
+            left_s = max(self.options.deadline - start, 1e-3)
+            self._set("time_limit", min(float(self.options.time_limit_s), left_s))
         self.highs.run()
         solve_seconds = time.perf_counter() - start
         h = self.highs
@@ -205,7 +252,13 @@ class HighsModel:
 
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
-        selects, which become continuous; the model becomes an LP (for marginal values)."""
+        selects, which become continuous; the model becomes an LP (for marginal values).
+        Rows of valid inequalities (``model.valid_inequalities``) are dropped: with the
+        decisions fixed they only repeat limits, and the duals belong to the limits."""
+        for family in getattr(self.model, "valid_inequalities", ()):
+            for con in family.values():
+                if con in self.row_of:
+                    self.highs.changeRowBounds(self.row_of[con], -math.inf, math.inf)
         for j, var in enumerate(self.columns):
             if not self.integer[j]:
                 continue

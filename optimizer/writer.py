@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from optimizer.output import MANIFEST, replace_folder
 from optimizer.schema import OPTIONAL_TABLES, TABLES, StrictModel
 
 
@@ -63,19 +64,22 @@ def derive_scenario(
     name: str,
     tables: Mapping[str, Sequence[Mapping[str, Any]]],
 ) -> Path:
-    """Copy the scenario folder ``base`` to ``folder`` (replacing it), rename it ``name`` and
-    write the optional ``tables`` (file name of :data:`~optimizer.schema.OPTIONAL_TABLES` ->
-    rows) beside the copied ones: a variant of a scenario for a worked example or a study."""
-    src, out = Path(base), Path(folder)
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(src, out)
-    config = yaml.safe_load((out / "scenario.yaml").read_text())
-    config["name"] = name
-    (out / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    for table, rows in tables.items():
-        _write_table(out / table, OPTIONAL_TABLES[table], rows)
-    return out
+    """Copy the scenario folder ``base`` to ``folder``, rename it ``name`` and write the
+    optional ``tables`` (file name of :data:`~optimizer.schema.OPTIONAL_TABLES` -> rows) beside
+    the copied ones: a variant of a scenario for a worked example or a study. ``folder`` is
+    replaced only if it is new, empty or derived before (:func:`optimizer.output.replace_folder`;
+    :class:`~optimizer.output.OutputError` otherwise)."""
+    src = Path(base)
+
+    def fill(out: Path) -> None:
+        shutil.copytree(src, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST))
+        config = yaml.safe_load((out / "scenario.yaml").read_text())
+        config["name"] = name
+        (out / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        for table, rows in tables.items():
+            _write_table(out / table, OPTIONAL_TABLES[table], rows)
+
+    return replace_folder(folder, fill, kind="scenario", inputs=[src])
 
 
 def _write_table(path: Path, model: type[StrictModel], rows: Sequence[Mapping[str, Any]]) -> None:

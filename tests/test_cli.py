@@ -20,6 +20,7 @@ def test_solve_writes_plan_files_and_exits_0(tmp_path: Path) -> None:
     result = runner.invoke(app, ["solve", str(tiny.write()), "--out", str(out), "--mip-gap", "0"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        ".gridsite",
         "build.csv",
         "plan.json",
         "plan.nc",

@@ -196,9 +196,12 @@ class Tiny:
     def solve_without(self, *constraints: str, name: str = "ablated") -> Plan:
         """Solve with the named constraint families (``"interconnection.within_headroom"``)
         deactivated: the ablation that shows a family matters. Not audited (the plan breaks
-        the rule on purpose); ``audit`` shows what the auditor finds."""
+        the rule on purpose); ``audit`` shows what the auditor finds. The valid inequalities
+        (``formulations.strength``) are dropped too: their bounds derive from the rules."""
         data = prepare(load_scenario(self.write(name)))
         model = build_model(data)
+        for family in model.valid_inequalities:
+            family.deactivate()
         for dotted in constraints:
             block, family = dotted.split(".")
             component = getattr(getattr(model, block), family)

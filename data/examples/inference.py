@@ -16,12 +16,12 @@ Writes a full scenario folder (a copy of ``data/default`` plus ``demand_regions.
 
 from __future__ import annotations
 
-import csv
-import shutil
 import sys
 from pathlib import Path
 
 import yaml
+
+from optimizer.writer import derive_scenario
 
 DEFAULT = Path(__file__).resolve().parent.parent / "default"
 INFERENCE_SHARE_FRAC = 0.30
@@ -43,36 +43,36 @@ METROS = [
 
 
 def main(out_dir: Path) -> Path:
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    shutil.copytree(DEFAULT, out_dir)
-    config = yaml.safe_load((out_dir / "scenario.yaml").read_text())
-    config["name"] = "default-inference"
-    (out_dir / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    with open(out_dir / "demand_regions.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(
-            [
-                "region_id",
-                "name",
-                "latitude_deg",
-                "longitude_deg",
-                "latency_limit_ms",
-                "network_cost_usd_per_mw_year_per_1000km",
-            ]
-        )
-        for rid, name, lat, lon, _ in METROS:
-            w.writerow(
-                [rid, name, lat, lon, LATENCY_LIMIT_MS, NETWORK_COST_USD_PER_MW_YEAR_PER_1000KM]
-            )
+    targets = yaml.safe_load((DEFAULT / "scenario.yaml").read_text())["portfolio"][
+        "target_it_mw_by_period"
+    ]
+    regions = [
+        {
+            "region_id": rid,
+            "name": name,
+            "latitude_deg": lat,
+            "longitude_deg": lon,
+            "latency_limit_ms": LATENCY_LIMIT_MS,
+            "network_cost_usd_per_mw_year_per_1000km": NETWORK_COST_USD_PER_MW_YEAR_PER_1000KM,
+        }
+        for rid, name, lat, lon, _ in METROS
+    ]
     people = sum(m[4] for m in METROS)
-    with open(out_dir / "inference_demand.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["region_id", "period", "inference_it_mw"])
-        for period, target in config["portfolio"]["target_it_mw_by_period"].items():
-            for rid, _, _, _, pop in METROS:
-                w.writerow([rid, period, round(INFERENCE_SHARE_FRAC * target * pop / people, 1)])
-    return out_dir
+    demand = [
+        {
+            "region_id": rid,
+            "period": period,
+            "inference_it_mw": round(INFERENCE_SHARE_FRAC * target * pop / people, 1),
+        }
+        for period, target in targets.items()
+        for rid, _, _, _, pop in METROS
+    ]
+    return derive_scenario(
+        DEFAULT,
+        out_dir,
+        name="default-inference",
+        tables={"demand_regions.csv": regions, "inference_demand.csv": demand},
+    )
 
 
 if __name__ == "__main__":

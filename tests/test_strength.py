@@ -1,0 +1,107 @@
+"""Valid inequalities: each raises the LP relaxation bound of a hand-solved tiny instance and
+leaves its MIP optimum where it was.
+
+The tiny defaults (``tests/tiny.py``): one half-year, no discounting, PUE 1.25, zero prices,
+building capex 1 M USD/MW, cooling capex 0, a 100 MW target, sites of up to 1,000 MW.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highspy
+import pytest
+
+from formulations import build_model
+from optimizer import load_scenario
+from optimizer.prepare import prepare
+from optimizer.solver import HighsModel
+from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Tiny:
+    return Tiny(tmp_path)
+
+
+def lp_bound(tiny: Tiny, *without: str, name: str = "relaxed") -> float:
+    """Optimum of the LP relaxation of the tiny model with the named families dropped."""
+    model = build_model(prepare(load_scenario(tiny.write(name))))
+    for dotted in without:
+        block, family = dotted.split(".")
+        getattr(getattr(model, block), family).deactivate()
+    lp = HighsModel(model, EXACT).highs.getLp()
+    lp.integrality_ = []
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    relaxed.passModel(lp)
+    relaxed.run()
+    return float(relaxed.getInfo().objective_function_value)
+
+
+HULL = ("strength.within_chosen", "strength.within_open")
+
+
+def test_headroom_counts_only_at_an_open_campus(tiny: Tiny) -> None:
+    """Campus a: development 100, headroom 125 MW (100 MW IT at PUE 1.25). Optimum: open a
+    and build 100 MW: 100 + 100 = 200. The LP relaxation of the big-M row alone
+    (it <= 1,000 x open) opens a tenth of the campus: 10 + 100 = 110. Counting the headroom
+    only at an open campus (100 x 1.25 <= 125 x open) makes open = 1: the LP gives 200."""
+    tiny.sites = [site("a", development_capex_musd=100.0, headroom_mw=125.0)]
+    assert tiny.solve().result.objective_musd == pytest.approx(200.0)
+    assert lp_bound(tiny, *HULL) == pytest.approx(200.0)
+    assert lp_bound(tiny, *HULL, "interconnection.within_headroom") == pytest.approx(110.0)
+
+
+def test_an_upgrade_needs_an_open_campus(tiny: Tiny) -> None:
+    """Campus a: development 100, no headroom, upgrade u adds 125 MW for 50. Optimum: open,
+    upgrade, 100 MW: 100 + 50 + 100 = 250. Without needs_open_site the LP buys the whole
+    upgrade and a tenth of the campus (it <= 1,000 x open): 10 + 50 + 100 = 160; with it,
+    upgrade_online <= site_open opens the campus in full: 250. The MIP optimum is 250
+    either way (an upgrade at a closed campus buys nothing)."""
+    tiny.sites = [site("a", development_capex_musd=100.0, headroom_mw=0.0)]
+    tiny.upgrades = [
+        {
+            "upgrade_id": "u",
+            "site_id": "a",
+            "name": "u",
+            "added_mw": 125.0,
+            "capex_musd": 50.0,
+            "lead_periods": 0,
+        }
+    ]
+    assert tiny.solve().result.objective_musd == pytest.approx(250.0)
+    ablated = tiny.solve_without("interconnection.needs_open_site")
+    assert ablated.result.objective_musd == pytest.approx(250.0)
+    assert lp_bound(tiny, *HULL) == pytest.approx(250.0)
+    assert lp_bound(tiny, *HULL, "interconnection.needs_open_site") == pytest.approx(160.0)
+
+
+def test_cooling_choice_in_its_convex_hull(tiny: Tiny) -> None:
+    """Campus a holds at most 100 MW; a tower (capex 0, WUE 1 L/kWh) may hold 50 MW under the
+    438,000 m3/yr water limit (50 x 8,760 x 1.0); dry cooling costs 1/MW. One technology
+    per campus, so the optimum is 100 MW dry: 100 + 100 = 200. The LP relaxation of the
+    model's rows mixes 50 MW tower and 50 MW dry: 100 + 50 = 150. With the hull rows
+    (tower/50 + dry/100 <= open <= 1, tower + dry = 100) the tower gets nothing: 200."""
+    tiny.sites = [site("a", max_it_mw=100.0, water_limit_m3_per_year=438_000.0)]
+    tiny.cooling = [cooling("tower"), cooling("dry", capex_musd_per_mw=1.0)]
+    tiny.curves = flat_curve("tower", 1.25, 1.0) + flat_curve("dry", 1.25, 0.0)
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(200.0)
+    assert plan.sites.loc[0, "cooling"] == "dry"
+    assert tiny.solve_without(*HULL).result.objective_musd == pytest.approx(200.0)
+    assert lp_bound(tiny) == pytest.approx(200.0)
+    assert lp_bound(tiny, *HULL) == pytest.approx(150.0)
+
+
+def test_deliverable_it_in_whole_blocks(tiny: Tiny) -> None:
+    """Blocks of 100 MW; campus a has 300 MW of headroom (240 MW IT at PUE 1.25, so 200 MW
+    in whole blocks), campus b none; the target is 200 MW. prepare's bound is 200 MW at a
+    and 0 at b, in every period."""
+    tiny.portfolio["block_it_mw"] = 100.0
+    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 200.0}
+    tiny.sites = [site("a", headroom_mw=300.0), site("b", headroom_mw=0.0)]
+    data = prepare(load_scenario(tiny.write()))
+    assert data["deliverable_it_mw"].sel(site="a").to_numpy().tolist() == [[200.0]]
+    assert data["deliverable_it_mw"].sel(site="b").to_numpy().tolist() == [[0.0]]
+    assert tiny.solve().result.objective_musd == pytest.approx(200.0)
