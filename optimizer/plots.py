@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
+from matplotlib.ticker import StrMethodFormatter
 from matplotlib.transforms import Bbox
 
 from optimizer.plan import Plan
@@ -281,10 +282,11 @@ def cost_figure(plan: Plan) -> Figure:
     ax = fig.add_subplot()
     start = 0.0
     for name, value in terms.items():
-        colour = "#4c78a8" if value >= 0 else "#54a24b"
-        ax.bar(name, value, bottom=start, color=colour)
+        bars = ax.bar(name, value, bottom=start, color="#4c78a8" if value >= 0 else "#54a24b")
+        ax.bar_label(bars, labels=[f"{value:,.0f}"], fontsize=7)
         start += value
-    ax.bar("total", start, color="#333333")
+    ax.bar_label(ax.bar("total", start, color="#333333"), labels=[f"{start:,.0f}"], fontsize=7)
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_ylabel("NPV, M USD")
     ax.set_title("Net present cost by term")
     ax.tick_params(axis="x", labelrotation=30, labelsize=8)
