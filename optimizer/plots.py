@@ -128,10 +128,9 @@ def map_figure(plan: Plan) -> tuple[Figure, list[CampusMarker]]:
     ax.add_artist(cooling_legend)
     ax.legend(
         handles=[
-            ax.scatter([], [], s=MARKER_PT2_PER_MW * mw, color="#cccccc", edgecolor="black")
+            _dot("#cccccc", f"{mw:,.0f} MW", size_pt=np.sqrt(MARKER_PT2_PER_MW * mw))
             for mw in size_steps_mw(float(sites["it_mw"].max()))
         ],
-        labels=[f"{mw:,.0f} MW" for mw in size_steps_mw(float(sites["it_mw"].max()))],
         title="final IT",
         loc="lower right",
         fontsize=8,
@@ -168,8 +167,11 @@ def _palette(n: int) -> list[str]:
     return [base[i % len(base)] for i in range(n)]
 
 
-def _dot(colour: str, label: str, edge: str = "black") -> Line2D:
-    return Line2D([], [], ls="", marker="o", ms=8, mfc=colour, mec=edge, alpha=0.8, label=label)
+def _dot(colour: str, label: str, edge: str = "black", size_pt: float = 8.0) -> Line2D:
+    """A legend marker (not drawn on the axes) of ``size_pt`` diameter."""
+    return Line2D(
+        [], [], ls="", marker="o", ms=size_pt, mfc=colour, mec=edge, alpha=0.8, label=label
+    )
 
 
 def _label_campuses(fig: Figure, ax: Axes, markers: list[CampusMarker]) -> None:

@@ -91,21 +91,22 @@ def test_map_draws_every_open_campus_sized_by_mw_on_state_outlines(plan: Plan) -
     states = [p for p in ax.patches if isinstance(p, Polygon)]
     assert len(states) == sum(len(rings) for rings in outlines.values())
 
-    (campuses,) = [c for c in ax.collections if c.get_gid() == "campuses"]
-    assert isinstance(campuses, PathCollection)
+    candidates, campuses = ax.collections
+    assert isinstance(campuses, PathCollection) and campuses.get_gid() == "campuses"
     # Largest first (smaller campuses drawn on top): b 300 MW, then a 200 MW.
     assert campuses.get_offsets().tolist() == [[-95.9, 41.3], [-101.8, 35.2]]
     assert campuses.get_sizes().tolist() == pytest.approx([300 * MARKER_PT2_PER_MW, 120.0])
     colours = campuses.get_facecolors()
     assert not np.allclose(colours[0], colours[1])  # dry and liq
-    candidates = [c for c in ax.collections if c is not campuses and len(c.get_offsets())]
-    assert [len(c.get_offsets()) for c in candidates] == [2]  # a2 and c, not chosen
+    assert candidates.get_offsets().tolist() == [[-101.8, 35.2], [-77.5, 39.0]]  # a2, c
 
     cooling_legend, size_legend = [a for a in ax.get_children() if a.__class__.__name__ == "Legend"]
     assert cooling_legend.get_title().get_text() == "cooling"
     assert [t.get_text() for t in cooling_legend.get_texts()] == ["dry", "liq", CANDIDATE_LABEL]
     assert size_legend.get_title().get_text() == "final IT"
     assert [t.get_text() for t in size_legend.get_texts()] == ["50 MW", "100 MW", "250 MW"]
+    sizes_pt = [h.get_markersize() for h in size_legend.legend_handles]
+    assert sizes_pt == pytest.approx(np.sqrt(MARKER_PT2_PER_MW * np.array([50, 100, 250])))
 
     labels = sorted(a.get_text() for a in ax.texts if isinstance(a, Annotation))
     assert labels == ["a 200 MW", "b 300 MW"]
