@@ -39,7 +39,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,14 +137,12 @@ def _load_and_prepare(scenario: str, stages: Stages) -> tuple[Any, Any]:
 def _timed_modules(
     seconds: dict[str, float], wrap: Callable[[str, Callable[..., None]], Callable[..., None]]
 ) -> list[Any]:
-    """``formulations.MODULES`` with each ``add_to`` wrapped (for ``build_model(modules=...)``)."""
-    from formulations import MODULES
+    """``formulations.CONCERNS`` with each ``add_to`` wrapped (for ``build_model``)."""
+    import dataclasses
 
-    out = []
-    for module in MODULES:
-        name = module.__name__.rsplit(".", 1)[-1]
-        out.append(SimpleNamespace(__name__=module.__name__, add_to=wrap(name, module.add_to)))
-    return out
+    from formulations import CONCERNS
+
+    return [dataclasses.replace(c, add_to=wrap(c.name, c.add_to)) for c in CONCERNS]
 
 
 def _build_timed(data: Any) -> tuple[Any, dict[str, float]]:
@@ -163,7 +160,7 @@ def _build_timed(data: Any) -> tuple[Any, dict[str, float]]:
         return timed
 
     start = time.perf_counter()
-    model = build_model(data, modules=_timed_modules(seconds, wrap))
+    model = build_model(data, _timed_modules(seconds, wrap))
     total = time.perf_counter() - start
     seconds = {"sets": total - sum(seconds.values()), **seconds}
     return model, seconds
@@ -577,7 +574,7 @@ def measure_profile(stages: Stages, scenario: str) -> dict[str, Any]:
         return profiled
 
     with stages.stage("build"):
-        model = build_model(data, modules=_timed_modules(seconds, wrap))
+        model = build_model(data, _timed_modules(seconds, wrap))
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     with stages.stage("compile"):

@@ -24,10 +24,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, hourly_draw, pair_table, series
+from formulations.concern import (
+    Coefficients,
+    Concern,
+    Family,
+    Index,
+    Relax,
+    Relaxation,
+    View,
+)
+from formulations.core import (
+    earlier,
+    hourly_draw,
+    masked,
+    pair_table,
+    positions,
+    put,
+    series,
+    solution,
+    times,
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -126,3 +147,118 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.cost_terms_musd["clean_contracts"] = sum(
         settle[c] * opex[p] * b.contracted_mw[c, p] for c, p in m.CONTRACT_PERIODS
     )
+
+
+#: The diagnosis weighs a MWh/yr of hourly-matched clean energy as a MW running all year.
+MATCHED_WEIGHT_PER_MWH = 1 / 8760
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """MW contracted and output per contract and period; per zone, period and hour the campus
+    load matched (MW), and per zone and period the energy matched and the emissions it
+    avoids."""
+    ci, zi, pi = positions(data, "contract"), positions(data, "zone"), positions(data, "period")
+    n_p, n_h = data.sizes["period"], data.sizes["hour"]
+    contracted = solution(
+        m.clean.contracted_mw, (data.sizes["contract"], n_p), lambda i: (ci[i[0]], pi[i[1]])
+    )
+    matched = solution(
+        m.clean.matched_mw, (data.sizes["zone"], n_p, n_h), lambda i: (zi[i[0]], pi[i[1]], i[2])
+    )
+    years = data["period_years"].to_numpy()
+    weight = data["hour_weight_h"].to_numpy()
+    cf = data["capacity_factor_frac"].to_numpy()
+    plan.coords["contract"] = data["contract"]
+    put(plan, "contract_zone", ("contract",), data["contract_zone"].to_numpy(), "")
+    put(plan, "contract_technology", ("contract",), data["contract_technology"].to_numpy(), "")
+    put(plan, "contracted_mw", ("contract", "period"), contracted, "MW")
+    output = contracted * (cf @ weight)[:, None] * years
+    put(plan, "contract_output_mwh", ("contract", "period"), output, "MWh")
+    put(plan, "matched_mw", ("zone", "period", "hour"), matched, "MW")
+    per_year = np.einsum("zph,h->zp", matched, weight)
+    carbon = data["zone_carbon_t_per_mwh"].to_numpy()
+    mwh = np.where(per_year < 1e-6, 0.0, per_year) * years
+    put(plan, "matched_mwh", ("zone", "period"), mwh, "MWh")
+    avoided = np.einsum("zph,h,zh->zp", matched, weight, carbon) * years
+    put(plan, "matched_tco2", ("zone", "period"), avoided, "t CO2e")
+    plan.attrs["cfe_target_frac"] = float(data.attrs["cfe_target_frac"])
+
+
+def contracts_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Clean contract x period (signed ones): zone, technology, MW and output, MWh."""
+    frame = ds[["contracted_mw", "contract_output_mwh"]].to_dataframe().reset_index()
+    n_p = ds.sizes["period"]
+    frame.insert(1, "zone_id", np.repeat(ds["contract_zone"].to_numpy(), n_p))
+    frame.insert(2, "technology", np.repeat(ds["contract_technology"].to_numpy(), n_p))
+    frame = frame[frame["contracted_mw"] > 0]
+    return frame.rename(columns={"contract": "contract_id"}).reset_index(drop=True)
+
+
+def matched_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Non-zero campus load matched by clean contracts per zone, period and hour, MW."""
+    frame = ds["matched_mw"].to_dataframe().reset_index()
+    frame = frame[frame["matched_mw"] > 0]
+    return frame.rename(columns={"zone": "zone_id"}).reset_index(drop=True)
+
+
+def _target_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    (p,) = index
+    target = float(data.attrs["cfe_target_frac"])
+    msg = (
+        f"{p}: hourly-matched clean energy short of the {100 * target:g} % target by "
+        f"{amount:,.0f} MWh/yr (more contracts in the campuses' zones, or a lower target)"
+    )
+    return Relaxation("clean.meets_target", "portfolio", str(p), amount, "MWh/yr", msg)
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    if data.sizes.get("contract", 0) == 0:
+        return []
+    output = data["capacity_factor_frac"].to_numpy() @ data["hour_weight_h"].to_numpy()
+    strike = masked(data, "contract_price_musd_per_mwh") * output
+    return [
+        Coefficients(
+            "contract_price_musd_per_mwh",
+            "clean_contracts.csv strike price x capacity_factor_frac",
+            "objective",
+            times(strike, data["opex_weight_years"].to_numpy()),
+        ),
+    ]
+
+
+CONCERN = Concern(
+    name="clean",
+    add_to=add_to,
+    needs=("phasing", "onsite"),
+    families={
+        "stays_contracted": Family(),
+        "within_contracts": Family(),
+        "within_load": Family(),
+        "meets_target": Family(relax=Relax("MWh/yr", _target_short, weight=MATCHED_WEIGHT_PER_MWH)),
+    },
+    extract=extract,
+    views=(
+        View(
+            "contracts",
+            contracts_table,
+            "contracts.csv",
+            "contracted_mw",
+            (
+                "contract_id",
+                "zone_id",
+                "technology",
+                "period",
+                "contracted_mw",
+                "contract_output_mwh",
+            ),
+        ),
+        View(
+            "matched",
+            matched_table,
+            "matched.csv",
+            "matched_mw",
+            ("zone_id", "period", "hour", "matched_mw"),
+        ),
+    ),
+    coefficients=coefficients,
+)

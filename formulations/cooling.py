@@ -18,10 +18,32 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import last_period, pair_table, series
+from formulations.concern import (
+    Coefficients,
+    Concern,
+    Family,
+    Index,
+    Marginal,
+    Relax,
+    Relaxation,
+    SharesSlack,
+)
+from formulations.core import (
+    buildable_sites,
+    last_period,
+    masked,
+    pair_table,
+    put,
+    series,
+    times,
+    used_pairs,
+    weigh,
+)
+from formulations.units import M3_PER_HM3
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -79,3 +101,77 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         for s, k, p in m.SITE_COOLING_PERIODS
         if water_cost[s, k] > 0
     )
+
+
+#: The diagnosis weighs a hm3/yr of water as 100 MW of capacity.
+WATER_WEIGHT_PER_HM3 = 100.0
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """Water drawn per campus and period, m3."""
+    it = plan["it_mw_by_cooling"].to_numpy()
+    years = data["period_years"].to_numpy()
+    put(plan, "water_m3", ("site", "period"), weigh(it, data, "water_m3_per_mw_year") * years, "m3")
+
+
+def _water_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    s, p = index
+    m3 = amount * M3_PER_HM3
+    msg = f"{p}: water limit at {s} short by {m3:,.0f} m3/yr"
+    return Relaxation("cooling.within_water_limit", str(s), str(p), m3, "m3/yr", msg)
+
+
+def _site_max_key(m: pyo.ConcreteModel, index: Index) -> Index:
+    return (index[0], last_period(m))
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    pairs = used_pairs(data)
+    opex = data["opex_weight_years"].to_numpy()
+    per_new_mw = np.array([float(data.attrs.get("block_it_mw", 0.0)) or 1.0])
+    water_limited = np.isfinite(data["water_limit_hm3_per_year"].to_numpy())
+    capex = masked(data, "cooling_capex_musd_per_mw", np.asarray(pairs.any(axis=0)))
+    return [
+        Coefficients(
+            "cooling_capex_musd_per_mw",
+            "cooling_technologies.csv capex_musd_per_mw",
+            "objective",
+            times(capex, data["discount_factor"].to_numpy(), per_new_mw),
+        ),
+        Coefficients(
+            "water_cost_musd_per_mw_year",
+            "sites.csv water_price_usd_per_m3 x cooling_curves.csv wue_l_per_kwh",
+            "objective",
+            times(masked(data, "water_cost_musd_per_mw_year", pairs), opex),
+        ),
+        Coefficients(
+            "water_hm3_per_mw_year",
+            "cooling_curves.csv wue_l_per_kwh",
+            "constraint matrix",
+            masked(data, "water_hm3_per_mw_year", pairs & water_limited[:, None]),
+        ),
+        Coefficients(
+            "water_limit_hm3_per_year",
+            "sites.csv water_limit_m3_per_year",
+            "right-hand side",
+            masked(data, "water_limit_hm3_per_year", buildable_sites(data) & water_limited),
+        ),
+    ]
+
+
+CONCERN = Concern(
+    name="cooling",
+    add_to=add_to,
+    needs=("siting", "phasing"),
+    families={
+        "one_per_open_site": Family(),
+        "uses_chosen": Family(relax=SharesSlack("phasing.within_site_max", _site_max_key)),
+        "within_water_limit": Family(
+            relax=Relax("hm3/yr", _water_short, weight=WATER_WEIGHT_PER_HM3),
+            # water rows are in hm3 and costs in M USD: M USD per hm3 = USD per m3
+            marginal=Marginal("water", "USD per m3/yr", -1.0, "saves", scale=1.0),
+        ),
+    },
+    extract=extract,
+    coefficients=coefficients,
+)

@@ -125,3 +125,76 @@ def pair_table(data: xr.Dataset, name: str) -> dict[tuple[str, str], float]:
         for j, k in enumerate(coolings)
         if np.isfinite(values[i, j])
     }
+
+
+# --------------------------------------------------------------------------- plan arrays
+
+
+def put(ds: xr.Dataset, name: str, dims: tuple[str, ...], values: Any, units: str) -> None:
+    """A plan array with its unit."""
+    ds[name] = (dims, np.asarray(values))
+    ds[name].attrs["units"] = units
+
+
+def cleaned(values: np.ndarray) -> np.ndarray:
+    """Solver values with noise below 1e-6 in magnitude set to 0."""
+    return np.where(np.abs(values) < 1e-6, 0.0, values)
+
+
+def solution(
+    var: Any, shape: tuple[int, ...], where: Callable[[tuple[Any, ...]], Any]
+) -> np.ndarray:
+    """The values of an indexed variable (or expression) in an array of ``shape``: the entry of
+    index ``i`` goes to position ``where(i)``; entries the model lacks stay 0."""
+    out = np.zeros(shape)
+    for index, v in var.items():
+        out[where(index)] = pyo.value(v)
+    return cleaned(out)
+
+
+def positions(data: xr.Dataset, dim: str) -> dict[str, int]:
+    """Id -> position along ``dim`` of the data."""
+    return {str(x): i for i, x in enumerate(data[dim].to_numpy())}
+
+
+def first_period(flags: np.ndarray, periods: list[str]) -> np.ndarray:
+    """Per row of a (row, period) boolean array: the first period that is set, or ""."""
+    first = np.where(flags.any(axis=1), flags.argmax(axis=1), -1)
+    return np.array([periods[i] if i >= 0 else "" for i in first], dtype=str)
+
+
+def weigh(it: np.ndarray, data: xr.Dataset, name: str) -> np.ndarray:
+    """sum_k it_mw[s,k,p] x the (site, cooling) coefficient ``name`` -> (site, period)."""
+    return np.einsum("skp,sk->sp", it, np.nan_to_num(data[name].to_numpy()))
+
+
+# --------------------------------------------------------------------------- numerics
+
+
+def buildable_sites(data: xr.Dataset) -> np.ndarray:
+    """Sites the model builds: energizable within the horizon with an allowed cooling."""
+    allowed = data["allowed"].to_numpy()
+    return np.asarray((data["site_first_index"].to_numpy() < data.sizes["period"]) & allowed.any(1))
+
+
+def used_pairs(data: xr.Dataset) -> np.ndarray:
+    """(site, cooling) pairs the model uses."""
+    return np.asarray(data["allowed"].to_numpy() & buildable_sites(data)[:, None])
+
+
+def times(values: np.ndarray, *weights: np.ndarray) -> np.ndarray:
+    """Every product of a value with one weight of each weight vector."""
+    out = values.ravel()
+    for w in weights:
+        out = np.multiply.outer(out, w.ravel()).ravel()
+    return out
+
+
+def masked(data: xr.Dataset, name: str, mask: np.ndarray | None = None) -> np.ndarray:
+    """A data variable's values (where ``mask``), as floats."""
+    values = data[name].to_numpy().astype(float)
+    return values[mask] if mask is not None else values.ravel()
+
+
+def attribute(data: xr.Dataset, name: str) -> np.ndarray:
+    return np.array([float(data.attrs.get(name, 0.0))])

@@ -7,6 +7,7 @@ its installed IT capacity:
 
     sum_s serve_mw[r,s,p] >= inference_demand_mw[r,p]                  (meets_demand)
     sum_r serve_mw[r,s,p] <= sum_k it_mw[s,k,p]                        (within_capacity)
+    serve_mw[r,s,p] <= inference_demand_mw[r,p] * site_open[s,p]       (only_from_open)
     cost = sum serve_mw[r,s,p] * network_cost_musd_per_mw_year[r,s] * opex_weight_years_p
 
 With everything energy-related left out (no prices, capex, ramp) this is the capacitated
@@ -18,8 +19,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
+
+from formulations.concern import Coefficients, Concern, Family, Index, Relax, Relaxation, View
+from formulations.core import buildable_sites, masked, positions, put, solution, times
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -81,8 +86,100 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             m.phasing.it_mw[s, k, p] for k in techs[s, p]
         )
 
+    @b.Constraint(m.REGION_SITE_PERIODS)
+    def only_from_open(b: pyo.Block, r: str, s: str, p: str) -> object:
+        """serve_mw[r,s,p] <= inference_demand_mw[r,p] * site_open[s,p]: a closed campus
+        serves nothing, and no region needs more than its demand from one campus. Implied
+        by within_capacity for every plan that serves no more than is asked (any optimum:
+        serving costs), it is the disaggregated row that makes the LP of facility location
+        tight (the aggregated big-M max_it_mw x site_open alone leaves gaps of 60-74 %)."""
+        return b.serve_mw[r, s, p] <= need[r, p] * m.siting.site_open[s, p]
+
     region_index = {r: i for i, r in enumerate(regions)}
     m.cost_terms_musd["serving"] = sum(
         b.serve_mw[r, s, p] * float(cost[region_index[r], site_index[s]]) * opex[p]
         for r, s, p in triples
     )
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """Inference MW served per region, campus and period, with the demand and latencies."""
+    ri, si, pi = positions(data, "region"), positions(data, "site"), positions(data, "period")
+    shape = (data.sizes["region"], data.sizes["site"], data.sizes["period"])
+    serve = solution(m.demand.serve_mw, shape, lambda i: (ri[i[0]], si[i[1]], pi[i[2]]))
+    plan.coords["region"] = data["region"]
+    put(plan, "inference_demand_mw", ("region", "period"), data["inference_demand_mw"], "MW")
+    put(plan, "latency_ms", ("region", "site"), data["latency_ms"], "ms")
+    put(plan, "serve_mw", ("region", "site", "period"), serve, "MW")
+
+
+def serving_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Region x campus x period with MW served (non-zero rows) and the pair's latency."""
+    frame = ds["serve_mw"].to_dataframe().reset_index()
+    frame = frame[frame["serve_mw"] > 0].merge(
+        ds["latency_ms"].to_dataframe().reset_index(), on=["region", "site"]
+    )
+    return frame.rename(columns={"region": "region_id", "site": "site_id"})[
+        ["region_id", "site_id", "period", "serve_mw", "latency_ms"]
+    ].reset_index(drop=True)
+
+
+def _demand_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    r, p = index
+    msg = f"{p}: inference demand of {r} short by {amount:,.0f} MW within its latency limit"
+    return Relaxation("demand.meets_demand", str(r), str(p), amount, "MW", msg)
+
+
+def _out_of_reach(index: Index, data: xr.Dataset) -> str:
+    r, p = index
+    nearest = float(data["latency_ms"].sel(region=r).min())
+    return (
+        f"{p}: no campus can serve {r} within its latency limit (nearest "
+        f"{nearest:,.1f} ms round trip)"
+    )
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    if "region" not in data.coords or data.sizes["region"] == 0:
+        return []
+    pairs = data["serving_allowed"].to_numpy() & buildable_sites(data)[None, :]
+    return [
+        Coefficients(
+            "network_cost_musd_per_mw_year",
+            "demand_regions.csv / serving.csv network cost",
+            "objective",
+            times(
+                masked(data, "network_cost_musd_per_mw_year", pairs),
+                data["opex_weight_years"].to_numpy(),
+            ),
+        ),
+        Coefficients(
+            "inference_demand_mw",
+            "inference_demand.csv",
+            "right-hand side",
+            masked(data, "inference_demand_mw"),
+        ),
+    ]
+
+
+CONCERN = Concern(
+    name="demand",
+    add_to=add_to,
+    needs=("phasing",),
+    families={
+        "meets_demand": Family(relax=Relax("MW", _demand_short), impossible=_out_of_reach),
+        "within_capacity": Family(),
+    },
+    extract=extract,
+    views=(
+        View(
+            "serving",
+            serving_table,
+            "serving.csv",
+            "serve_mw",
+            ("region_id", "site_id", "period", "serve_mw", "latency_ms"),
+            in_json=True,
+        ),
+    ),
+    coefficients=coefficients,
+)

@@ -34,7 +34,8 @@ from typing import Any
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import pair_table
+from formulations.concern import Coefficients, Concern
+from formulations.core import attribute, masked, pair_table, put, times, used_pairs, weigh
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -102,3 +103,58 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.energy_terms_mwh["facility"] = sum(b.energy_mwh[p] for p in m.PERIODS)
     m.metrics["energy_mwh"] = sum(b.energy_mwh[p] for p in m.PERIODS)
     m.metrics["emissions_tco2"] = sum(b.emissions_tco2[p] for p in m.PERIODS)
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """Per campus and period: facility and grid energy, the energy bill (undiscounted, less
+    what on-site output saves) and emissions (with on-site output's own, less the grid's it
+    displaces; energy matched by contracts is taken off per zone in the plan's totals)."""
+    it = plan["it_mw_by_cooling"].to_numpy()
+    years = data["period_years"].to_numpy()
+    energy = weigh(it, data, "energy_mwh_per_mw_year") * years
+    cost = weigh(it, data, "energy_cost_musd_per_mw_year") * years
+    emissions = weigh(it, data, "carbon_t_per_mw_year") * years
+    grid = energy
+    if "onsite_mwh" in plan:
+        grid = energy - plan["onsite_mwh"].to_numpy()
+        cost = cost - plan["onsite_saved_musd"].to_numpy()
+        emissions = emissions + plan["onsite_net_emissions_tco2"].to_numpy()
+    dims = ("site", "period")
+    put(plan, "energy_mwh", dims, energy, "MWh")
+    put(plan, "grid_mwh", dims, grid, "MWh")
+    put(plan, "energy_cost_musd", dims, cost, "million USD (undiscounted)")
+    put(plan, "emissions_tco2", dims, emissions, "t CO2e")
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    pairs = used_pairs(data)
+    return [
+        Coefficients(
+            "energy_cost_musd_per_mw_year",
+            "profiles/price_usd_per_mwh.csv x cooling_curves.csv pue",
+            "objective",
+            times(
+                masked(data, "energy_cost_musd_per_mw_year", pairs),
+                data["opex_weight_years"].to_numpy(),
+            ),
+        ),
+        Coefficients(
+            "energy_weight_musd_per_mwh",
+            "scenario.yaml objective.energy_weight_usd_per_mwh",
+            "objective",
+            times(
+                attribute(data, "energy_weight_musd_per_mwh"),
+                masked(data, "energy_mwh_per_mw_year", pairs),
+                data["period_years"].to_numpy(),
+            ),
+        ),
+    ]
+
+
+CONCERN = Concern(
+    name="energy",
+    add_to=add_to,
+    needs=("phasing", "onsite", "clean"),
+    extract=extract,
+    coefficients=coefficients,
+)

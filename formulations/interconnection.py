@@ -49,10 +49,36 @@ import math
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, hourly_draw, increase, pair_table
+from formulations.concern import (
+    Coefficients,
+    Concern,
+    Family,
+    Index,
+    Marginal,
+    Relax,
+    Relaxation,
+    SharesSlack,
+    View,
+)
+from formulations.core import (
+    buildable_sites,
+    earlier,
+    first_period,
+    hourly_draw,
+    increase,
+    masked,
+    pair_table,
+    positions,
+    put,
+    solution,
+    times,
+    used_pairs,
+)
+from formulations.units import USD_PER_MUSD
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -244,3 +270,185 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         upgrades[u][2] * df[p] * increase(m, b.upgrade_online, (u,), p)
         for u, p in m.UPGRADE_PERIODS
     )
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """When each upgrade enters service; with flexible connections, the non-firm MW used per
+    campus and period and the IT shed in each stressed hour (one row each)."""
+    periods = [str(p) for p in data["period"].to_numpy()]
+    ui, pi = positions(data, "upgrade"), positions(data, "period")
+    shape = (data.sizes["upgrade"], len(periods))
+    online = solution(m.interconnection.upgrade_online, shape, lambda i: (ui[i[0]], pi[i[1]]))
+    plan.coords["upgrade"] = data["upgrade"]
+    put(plan, "upgrade_site", ("upgrade",), data["upgrade_site"].to_numpy(), "")
+    put(plan, "upgrade_online_period", ("upgrade",), first_period(online > 0.5, periods), "")
+    if len(m.interconnection.nonfirm_mw) == 0:
+        return
+    _extract_flexible(m, data, plan, online > 0.5)
+
+
+def _extract_flexible(
+    m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset, online: np.ndarray
+) -> None:
+    si, pi = positions(data, "site"), positions(data, "period")
+    years = data["period_years"].to_numpy()
+    dims = ("site", "period")
+    # Non-firm MW used: the design-hour draw above firm supply (headroom, upgrades, on-site).
+    firm = data["headroom_mw"].to_numpy().copy()
+    added = data["upgrade_added_mw"].to_numpy()
+    for u, site in enumerate(data["upgrade_site"].to_numpy()):
+        firm[si[str(site)]] += added[u] * online[u]
+    if "onsite_mw" in plan:
+        firm = firm + plan["onsite_mw"].to_numpy()
+    above = plan["peak_facility_mw"].to_numpy() - firm
+    nonfirm = np.minimum(np.maximum(above, 0.0), data["nonfirm_mw"].to_numpy())
+    put(plan, "nonfirm_mw", dims, np.where(nonfirm < 1e-6, 0.0, nonfirm), "MW")
+    rows = [
+        (s, k, p, h, float(v.value))
+        for (s, k, p, h), v in m.interconnection.curtailed_it_mw.items()
+        if v.value > 1e-6
+    ]
+    stressed = data["stressed_weight_h"].to_numpy()
+    lost = np.zeros((data.sizes["site"], len(years)))
+    for s, _, p, h, mw in rows:
+        lost[si[s], pi[p]] += stressed[si[s], h] * mw * years[pi[p]]
+    put(plan, "curtailed_it_mwh", dims, lost, "MWh")
+    put(plan, "curtailment_site", ("curtailment",), np.array([r[0] for r in rows], str), "")
+    put(plan, "curtailment_cooling", ("curtailment",), np.array([r[1] for r in rows], str), "")
+    put(plan, "curtailment_period", ("curtailment",), np.array([r[2] for r in rows], str), "")
+    put(plan, "curtailment_hour", ("curtailment",), np.array([r[3] for r in rows], int), "")
+    put(plan, "curtailed_it_mw", ("curtailment",), np.array([r[4] for r in rows], float), "MW")
+    put(plan, "stressed_weight_h", ("site", "hour"), stressed, "h")
+    price = data["site_price_musd_per_mwh"].to_numpy() * USD_PER_MUSD
+    put(plan, "site_price_usd_per_mwh", ("site", "hour"), price, "USD/MWh")
+
+
+def curtailment_table(ds: xr.Dataset) -> pd.DataFrame:
+    """IT MW shed by flexible campuses per stressed hour, with the hours per year it stands
+    for (``stressed_weight_h``) and the zone's price."""
+    hours = ds["curtailment_hour"].to_numpy()
+    sites = ds["curtailment_site"].to_numpy()
+    index = {s: i for i, s in enumerate(ds["site"].to_numpy())}
+    rows = [index[s] for s in sites]
+    return pd.DataFrame(
+        {
+            "site_id": sites,
+            "cooling": ds["curtailment_cooling"].to_numpy(),
+            "period": ds["curtailment_period"].to_numpy(),
+            "hour": hours,
+            "stressed_weight_h": ds["stressed_weight_h"].to_numpy()[rows, hours],
+            "price_usd_per_mwh": ds["site_price_usd_per_mwh"].to_numpy()[rows, hours],
+            "curtailed_it_mw": ds["curtailed_it_mw"].to_numpy(),
+        }
+    )
+
+
+def _headroom_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    s, p = index
+    msg = f"{p}: headroom at {s} short by {amount:,.0f} MW of facility draw"
+    return Relaxation("interconnection.within_headroom", str(s), str(p), amount, "MW", msg)
+
+
+def _zone_limit_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    z, p = index
+    limit = float(data["zone_import_limit_mw"].sel(zone=z))
+    msg = f"{p}: zonal import limit {z} ({limit:,.0f} MW) short by {amount:,.0f} MW"
+    return Relaxation("interconnection.within_zone_limit", str(z), str(p), amount, "MW", msg)
+
+
+def _site_period(m: pyo.ConcreteModel, index: Index) -> Index:
+    return (index[0], index[1])
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    n_periods = data.sizes["period"]
+    sites = buildable_sites(data)
+    si = positions(data, "site")
+    upgrades = np.asarray(
+        [
+            sites[si[str(s)]] and first < n_periods
+            for s, first in zip(
+                data["upgrade_site"].to_numpy(), data["upgrade_first_index"].to_numpy(), strict=True
+            )
+        ],
+        dtype=bool,
+    )
+    zone_limited = np.asarray(data["zone_binding_hour"].to_numpy().any(axis=1))
+    return [
+        Coefficients(
+            "upgrade_capex_musd",
+            "upgrades.csv capex_musd",
+            "objective",
+            times(masked(data, "upgrade_capex_musd", upgrades), data["discount_factor"].to_numpy()),
+        ),
+        Coefficients(
+            "peak_pue",
+            "cooling_curves.csv pue",
+            "constraint matrix",
+            masked(data, "peak_pue", used_pairs(data)),
+        ),
+        Coefficients(
+            "upgrade_added_mw",
+            "upgrades.csv added_mw",
+            "constraint matrix",
+            masked(data, "upgrade_added_mw", upgrades),
+        ),
+        Coefficients(
+            "headroom_mw",
+            "sites.csv headroom_mw",
+            "right-hand side",
+            masked(data, "headroom_mw", sites),
+        ),
+        Coefficients(
+            "zone_import_limit_mw",
+            "zones.csv import_limit_mw",
+            "right-hand side",
+            masked(data, "zone_import_limit_mw", zone_limited),
+        ),
+    ]
+
+
+_HEADROOM = Marginal("headroom", "USD per MW", -1.0, "saves")
+
+CONCERN = Concern(
+    name="interconnection",
+    add_to=add_to,
+    needs=("siting", "phasing", "onsite"),
+    families={
+        "stays_online": Family(),
+        "needs_open_site": Family(),
+        "within_headroom": Family(relax=Relax("MW", _headroom_short), marginal=_HEADROOM),
+        "sheds_installed": Family(),
+        "curtailed_to_firm": Family(marginal=_HEADROOM),
+        # More headroom is more grid supply in every row that bounds it: at on-site campuses
+        # the grid's hourly share too. (Curtailment never needs it: shedding every IT MW in a
+        # stressed hour always meets firm supply.)
+        "grid_delivers": Family(
+            relax=SharesSlack("interconnection.within_headroom", _site_period),
+            marginal=_HEADROOM,
+        ),
+        "within_zone_limit": Family(
+            relax=Relax("MW", _zone_limit_short, key=lambda i: (i[0], i[1])),
+            marginal=Marginal("zone_limit", "USD per MW", -1.0, "saves"),
+        ),
+    },
+    extract=extract,
+    views=(
+        View(
+            "curtailment",
+            curtailment_table,
+            "curtailment.csv",
+            "curtailment_site",
+            (
+                "site_id",
+                "cooling",
+                "period",
+                "hour",
+                "stressed_weight_h",
+                "price_usd_per_mwh",
+                "curtailed_it_mw",
+            ),
+        ),
+    ),
+    coefficients=coefficients,
+)

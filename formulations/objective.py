@@ -8,6 +8,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 import xarray as xr
 
+from formulations.concern import Concern
+
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.objective = pyo.Block()
@@ -17,3 +19,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
     energy = sum(m.energy_terms_mwh.values()) if weight > 0 else 0
     b.minimize_cost = pyo.Objective(expr=b.total_cost_musd + weight * energy, sense=pyo.minimize)
+
+
+CONCERN = Concern(name="objective", add_to=add_to, closes=True)

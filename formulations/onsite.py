@@ -23,10 +23,32 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, hourly_draw, series
+from formulations.concern import (
+    Coefficients,
+    Concern,
+    Family,
+    Index,
+    Marginal,
+    Relax,
+    Relaxation,
+    View,
+)
+from formulations.core import (
+    earlier,
+    hourly_draw,
+    masked,
+    positions,
+    put,
+    series,
+    solution,
+    times,
+)
+from formulations.units import USD_PER_MUSD
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -139,3 +161,168 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         marginal[o] * opex[p] * float(weight[h]) * b.output_mw[o, p, h]
         for o, p, h in m.ONSITE_HOURS
     )
+
+
+#: The diagnosis weighs a t CO2/yr of air permit as 1/4,650 MW: 1 MW of gas engines running
+#: all year emits about 4,650 t (8,760 h x 0.53 t/MWh).
+PERMIT_WEIGHT_PER_T = 1 / 4650
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """Per option and period: MW in service and added, output per hour, energy and emissions.
+    Per campus and period: on-site MW and MWh, the grid energy cost the output avoids
+    (undiscounted) and its emissions net of the grid's it displaces (for ``energy``)."""
+    oi, pi = positions(data, "onsite"), positions(data, "period")
+    n_o, n_p, n_h = data.sizes["onsite"], data.sizes["period"], data.sizes["hour"]
+    b = m.onsite
+    capacity = solution(b.capacity_mw, (n_o, n_p), lambda i: (oi[i[0]], pi[i[1]]))
+    added = solution(b.added_mw, (n_o, n_p), lambda i: (oi[i[0]], pi[i[1]]))
+    output = solution(b.output_mw, (n_o, n_p, n_h), lambda i: (oi[i[0]], pi[i[1]], i[2]))
+    years = data["period_years"].to_numpy()
+    weight = data["hour_weight_h"].to_numpy()
+    per_year = output @ weight  # (option, period) MWh per year
+    emissions = data["onsite_emissions_t_per_mwh"].to_numpy()
+    plan.coords["onsite"] = data["onsite"]
+    put(plan, "onsite_site", ("onsite",), data["onsite_site"].to_numpy(), "")
+    put(plan, "onsite_technology", ("onsite",), data["onsite_technology"].to_numpy(), "")
+    put(plan, "onsite_capacity_mw", ("onsite", "period"), capacity, "MW")
+    put(plan, "onsite_added_mw", ("onsite", "period"), added, "MW")
+    put(plan, "onsite_output_mw", ("onsite", "period", "hour"), output, "MW")
+    put(plan, "onsite_energy_mwh", ("onsite", "period"), per_year * years, "MWh")
+    put(
+        plan,
+        "onsite_emissions_tco2",
+        ("onsite", "period"),
+        per_year * years * emissions[:, None],
+        "t CO2e",
+    )
+    si = positions(data, "site")
+    site_mw = np.zeros((data.sizes["site"], n_p))
+    site_mwh, saved_musd, net_tco2 = (np.zeros_like(site_mw) for _ in range(3))
+    price = data["site_price_musd_per_mwh"].to_numpy()
+    carbon = data["site_carbon_t_per_mwh"].to_numpy()
+    for o, site in enumerate(data["onsite_site"].to_numpy()):
+        i = si[str(site)]
+        site_mw[i] += capacity[o]
+        site_mwh[i] += per_year[o] * years
+        saved_musd[i] += (output[o] @ (weight * price[i])) * years
+        net_tco2[i] += (output[o] @ (weight * (emissions[o] - carbon[i]))) * years
+    dims = ("site", "period")
+    put(plan, "onsite_mw", dims, site_mw, "MW")
+    put(plan, "onsite_mwh", dims, site_mwh, "MWh")
+    put(plan, "onsite_saved_musd", dims, saved_musd, "million USD (undiscounted)")
+    put(plan, "onsite_net_emissions_tco2", dims, net_tco2, "t CO2e")
+
+
+def onsite_table(ds: xr.Dataset) -> pd.DataFrame:
+    """On-site option x period (options with capacity): MW in service and added, energy,
+    emissions and the share of the campus's facility energy served on-site."""
+    names = ["onsite_capacity_mw", "onsite_added_mw", "onsite_energy_mwh"]
+    frame = ds[names].to_dataframe().reset_index()
+    n_p = ds.sizes["period"]
+    frame["emissions_tco2"] = ds["onsite_emissions_tco2"].to_numpy().ravel()
+    frame.insert(1, "site_id", np.repeat(ds["onsite_site"].to_numpy(), n_p))
+    frame.insert(2, "technology", np.repeat(ds["onsite_technology"].to_numpy(), n_p))
+    site_energy = ds["energy_mwh"].to_dataframe()["energy_mwh"]
+    keys = list(zip(frame["site_id"], frame["period"], strict=True))
+    total = np.array([site_energy.get(k, 0.0) for k in keys])
+    frame["share_of_site_energy"] = np.where(total > 0, frame["onsite_energy_mwh"] / total, 0.0)
+    frame = frame[frame["onsite_capacity_mw"] > 0]
+    return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
+
+
+def dispatch_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Non-zero on-site output per option, period and representative hour, MW."""
+    frame = ds["onsite_output_mw"].to_dataframe().reset_index()
+    frame = frame[frame["onsite_output_mw"] > 0]
+    return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
+
+
+def _permit_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    o, p = index
+    site = str(data["onsite_site"].sel(onsite=o).item())
+    msg = f"{p}: air permit of {o} at {site} short by {amount:,.0f} t CO2/yr"
+    return Relaxation("onsite.within_permit", str(o), str(p), amount, "t CO2/yr", msg)
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    discount = data["discount_factor"].to_numpy()
+    opex = data["opex_weight_years"].to_numpy()
+    weight = data["hour_weight_h"].to_numpy()
+    permit = masked(data, "onsite_permit_tco2_per_year")
+    return [
+        Coefficients(
+            "onsite_capex_musd_per_mw",
+            "onsite_power.csv capex_musd_per_mw",
+            "objective",
+            times(masked(data, "onsite_capex_musd_per_mw"), discount),
+        ),
+        Coefficients(
+            "onsite_fixed_musd_per_mw_year",
+            "onsite_power.csv fixed_cost_musd_per_mw_year",
+            "objective",
+            times(masked(data, "onsite_fixed_musd_per_mw_year"), opex),
+        ),
+        Coefficients(
+            "onsite_marginal_musd_per_mwh",
+            "onsite_power.csv heat_rate, fuel price and variable O&M",
+            "objective",
+            times(masked(data, "onsite_marginal_musd_per_mwh"), opex, weight),
+        ),
+        Coefficients(
+            "onsite_emissions_t_per_mwh",
+            "onsite_power.csv heat_rate_mmbtu_per_mwh x emissions_kg_per_mmbtu",
+            "constraint matrix",
+            times(masked(data, "onsite_emissions_t_per_mwh", np.isfinite(permit)), weight),
+        ),
+        Coefficients(
+            "onsite_permit_tco2_per_year",
+            "onsite_power.csv permit_tco2_per_year",
+            "right-hand side",
+            permit,
+        ),
+    ]
+
+
+CONCERN = Concern(
+    name="onsite",
+    add_to=add_to,
+    needs=("phasing",),
+    families={
+        "counts_added": Family(),
+        "within_capacity": Family(),
+        "behind_the_meter": Family(),
+        "within_permit": Family(
+            relax=Relax("t CO2/yr", _permit_short, weight=PERMIT_WEIGHT_PER_T),
+            marginal=Marginal("permit", "USD per t CO2/yr", -1.0, "saves", scale=USD_PER_MUSD),
+        ),
+    },
+    extract=extract,
+    views=(
+        View(
+            "onsite",
+            onsite_table,
+            "onsite.csv",
+            "onsite_capacity_mw",
+            (
+                "option_id",
+                "site_id",
+                "technology",
+                "period",
+                "onsite_capacity_mw",
+                "onsite_added_mw",
+                "onsite_energy_mwh",
+                "emissions_tco2",
+                "share_of_site_energy",
+            ),
+        ),
+        View(
+            "onsite_dispatch",
+            dispatch_table,
+            "onsite_dispatch.csv",
+            "onsite_output_mw",
+            ("option_id", "period", "hour", "onsite_output_mw"),
+        ),
+    ),
+    coefficients=coefficients,
+)

@@ -20,10 +20,34 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from formulations.core import earlier, last_period, series
+from formulations.concern import (
+    Coefficients,
+    Concern,
+    Family,
+    Index,
+    Marginal,
+    Relax,
+    Relaxation,
+)
+from formulations.core import (
+    attribute,
+    buildable_sites,
+    earlier,
+    first_period,
+    last_period,
+    masked,
+    positions,
+    put,
+    series,
+    solution,
+    times,
+    weigh,
+)
+from formulations.units import USD_PER_MUSD
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -114,3 +138,130 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.cost_terms_musd["building"] = sum(
         b.new_it_mw[s, k, p] * build[s] * df[p] for s, k, p in m.SITE_COOLING_PERIODS
     )
+
+
+def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
+    """IT MW by campus, cooling and period (cumulative and new), the campus's cooling and
+    peak facility draw, and when it opens: from the first period with IT capacity (an opening
+    decision without capacity, possible only at zero development cost, is not reported)."""
+    periods = [str(p) for p in data["period"].to_numpy()]
+    coolings = [str(k) for k in data["cooling"].to_numpy()]
+    si, ki, pi = positions(data, "site"), positions(data, "cooling"), positions(data, "period")
+    shape = (data.sizes["site"], len(coolings), len(periods))
+
+    def where(i: Index) -> tuple[int, int, int]:
+        return si[i[0]], ki[i[1]], pi[i[2]]
+
+    it = solution(m.phasing.it_mw, shape, where)
+    new = solution(m.phasing.new_it_mw, shape, where).sum(axis=1)
+    block = float(data.attrs["block_it_mw"])
+    has_it = it.sum(axis=(1, 2)) > 0
+    chosen = np.array(coolings, dtype=object)[it.sum(axis=2).argmax(axis=1)]
+    open_ = plan["site_open_decided"].to_numpy() & (it.sum(axis=1) > 0)
+    dims = ("site", "period")
+    put(plan, "site_open", ("site",), open_[:, -1], "")
+    put(plan, "site_open_period", ("site",), first_period(open_, periods), "")
+    put(plan, "site_cooling", ("site",), np.where(has_it, chosen, "").astype(str), "")
+    put(plan, "it_mw", dims, it.sum(axis=1), "MW")
+    put(plan, "new_it_mw", dims, new, "MW")
+    put(plan, "new_blocks", dims, np.round(new / block) if block > 0 else new, "blocks")
+    put(plan, "it_mw_by_cooling", ("site", "cooling", "period"), it, "MW")
+    put(plan, "peak_facility_mw", dims, weigh(it, data, "peak_pue"), "MW")
+
+
+def _site_max_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    s, p = index
+    cap = float(data["max_it_mw"].sel(site=s))
+    msg = f"{p}: {s} would need {amount:,.0f} MW above its maximum of {cap:,.0f} MW IT"
+    return Relaxation("phasing.within_site_max", str(s), str(p), amount, "MW", msg)
+
+
+def _supply_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    (p,) = index
+    supply = float(data.attrs["accelerator_supply_it_mw_per_period"])
+    msg = f"{p}: accelerator supply ({supply:,.0f} MW/period) short by {amount:,.0f} MW"
+    return Relaxation("phasing.within_supply", "portfolio", str(p), amount, "MW", msg)
+
+
+def _ramp_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
+    (p,) = index
+    msg = f"{p}: portfolio target short by {amount:,.0f} MW IT"
+    return Relaxation("phasing.meets_ramp", "portfolio", str(p), amount, "MW", msg)
+
+
+def _target(index: Index, data: xr.Dataset) -> float:
+    return float(data["target_it_mw"].sel(period=index[0]))
+
+
+def _per_block(data: xr.Dataset) -> float:
+    return USD_PER_MUSD * (float(data.attrs["block_it_mw"]) or 1.0)
+
+
+def coefficients(data: xr.Dataset) -> list[Coefficients]:
+    sites = buildable_sites(data)
+    # Capex per MW multiplies new_it_mw, which is block_it_mw x new_blocks when blocks are set.
+    per_new_mw = np.array([float(data.attrs.get("block_it_mw", 0.0)) or 1.0])
+    build = masked(data, "building_capex_musd_per_mw", sites)
+    return [
+        Coefficients(
+            "building_capex_musd_per_mw",
+            "sites.csv building_capex_musd_per_mw",
+            "objective",
+            times(build, data["discount_factor"].to_numpy(), per_new_mw),
+        ),
+        Coefficients(
+            "max_it_mw",
+            "sites.csv max_it_mw",
+            "constraint matrix",
+            masked(data, "max_it_mw", sites),
+        ),
+        Coefficients(
+            "min_it_mw",
+            "sites.csv min_it_mw",
+            "constraint matrix",
+            masked(data, "min_it_mw", sites),
+        ),
+        Coefficients(
+            "block_it_mw",
+            "scenario.yaml portfolio.block_it_mw",
+            "constraint matrix",
+            attribute(data, "block_it_mw"),
+        ),
+        Coefficients(
+            "target_it_mw",
+            "scenario.yaml portfolio.target_it_mw_by_period",
+            "right-hand side",
+            masked(data, "target_it_mw"),
+        ),
+        Coefficients(
+            "accelerator_supply_it_mw_per_period",
+            "scenario.yaml portfolio.accelerator_supply_it_mw_per_period",
+            "right-hand side",
+            attribute(data, "accelerator_supply_it_mw_per_period"),
+        ),
+    ]
+
+
+CONCERN = Concern(
+    name="phasing",
+    add_to=add_to,
+    needs=("siting",),
+    families={
+        "accumulates": Family(),
+        "within_site_max": Family(relax=Relax("MW", _site_max_short)),
+        "reaches_site_min": Family(),
+        "open_when_energized": Family(),
+        "meets_ramp": Family(
+            relax=Relax("MW", _ramp_short, target=_target),
+            marginal=Marginal("ramp", "USD per MW IT", 1.0, "costs", portfolio=True),
+        ),
+        "within_supply": Family(
+            relax=Relax("MW", _supply_short),
+            marginal=Marginal(
+                "supply", "USD per block", -1.0, "saves", scale=_per_block, portfolio=True
+            ),
+        ),
+    },
+    extract=extract,
+    coefficients=coefficients,
+)

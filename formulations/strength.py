@@ -23,6 +23,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 import xarray as xr
 
+from formulations.concern import Concern, Family
+
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     if "site_rule_first_index" in data:  # the diagnosis's elastic copy (time rules opened)
@@ -31,7 +33,10 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     cap_mw = data["deliverable_it_mw"].to_numpy()
     site = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
     cool = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
-    cap = {(s, k, p): float(cap_mw[site[s], cool[k], m.period_index[p]]) for s, k, p in m.SITE_COOLING_PERIODS}
+    cap = {
+        (s, k, p): float(cap_mw[site[s], cool[k], m.period_index[p]])
+        for s, k, p in m.SITE_COOLING_PERIODS
+    }
     it = m.phasing.it_mw
 
     @b.Constraint(m.SITE_COOLING_PERIODS)
@@ -51,3 +56,13 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         )
 
     m.valid_inequalities = [b.within_chosen, b.within_open]
+
+
+CONCERN = Concern(
+    name="strength",
+    add_to=add_to,
+    needs=("siting", "phasing", "cooling"),
+    # Implied by the model's own rows: never relaxed (the diagnosis's copy has none), no
+    # marginal value (dropped from the fixed LP).
+    families={"within_chosen": Family(), "within_open": Family()},
+)

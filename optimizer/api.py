@@ -3,18 +3,22 @@
 from optimizer import load_scenario, solve
 plan = solve(load_scenario("data/default"))
 plan.sites, plan.build, plan.totals, plan.dataset
+
+A planner's own concerns (a custom limit, a new cost term) go in ``extra``
+(:class:`formulations.Concern`; README "Your own constraints").
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Imported where used: the command line reads DEFAULT_SCENARIO without the solver stack.
 if TYPE_CHECKING:
+    from formulations import Concern
     from optimizer.plan import Plan
     from optimizer.scenario import Scenario
     from optimizer.solver import SolveOptions
@@ -86,6 +90,8 @@ def solve(
     options: SolveOptions | None = None,
     *,
     marginals: bool = False,
+    extra: Sequence[Concern] = (),
+    write_model: str | Path | None = None,
     clock: RunClock | None = None,
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
@@ -94,11 +100,17 @@ def solve(
     loading): :class:`OutOfTimeError` if it passes before the solve starts. Setting
     ``options.cancel`` stops the solve and keeps its best plan (status ``interrupted``).
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
-    Numerically dangerous input is named in ``plan.warnings``."""
+    ``extra``: a planner's own concerns, built with the model's (after those they need).
+    ``write_model``: also write the model as ``.mps`` or ``.lp`` for another solver.
+    Implausible values (:mod:`optimizer.plausibility`) and numerically dangerous input are
+    named in ``plan.warnings``; an infeasible scenario comes with ``plan.diagnosis``
+    (:func:`optimizer.diagnose.diagnose`)."""
     from formulations import build_model
+    from optimizer.diagnose import diagnose
+    from optimizer.extract import extract_plan
     from optimizer.marginal import marginal_values
     from optimizer.numerics import numerics_warnings
-    from optimizer.plan import extract_plan
+    from optimizer.plausibility import plausibility_warnings
     from optimizer.prepare import prepare
     from optimizer.solver import HighsModel
 
@@ -107,16 +119,24 @@ def solve(
     start = time.perf_counter()
     data = prepare(scenario)
     clock.next("build")
-    model = build_model(data)
+    model = build_model(data, extra=extra)
     build_seconds = time.perf_counter() - start
     clock.next("hand-off")
     highs = HighsModel(model, replace(options, deadline=clock.deadline))
+    if write_model is not None:
+        highs.write_model(write_model)
     clock.next("solve")
     result = highs.solve()
     clock.stage = "plan"
-    plan = extract_plan(model, data, result, build_seconds)
-    plan.warnings = numerics_warnings(data)
+    plan = extract_plan(model, data, result, build_seconds, extra)
+    plan.warnings = [str(w) for w in plausibility_warnings(scenario)] + numerics_warnings(
+        data, extra
+    )
     interrupted = options.cancel is not None and options.cancel.is_set()
     if marginals and plan.has_solution and not interrupted:
-        plan.marginal_values = marginal_values(model, data, highs)
+        plan.marginal_values = marginal_values(model, data, highs, extra)
+    if plan.status == "infeasible" and not interrupted:
+        clock.stage = "diagnose"
+        plan.diagnosis = diagnose(scenario, options, extra).to_dict()
+        clock.stage = "plan"
     return plan

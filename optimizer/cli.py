@@ -71,6 +71,26 @@ def _load(path: Path | None) -> Scenario:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse (exit 2) a scenario with plausibility warnings."),
+]
+
+
+def _check_plausible(s: Scenario, strict: bool, show: bool) -> None:
+    """Plausibility warnings: with ``strict`` errors (exit 2, before any work), else shown
+    when ``show`` (solve shows them with the plan's other warnings)."""
+    from optimizer.plausibility import plausibility_warnings
+
+    found = plausibility_warnings(s)
+    for warning in found if strict or show else []:
+        line = f"{s.path / warning.file}{str(warning).removeprefix(warning.file)}"
+        err.print(f"{'error' if strict else 'warning'}: {line}", markup=False, soft_wrap=True)
+    if strict and found:
+        err.print(f"{len(found)} warning(s) in {s.path} and --strict; nothing was written.")
+        raise typer.Exit(EXIT_INVALID)
+
+
 class _Signals:
     """SIGINT and SIGTERM. While HiGHS runs, the first asks it to stop (``cancel``) and the
     best plan so far is kept; elsewhere it stops the run (``KeyboardInterrupt``). A second
@@ -177,6 +197,11 @@ def solve_command(
     plots: Annotated[
         bool, typer.Option("--plots", help="Also write map.png and ramp.png.")
     ] = False,
+    strict: StrictOption = False,
+    write_model: Annotated[
+        Path | None,
+        typer.Option("--write-model", help="Also write the model as FILE.mps or FILE.lp."),
+    ] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (see gridsite report).")
     ] = False,
@@ -191,6 +216,7 @@ def solve_command(
     _checked_out(out_dir, scenario)
     with _signals(clock) as signals:
         s = _load(scenario)
+        _check_plausible(s, strict, show=False)
         folder = _out_path(out_dir, s)
         try:
             options, notes = checked_options(
@@ -208,13 +234,16 @@ def solve_command(
             raise typer.Exit(EXIT_INVALID) from None
         for note in notes:
             err.print(f"warning: {note}", markup=False)
+        if write_model is not None and write_model.suffix not in (".mps", ".lp"):
+            err.print(f"error: --write-model {write_model}: give a file ending in .mps or .lp")
+            raise typer.Exit(EXIT_INVALID)
         clock.limit_s = options.time_limit_s
         options = replace(options, cancel=signals.cancel)
         with ExitStack() as held:
             _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
             try:
                 clock.next("prepare")
-                plan = solve(s, options, marginals=marginals, clock=clock)
+                plan = solve(s, options, marginals=marginals, clock=clock, write_model=write_model)
             except OutOfTimeError as e:
                 err.print(f"error: {e}; nothing written.", markup=False)
                 raise typer.Exit(EXIT_NO_SOLUTION) from None
@@ -232,7 +261,6 @@ def _finish(
     report: bool,
 ) -> None:
     """Report, explain an infeasible plan, write the plan, exit with its code."""
-    from optimizer.diagnose import diagnose
     from optimizer.html_report import write_report
     from optimizer.plots import plot_map, plot_ramp
     from optimizer.report import marginal_table, print_plan
@@ -242,16 +270,12 @@ def _finish(
     print_plan(plan, out)
     if plan.marginal_values is not None and len(plan.marginal_values):
         out.print(marginal_table(plan.marginal_values))
-    if plan.status == "infeasible" and signals.received is None:
-        clock.stage = "diagnose"
-        diagnosis = diagnose(s, options)
-        clock.stage = "plan"
+    if plan.diagnosis is not None:  # solve() explained why
         if signals.received is not None:
             err.print("interrupted while explaining why; nothing written.")
             raise typer.Exit(signals.exit_code)
-        plan.diagnosis = diagnosis.to_dict()
         err.print("infeasible: no plan meets every constraint of this scenario.")
-        err.print(str(diagnosis), markup=False, soft_wrap=True)
+        err.print("\n".join(plan.diagnosis["summary"]), markup=False, soft_wrap=True)
 
     if signals.received is not None and not plan.has_solution:
         err.print("interrupted before HiGHS found a plan; nothing written.")
@@ -363,9 +387,11 @@ def pareto_command(
 
 
 @app.command("validate")
-def validate_command(scenario: ScenarioArg = None) -> None:
-    """Check a scenario folder and report every problem (file, row, field)."""
+def validate_command(scenario: ScenarioArg = None, strict: StrictOption = False) -> None:
+    """Check a scenario folder and report every problem (file, row, field), and values that
+    are almost surely a unit slip (warnings; errors with --strict)."""
     s = _load(scenario)
+    _check_plausible(s, strict, show=True)
     out.print(
         f"ok: {s.path} - {len(s.sites)} sites, {len(s.zones)} zones, "
         f"{len(s.upgrades)} upgrades, {len(s.cooling)} cooling technologies, "

@@ -4,7 +4,10 @@ HiGHS gives no duals for a MIP. The discrete decisions of the optimal plan (camp
 cooling chosen, upgrades in service) are fixed, the number of blocks is relaxed to continuous
 MW, and the LP is re-solved: its row duals are the value of one more unit of each limit with
 the plan's choices held (GenX's and HiGHS's ``getFixedLp`` idea; blocks are relaxed because
-with whole halls fixed no limit could change anything). Values are NPV, in USD:
+with whole halls fixed no limit could change anything). Values are NPV, in USD.
+
+Which constraint families have a value, in which unit and sign, is declared by each concern
+(``Family.marginal``); the families of the default model:
 
 * ``headroom``: USD per MW of extra firm headroom at a campus in a period (every row with
   firm supply on its right: the design hour, and the hourly rows of flexible and on-site
@@ -14,69 +17,65 @@ with whole halls fixed no limit could change anything). Values are NPV, in USD:
 * ``water``: USD per m3/yr of a campus's water limit,
 * ``supply``: USD per block of accelerator supply in a period,
 * ``permit``: USD per t CO2/yr of an on-site option's air permit.
+
+**Sign convention.** A value is positive when the plan gains from one more unit of a limit
+(``effect`` ``saves``: the NPV falls by the value) or pays for one more unit of a requirement
+(``effect`` ``costs``: the NPV rises by the value, the ramp). A negative value means the
+opposite (e.g. more headroom that would pull a campus into a dearer cost).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
+from formulations import CONCERNS, Concern
+from formulations.concern import by_name, family_of
+from optimizer.plan import MARGINAL_COLUMNS
 from optimizer.solver import HighsModel
 
-USD_PER_MUSD = 1e6
 
-#: constraint family -> (kind, unit, sign, scale): value = sign x dual x scale
-FAMILIES: dict[str, tuple[str, str, float, float]] = {
-    "interconnection.within_headroom": ("headroom", "USD per MW", -1.0, USD_PER_MUSD),
-    "interconnection.grid_delivers": ("headroom", "USD per MW", -1.0, USD_PER_MUSD),
-    "interconnection.curtailed_to_firm": ("headroom", "USD per MW", -1.0, USD_PER_MUSD),
-    "onsite.within_permit": ("permit", "USD per t CO2/yr", -1.0, USD_PER_MUSD),
-    "interconnection.within_zone_limit": ("zone_limit", "USD per MW", -1.0, USD_PER_MUSD),
-    "phasing.meets_ramp": ("ramp", "USD per MW IT", 1.0, USD_PER_MUSD),
-    # water rows are in hm3 and costs in M USD: M USD per hm3 = USD per m3
-    "cooling.within_water_limit": ("water", "USD per m3/yr", -1.0, 1.0),
-    "phasing.within_supply": ("supply", "USD per block", -1.0, USD_PER_MUSD),
-}
-
-
-def marginal_values(model: pyo.ConcreteModel, data: xr.Dataset, solved: HighsModel) -> pd.DataFrame:
+def marginal_values(
+    model: pyo.ConcreteModel,
+    data: xr.Dataset,
+    solved: HighsModel,
+    extra: Sequence[Concern] = (),
+) -> pd.DataFrame:
     """Marginal values of the plan loaded in ``model`` (solved by ``solved``), one row per
-    limit that binds: kind, subject, period, value, unit. ``solved`` is changed into the
-    fixed LP."""
-    block = float(data.attrs["block_it_mw"]) or 1.0
+    limit that binds: kind, subject, period, value, unit, effect. ``solved`` is changed into
+    the fixed LP. A constraint family no concern declares is an error."""
+    concerns = by_name([*CONCERNS, *extra])
     solved.fix_decisions(
         keep_continuous=lambda var: var.parent_component().local_name == "new_blocks"
     )
     result = solved.solve(warm_start=False)
     if result.solution == "none":
-        return pd.DataFrame(columns=["kind", "subject", "period", "value", "unit"])
-    duals = solved.row_duals()
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
     values: dict[tuple[str, str, str], float] = defaultdict(float)
-    units: dict[str, str] = {}
-    for con, dual in duals.items():
-        family = f"{con.parent_block().local_name}.{con.parent_component().local_name}"
-        if family not in FAMILIES or abs(dual) < 1e-12:
+    described: dict[str, tuple[str, str]] = {}
+    for con, dual in solved.row_duals().items():
+        _, family, index = family_of(con, concerns)
+        m = family.marginal
+        if m is None or abs(dual) < 1e-12:
             continue
-        kind, unit, sign, scale = FAMILIES[family]
-        if kind == "supply":
-            scale *= block
-        index = con.index() if isinstance(con.index(), tuple) else (con.index(),)
-        subject, period = _subject(kind, index)
-        values[kind, subject, period] += sign * dual * scale
-        units[kind] = unit
+        subject, period = m.subject(index)
+        values[m.kind, subject, period] += m.sign * dual * m.scale_of(data)
+        described[m.kind] = (m.unit, m.effect)
     rows: list[dict[str, Any]] = [
-        {"kind": k, "subject": s, "period": p, "value": v, "unit": units[k]}
+        {
+            "kind": k,
+            "subject": s,
+            "period": p,
+            "value": v,
+            "unit": described[k][0],
+            "effect": described[k][1],
+        }
         for (k, s, p), v in values.items()
         if abs(v) > 1e-6
     ]
-    return pd.DataFrame(rows, columns=["kind", "subject", "period", "value", "unit"])
-
-
-def _subject(kind: str, index: tuple[Any, ...]) -> tuple[str, str]:
-    if kind in ("ramp", "supply"):
-        return "portfolio", str(index[0])
-    return str(index[0]), str(index[1])
+    return pd.DataFrame(rows, columns=MARGINAL_COLUMNS)

@@ -23,11 +23,13 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from formulations import build_model
+from optimizer.extract import extract_plan
 from optimizer.output import replace_folder
-from optimizer.plan import Plan, extract_plan
+from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
 from optimizer.solver import HighsModel, SolveOptions
+from optimizer.surgery import metric_column, replace_objective
 
 #: metric -> (expression on the model, scale to model units, label with unit)
 METRICS: dict[str, tuple[Callable[[pyo.ConcreteModel], Any], float, str]] = {
@@ -96,28 +98,29 @@ def pareto_front(
     model = build_model(data)
     first_expr, first_scale, _ = METRICS[first]
     second_expr, second_scale, _ = METRICS[second]
-    model.objective.minimize_cost.deactivate()
-    model.pareto_objective = pyo.Objective(expr=first_scale * first_expr(model))
-    model.pareto_metric = pyo.Var(doc=f"{second} in model units (x{second_scale:g})")
-    model.pareto_defines = pyo.Constraint(
-        expr=model.pareto_metric == second_scale * second_expr(model)
+    replace_objective(model, "pareto_objective", first_scale * first_expr(model))
+    metric = metric_column(
+        model,
+        "pareto_metric",
+        second_scale * second_expr(model),
+        doc=f"{second} in model units (x{second_scale:g})",
     )
     highs = HighsModel(model, options)
     build_seconds = time.perf_counter() - start
-    column = next(j for j, v in enumerate(highs.columns) if v is model.pareto_metric)
+    column = highs.column_of(metric)
 
     # The two ends: least `first` (second unbounded), then least `second`.
     loose = highs.solve()
     if loose.solution == "none":
         raise NoPlanError(f"no plan for this scenario ({loose.termination})")
-    high = float(model.pareto_metric.value)
+    high = float(metric.value)
     # The second metric often spans well under 1 % of its value: its minimum needs a gap
     # far tighter than the points' (which are judged on the first metric).
     highs.minimise_column(column)
-    highs.highs.setOptionValue("mip_rel_gap", SECOND_METRIC_GAP)
+    highs.set_gap(SECOND_METRIC_GAP)
     tight = highs.solve(warm_start=True)
-    highs.highs.setOptionValue("mip_rel_gap", float(options.mip_gap_frac))
-    low = float(model.pareto_metric.value) if tight.solution != "none" else high
+    highs.set_gap(options.mip_gap_frac)
+    low = float(metric.value) if tight.solution != "none" else high
     highs.restore_objective()
 
     rows: list[dict[str, Any]] = []

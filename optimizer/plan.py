@@ -1,7 +1,10 @@
 """The deployment plan: the solution as an ``xarray.Dataset`` with pandas views and files.
 
 Per site and period the plan reports IT MW (new and cumulative), peak facility draw, energy,
-energy cost, water and carbon, all recomputed from the solution and the prepared coefficients.
+energy cost, water and carbon, all recomputed from the solution and the prepared coefficients
+(:mod:`optimizer.extract`). The concerns' own tables (``plan.serving``, ``plan.onsite``, ...)
+are their declared views (``Concern.views``); a concern the scenario does not use has no
+arrays and its tables have no rows.
 """
 
 from __future__ import annotations
@@ -14,11 +17,43 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 import xarray as xr
 
+from formulations import CONCERNS, Concern, View
 from optimizer.output import replace_folder
 from optimizer.solver import SolveResult
+
+#: Per-site columns of ``build.csv``; a concern's column it did not add (no on-site power,
+#: no flexible connection) reads as 0.
+BUILD_COLUMNS = (
+    "new_blocks",
+    "new_it_mw",
+    "it_mw",
+    "peak_facility_mw",
+    "energy_mwh",
+    "grid_mwh",
+    "onsite_mw",
+    "onsite_mwh",
+    "nonfirm_mw",
+    "curtailed_it_mwh",
+    "energy_cost_musd",
+    "water_m3",
+    "emissions_tco2",
+)
+SOLVE_ATTRS = (
+    "status",
+    "termination",
+    "message",
+    "objective_musd",
+    "best_bound_musd",
+    "mip_gap",
+    "build_seconds",
+    "handoff_seconds",
+    "solve_seconds",
+)
+"""``plan.json`` figures kept as attributes of ``plan.nc`` (a missing one is left out)."""
+MARGINAL_COLUMNS = ["kind", "subject", "period", "value", "unit", "effect"]
+"""Columns of ``marginal_values.csv`` (see :mod:`optimizer.marginal` for the sign)."""
 
 
 @dataclass
@@ -34,6 +69,8 @@ class Plan:
     diagnosis: dict[str, Any] | None = None
     """Why there is no plan (see :mod:`optimizer.diagnose`), when infeasible."""
     warnings: list[str] = field(default_factory=list)
+    extra_concerns: tuple[Concern, ...] = ()
+    """A planner's own concerns the plan was solved with (their views are the plan's too)."""
 
     @property
     def status(self) -> str:
@@ -54,10 +91,28 @@ class Plan:
         return [str(p) for p in self.dataset["period"].to_numpy()]
 
     @property
+    def views(self) -> dict[str, View]:
+        """The concerns' tables by name."""
+        return {v.name: v for c in (*CONCERNS, *self.extra_concerns) for v in c.views}
+
+    def view(self, name: str) -> pd.DataFrame:
+        """The concern table ``name`` (no rows when the plan has none of its arrays)."""
+        v = self.views[name]
+        if v.array not in self.dataset:
+            return pd.DataFrame(columns=list(v.columns))
+        return v.table(self.dataset)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        """``plan.serving``, ``plan.onsite``, ...: the concerns' tables."""
+        if name.startswith("_") or name not in self.views:
+            raise AttributeError(name)
+        return self.view(name)
+
+    @property
     def sites(self) -> pd.DataFrame:
         """One row per candidate campus: open, cooling, opening period, final IT MW, upgrades."""
         ds = self.dataset
-        frame = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "site_id": ds["site"].to_numpy(),
                 "name": ds["site_name"].to_numpy(),
@@ -70,120 +125,23 @@ class Plan:
                 "upgrades": [";".join(u) for u in self._upgrades_by_site()],
             }
         )
-        return frame
+
+    def site_array(self, name: str) -> xr.DataArray:
+        """A (site, period) array of the plan; 0 where no concern added it."""
+        if name in self.dataset:
+            return self.dataset[name]
+        return xr.zeros_like(self.dataset["it_mw"])
 
     @property
     def build(self) -> pd.DataFrame:
         """Site x period (open sites only): new blocks, IT MW, peak draw, energy, cost, water,
         carbon."""
         ds = self.dataset
-        columns = [
-            "new_blocks",
-            "new_it_mw",
-            "it_mw",
-            "peak_facility_mw",
-            "energy_mwh",
-            "grid_mwh",
-            "onsite_mw",
-            "onsite_mwh",
-            "nonfirm_mw",
-            "curtailed_it_mwh",
-            "energy_cost_musd",
-            "water_m3",
-            "emissions_tco2",
-        ]
-        frame = ds[columns].to_dataframe().reset_index()
+        frame = xr.Dataset({c: self.site_array(c) for c in BUILD_COLUMNS}).to_dataframe()
+        frame = frame[list(BUILD_COLUMNS)].reset_index()
         open_sites = set(ds["site"].to_numpy()[ds["site_open"].to_numpy()])
         frame = frame[frame["site"].isin(open_sites)]
         return frame.rename(columns={"site": "site_id"}).reset_index(drop=True)
-
-    @property
-    def serving(self) -> pd.DataFrame:
-        """Region x campus x period with MW served (non-zero rows) and the pair's latency."""
-        ds = self.dataset
-        if "serve_mw" not in ds:
-            return pd.DataFrame(
-                columns=["region_id", "site_id", "period", "serve_mw", "latency_ms"]
-            )
-        frame = ds["serve_mw"].to_dataframe().reset_index()
-        frame = frame[frame["serve_mw"] > 0].merge(
-            ds["latency_ms"].to_dataframe().reset_index(), on=["region", "site"]
-        )
-        return frame.rename(columns={"region": "region_id", "site": "site_id"})[
-            ["region_id", "site_id", "period", "serve_mw", "latency_ms"]
-        ].reset_index(drop=True)
-
-    @property
-    def onsite(self) -> pd.DataFrame:
-        """On-site option x period (options with capacity): MW in service and added, energy,
-        emissions and the share of the campus's facility energy served on-site."""
-        ds = self.dataset
-        frame = (
-            ds[["onsite_capacity_mw", "onsite_added_mw", "onsite_energy_mwh"]]
-            .to_dataframe()
-            .reset_index()
-        )
-        frame["emissions_tco2"] = ds["onsite_emissions_tco2"].to_numpy().ravel()
-        frame.insert(1, "site_id", np.repeat(ds["onsite_site"].to_numpy(), len(self.periods)))
-        frame.insert(
-            2, "technology", np.repeat(ds["onsite_technology"].to_numpy(), len(self.periods))
-        )
-        site_energy = ds["energy_mwh"].to_dataframe()["energy_mwh"]
-        keys = list(zip(frame["site_id"], frame["period"], strict=True))
-        total = np.array([site_energy.get(k, 0.0) for k in keys])
-        frame["share_of_site_energy"] = np.where(total > 0, frame["onsite_energy_mwh"] / total, 0.0)
-        frame = frame[frame["onsite_capacity_mw"] > 0]
-        return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
-
-    @property
-    def onsite_dispatch(self) -> pd.DataFrame:
-        """Non-zero on-site output per option, period and representative hour, MW."""
-        frame = self.dataset["onsite_output_mw"].to_dataframe().reset_index()
-        frame = frame[frame["onsite_output_mw"] > 0]
-        return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
-
-    @property
-    def curtailment(self) -> pd.DataFrame:
-        """IT MW shed by flexible campuses per stressed hour, with the hours per year it
-        stands for (``stressed_weight_h``) and the zone's price."""
-        ds = self.dataset
-        hours = ds["curtailment_hour"].to_numpy()
-        sites = ds["curtailment_site"].to_numpy()
-        index = {s: i for i, s in enumerate(ds["site"].to_numpy())}
-        price = ds["site_price_usd_per_mwh"].to_numpy()
-        return pd.DataFrame(
-            {
-                "site_id": sites,
-                "cooling": ds["curtailment_cooling"].to_numpy(),
-                "period": ds["curtailment_period"].to_numpy(),
-                "hour": hours,
-                "stressed_weight_h": ds["stressed_weight_h"].to_numpy()[
-                    [index[s] for s in sites], hours
-                ],
-                "price_usd_per_mwh": [
-                    price[index[s], h] for s, h in zip(sites, hours, strict=True)
-                ],
-                "curtailed_it_mw": ds["curtailed_it_mw"].to_numpy(),
-            }
-        )
-
-    @property
-    def contracts(self) -> pd.DataFrame:
-        """Clean contract x period (signed ones): zone, technology, MW and output, MWh."""
-        ds = self.dataset
-        frame = ds[["contracted_mw", "contract_output_mwh"]].to_dataframe().reset_index()
-        n_p = len(self.periods)
-        frame.insert(1, "zone_id", np.repeat(ds["contract_zone"].to_numpy(), n_p))
-        frame.insert(2, "technology", np.repeat(ds["contract_technology"].to_numpy(), n_p))
-        frame = frame[frame["contracted_mw"] > 0]
-        return frame.rename(columns={"contract": "contract_id"}).reset_index(drop=True)
-
-    @property
-    def matched(self) -> pd.DataFrame:
-        """Non-zero campus load matched by clean contracts per zone, period and hour, MW."""
-        frame = self.dataset["matched_mw"].to_dataframe().reset_index()
-        frame = frame[frame["matched_mw"] > 0]
-        return frame.rename(columns={"zone": "zone_id"}).reset_index(drop=True)
 
     @property
     def totals(self) -> pd.DataFrame:
@@ -194,28 +152,32 @@ class Plan:
         it_energy = (ds["it_mw"] * ds["period_years"] * ds.attrs["it_load_factor_frac"] * 8760).sum(
             "site"
         )
-        frame = pd.DataFrame(
+        zeros = xr.zeros_like(ds["target_it_mw"])
+        matched_mwh = ds["matched_mwh"].sum("zone") if "matched_mwh" in ds else zeros
+        matched_tco2 = ds["matched_tco2"].sum("zone") if "matched_tco2" in ds else zeros
+
+        def total(name: str) -> np.ndarray:
+            return self.site_array(name).sum("site").to_numpy()
+
+        return pd.DataFrame(
             {
                 "target_it_mw": ds["target_it_mw"].to_numpy(),
-                "it_mw": ds["it_mw"].sum("site").to_numpy(),
-                "new_it_mw": ds["new_it_mw"].sum("site").to_numpy(),
-                "peak_facility_mw": ds["peak_facility_mw"].sum("site").to_numpy(),
+                "it_mw": total("it_mw"),
+                "new_it_mw": total("new_it_mw"),
+                "peak_facility_mw": total("peak_facility_mw"),
                 "energy_mwh": energy.to_numpy(),
-                "grid_mwh": ds["grid_mwh"].sum("site").to_numpy(),
-                "onsite_mwh": ds["onsite_mwh"].sum("site").to_numpy(),
-                "curtailed_it_mwh": ds["curtailed_it_mwh"].sum("site").to_numpy(),
-                "energy_cost_musd": ds["energy_cost_musd"].sum("site").to_numpy(),
-                "water_m3": ds["water_m3"].sum("site").to_numpy(),
-                "emissions_tco2": (
-                    ds["emissions_tco2"].sum("site") - ds["matched_tco2"].sum("zone")
-                ).to_numpy(),
-                "matched_mwh": ds["matched_mwh"].sum("zone").to_numpy(),
-                "cfe_share": (ds["matched_mwh"].sum("zone") / grid.where(grid > 0)).to_numpy(),
+                "grid_mwh": grid.to_numpy(),
+                "onsite_mwh": total("onsite_mwh"),
+                "curtailed_it_mwh": total("curtailed_it_mwh"),
+                "energy_cost_musd": total("energy_cost_musd"),
+                "water_m3": total("water_m3"),
+                "emissions_tco2": (ds["emissions_tco2"].sum("site") - matched_tco2).to_numpy(),
+                "matched_mwh": matched_mwh.to_numpy(),
+                "cfe_share": (matched_mwh / grid.where(grid > 0)).to_numpy(),
                 "average_pue": (energy / it_energy.where(it_energy > 0)).to_numpy(),
             },
             index=pd.Index(self.periods, name="period"),
         )
-        return frame
 
     def _upgrades_by_site(self) -> list[list[str]]:
         ds = self.dataset
@@ -242,31 +204,31 @@ class Plan:
             if np.any(row > 0)
         }
 
+    def _site_records(self) -> list[dict[str, Any]]:
+        """``plan.json``'s sites: decisions per candidate campus (none without a solution)."""
+        if not self.has_solution:
+            return []
+        ds = self.dataset
+        up = self._upgrades_by_site()
+        it = ds["it_mw"].to_numpy()
+        return [
+            {
+                "site_id": str(s),
+                "open": bool(ds["site_open"].to_numpy()[i]),
+                "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
+                "development_period": str(ds["site_development_period"].to_numpy()[i]) or None,
+                "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
+                "upgrades": up[i],
+                "it_mw_by_period": dict(zip(self.periods, map(_num, it[i]), strict=True)),
+                "it_mw_by_cooling": self._it_by_cooling(i),
+            }
+            for i, s in enumerate(ds["site"].to_numpy())
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """The content of ``plan.json``."""
         r = self.result
         ds = self.dataset
-        sites = []
-        if self.has_solution:
-            up = self._upgrades_by_site()
-            for i, s in enumerate(ds["site"].to_numpy()):
-                sites.append(
-                    {
-                        "site_id": str(s),
-                        "open": bool(ds["site_open"].to_numpy()[i]),
-                        "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
-                        "development_period": (
-                            str(ds["site_development_period"].to_numpy()[i]) or None
-                        ),
-                        "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
-                        "upgrades": up[i],
-                        "it_mw_by_period": {
-                            p: _num(v)
-                            for p, v in zip(self.periods, ds["it_mw"].to_numpy()[i], strict=True)
-                        },
-                        "it_mw_by_cooling": self._it_by_cooling(i),
-                    }
-                )
         totals = self.totals if self.has_solution else None
         return {
             "scenario": ds.attrs["scenario"],
@@ -297,18 +259,76 @@ class Plan:
                 else None
             ),
             "cost_npv_musd": {k: _num(v) for k, v in self.cost_npv_musd.items()},
+            "cost_by_period_musd": (
+                {
+                    str(t): dict(zip(self.periods, map(_num, row), strict=True))
+                    for t, row in zip(
+                        ds["term"].to_numpy(), ds["cost_musd"].to_numpy(), strict=True
+                    )
+                }
+                if "cost_musd" in ds
+                else None
+            ),
             "totals_by_period": (
                 {str(p): _plain(row) for p, row in totals.to_dict("index").items()}
                 if totals is not None
                 else None
             ),
-            "sites": sites,
-            "serving": (
-                [_plain(row) for row in self.serving.to_dict("records")]
-                if self.has_solution
-                else []
-            ),
+            "sites": self._site_records(),
+            **{
+                v.name: (
+                    [_plain(row) for row in self.view(v.name).to_dict("records")]
+                    if self.has_solution
+                    else []
+                )
+                for v in self.views.values()
+                if v.in_json
+            },
         }
+
+    def _write_files(self, folder: Path) -> None:
+        """The tables (those of the concerns the plan holds), the dataset with the solve's
+        figures (``plan.nc``), marginal values and diagnosis, when there are."""
+        if self.has_solution:
+            tables = {"sites.csv": self.sites, "build.csv": self.build}
+            tables.update(
+                {
+                    v.file: v.table(self.dataset)
+                    for v in self.views.values()
+                    if v.array in self.dataset
+                }
+            )
+            for name, table in tables.items():
+                table.to_csv(folder / name, index=False, float_format="%.10g")
+        self.netcdf_dataset().to_netcdf(folder / "plan.nc", engine="netcdf4")
+        if self.marginal_values is not None:
+            self.marginal_values.to_csv(folder / "marginal_values.csv", index=False)
+        if self.diagnosis is not None:
+            (folder / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
+
+    def netcdf_dataset(self) -> xr.Dataset:
+        """The dataset with everything ``plan.json`` holds besides: the solve's figures as
+        attributes, the marginal values as ``marginal_*`` arrays, the diagnosis as JSON."""
+        ds = self.dataset.copy()
+        doc = self.to_dict()
+        for key in SOLVE_ATTRS:
+            if doc[key] is not None:
+                ds.attrs[key] = doc[key]
+        ds.attrs.update({f"model_{k}": v for k, v in doc["model_size"].items()})
+        ds.attrs.update({f"numerics_{k}": v for k, v in doc["numerics"].items()})
+        ds.attrs["warnings"] = json.dumps(self.warnings)
+        ds.attrs["cost_npv_musd"] = json.dumps(doc["cost_npv_musd"])
+        if self.diagnosis is not None:
+            ds.attrs["diagnosis"] = json.dumps(self.diagnosis)
+        if self.marginal_values is not None:
+            for column in MARGINAL_COLUMNS:
+                values = self.marginal_values[column].to_numpy()
+                ds[f"marginal_{column}"] = (
+                    "marginal",
+                    values.astype(float if column == "value" else str),
+                )
+            ds["marginal_value"].attrs["units"] = "see marginal_unit"
+        return ds
 
     def write(self, out_dir: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
         """Write the plan files (and ``extra(folder)``'s, e.g. plots) into ``out_dir`` through
@@ -317,28 +337,7 @@ class Plan:
 
         def fill(tmp: Path) -> None:
             (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-            if self.has_solution:
-                self.sites.to_csv(tmp / "sites.csv", index=False, float_format="%.10g")
-                self.build.to_csv(tmp / "build.csv", index=False, float_format="%.10g")
-                if "serve_mw" in self.dataset:
-                    self.serving.to_csv(tmp / "serving.csv", index=False, float_format="%.10g")
-                if self.dataset.sizes["onsite"]:
-                    self.onsite.to_csv(tmp / "onsite.csv", index=False, float_format="%.10g")
-                    self.onsite_dispatch.to_csv(
-                        tmp / "onsite_dispatch.csv", index=False, float_format="%.10g"
-                    )
-                if self.dataset.sizes["contract"]:
-                    self.contracts.to_csv(tmp / "contracts.csv", index=False, float_format="%.10g")
-                    self.matched.to_csv(tmp / "matched.csv", index=False, float_format="%.10g")
-                if self.dataset["stressed_weight_h"].to_numpy().any():
-                    self.curtailment.to_csv(
-                        tmp / "curtailment.csv", index=False, float_format="%.10g"
-                    )
-            self.dataset.to_netcdf(tmp / "plan.nc", engine="netcdf4")
-            if self.marginal_values is not None:
-                self.marginal_values.to_csv(tmp / "marginal_values.csv", index=False)
-            if self.diagnosis is not None:
-                (tmp / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
+            self._write_files(tmp)
             if extra is not None:
                 extra(tmp)
 
@@ -366,253 +365,3 @@ def _plain_value(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return _num(v)
     return str(v)
-
-
-def extract_plan(
-    model: pyo.ConcreteModel, data: xr.Dataset, result: SolveResult, build_seconds: float
-) -> Plan:
-    """Read the solution out of ``model`` into a plan dataset (no Pyomo object leaves)."""
-    sites = [str(s) for s in data["site"].to_numpy()]
-    periods = [str(p) for p in data["period"].to_numpy()]
-    coolings = [str(k) for k in data["cooling"].to_numpy()]
-    upgrades = [str(u) for u in data["upgrade"].to_numpy()]
-    si = {s: i for i, s in enumerate(sites)}
-    pi = {p: i for i, p in enumerate(periods)}
-    ki = {k: i for i, k in enumerate(coolings)}
-    n_s, n_p, n_k = len(sites), len(periods), len(coolings)
-    it = np.zeros((n_s, n_k, n_p))
-    new = np.zeros((n_s, n_k, n_p))
-    open_ = np.zeros((n_s, n_p), dtype=bool)
-    online = np.zeros((len(upgrades), n_p), dtype=bool)
-    regions = [str(r) for r in data["region"].to_numpy()] if "region" in data.coords else []
-    ri = {r: i for i, r in enumerate(regions)}
-    serve = np.zeros((len(regions), n_s, n_p))
-    options = [str(o) for o in data["onsite"].to_numpy()]
-    oi = {o: i for i, o in enumerate(options)}
-    n_h = data.sizes["hour"]
-    capacity = np.zeros((len(options), n_p))
-    added = np.zeros((len(options), n_p))
-    output = np.zeros((len(options), n_p, n_h))
-    curtailed: list[tuple[str, str, str, int, float]] = []
-    contracts = [str(c) for c in data["contract"].to_numpy()]
-    ci = {c: i for i, c in enumerate(contracts)}
-    zones = [str(z) for z in data["zone"].to_numpy()]
-    zi = {z: i for i, z in enumerate(zones)}
-    contracted = np.zeros((len(contracts), n_p))
-    matched = np.zeros((len(zones), n_p, n_h))
-    cost: dict[str, float] = {}
-    if result.solution != "none":
-        for (s, k, p), var in model.phasing.it_mw.items():
-            it[si[s], ki[k], pi[p]] = var.value
-        for (s, k, p), expr in model.phasing.new_it_mw.items():
-            new[si[s], ki[k], pi[p]] = pyo.value(expr)
-        for (s, p), var in model.siting.site_open.items():
-            open_[si[s], pi[p]] = var.value > 0.5
-        ui = {u: i for i, u in enumerate(upgrades)}
-        for (u, p), var in model.interconnection.upgrade_online.items():
-            online[ui[u], pi[p]] = var.value > 0.5
-        if hasattr(model, "demand"):
-            for (r, s, p), var in model.demand.serve_mw.items():
-                serve[ri[r], si[s], pi[p]] = var.value
-        if hasattr(model, "onsite"):
-            for (o, p), var in model.onsite.capacity_mw.items():
-                capacity[oi[o], pi[p]] = var.value
-                added[oi[o], pi[p]] = model.onsite.added_mw[o, p].value
-            for (o, p, h), var in model.onsite.output_mw.items():
-                output[oi[o], pi[p], h] = var.value
-        for (s, k, p, h), var in model.interconnection.curtailed_it_mw.items():
-            if var.value > 1e-6:
-                curtailed.append((s, k, p, h, float(var.value)))
-        if hasattr(model, "clean"):
-            for (c, p), var in model.clean.contracted_mw.items():
-                contracted[ci[c], pi[p]] = var.value
-            for (z, p, h), var in model.clean.matched_mw.items():
-                matched[zi[z], pi[p], h] = var.value
-        cost = {k: float(pyo.value(v)) for k, v in model.cost_terms_musd.items()}
-        cost["total"] = float(pyo.value(model.objective.total_cost_musd))
-    it = np.where(np.abs(it) < 1e-6, 0.0, it)
-    new = np.where(np.abs(new) < 1e-6, 0.0, new)
-    serve = np.where(np.abs(serve) < 1e-6, 0.0, serve)
-    capacity, added, output = (
-        np.where(np.abs(a) < 1e-6, 0.0, a) for a in (capacity, added, output)
-    )
-
-    chosen = it.sum(axis=2).argmax(axis=1)
-    has_it = it.sum(axis=(1, 2)) > 0
-    site_cooling = np.where(has_it, np.array(coolings, dtype=object)[chosen], "")
-    years = data["period_years"].to_numpy()
-    block = float(data.attrs["block_it_mw"])
-
-    def per_pair(name: str) -> np.ndarray:  # (site, cooling) coefficient, NaN -> 0
-        return np.nan_to_num(data[name].to_numpy())
-
-    def weigh(coef: np.ndarray) -> np.ndarray:  # sum over cooling of it x coef -> (site, period)
-        return np.einsum("skp,sk->sp", it, coef)
-
-    ds = data[["target_it_mw", "period_years", "discount_factor", "upgrade_site"]].copy()
-    ds.attrs = dict(data.attrs)
-    dims = ("site", "period")
-    ds["site_name"] = data["site_name"]
-    ds["site_zone"] = data["site_zone"]
-    ds["zone_region"] = data["zone_region"]
-    ds["site_latitude_deg"] = data["site_latitude_deg"]
-    ds["site_longitude_deg"] = data["site_longitude_deg"]
-    # The development capex is paid when the model opens the campus, which a plan within the
-    # MIP gap may do before its first block; reported so the cost can be recomputed.
-    first_decided = np.where(open_.any(axis=1), open_.argmax(axis=1), -1)
-    ds["site_development_period"] = (
-        "site",
-        np.array([periods[i] if i >= 0 else "" for i in first_decided], dtype=str),
-    )
-    # A campus is open from the first period it has IT capacity; an opening decision without
-    # capacity (possible only at zero development cost) is not reported as open.
-    open_ &= it.sum(axis=1) > 0
-    ds["site_open"] = ("site", open_[:, -1] if n_p else np.zeros(n_s, bool))
-    first_open = np.where(open_.any(axis=1), open_.argmax(axis=1), -1)
-    ds["site_open_period"] = (
-        "site",
-        np.array([periods[i] if i >= 0 else "" for i in first_open], dtype=str),
-    )
-    ds["site_cooling"] = ("site", site_cooling.astype(str))
-    ds["it_mw"] = (dims, it.sum(axis=1))
-    ds["new_it_mw"] = (dims, new.sum(axis=1))
-    ds["new_blocks"] = (dims, np.round(new.sum(axis=1) / block) if block > 0 else new.sum(axis=1))
-    ds.coords["cooling"] = coolings
-    if regions:
-        ds["inference_demand_mw"] = data["inference_demand_mw"]
-        ds["latency_ms"] = data["latency_ms"]
-        ds["serve_mw"] = (("region", "site", "period"), serve)
-        ds["serve_mw"].attrs["units"] = "MW"
-    ds["it_mw_by_cooling"] = (("site", "cooling", "period"), it)
-    ds["peak_facility_mw"] = (dims, weigh(per_pair("peak_pue")))
-    ds["energy_mwh"] = (dims, weigh(per_pair("energy_mwh_per_mw_year")) * years)
-    ds["energy_cost_musd"] = (dims, weigh(per_pair("energy_cost_musd_per_mw_year")) * years)
-    ds["water_m3"] = (dims, weigh(per_pair("water_m3_per_mw_year")) * years)
-    ds["emissions_tco2"] = (dims, weigh(per_pair("carbon_t_per_mw_year")) * years)
-    _add_site_power(ds, data, capacity, added, output, online, curtailed)
-    contracted, matched = (np.where(np.abs(a) < 1e-6, 0.0, a) for a in (contracted, matched))
-    _add_contracts(ds, data, contracted, matched)
-    first_online = np.where(online.any(axis=1), online.argmax(axis=1), -1)
-    ds["upgrade_online_period"] = (
-        "upgrade",
-        np.array([periods[i] if i >= 0 else "" for i in first_online], dtype=str),
-    )
-    units = {
-        "it_mw": "MW",
-        "new_it_mw": "MW",
-        "peak_facility_mw": "MW",
-        "energy_mwh": "MWh",
-        "energy_cost_musd": "million USD (undiscounted)",
-        "water_m3": "m3",
-        "emissions_tco2": "t CO2e",
-        "grid_mwh": "MWh",
-        "onsite_mw": "MW",
-        "onsite_mwh": "MWh",
-        "nonfirm_mw": "MW",
-        "curtailed_it_mwh": "MWh",
-    }
-    for name, unit in units.items():
-        ds[name].attrs["units"] = unit
-    ds.attrs.update(status=result.solution, termination=result.termination)
-    return Plan(dataset=ds, result=result, build_seconds=build_seconds, cost_npv_musd=cost)
-
-
-def _add_site_power(
-    ds: xr.Dataset,
-    data: xr.Dataset,
-    capacity: np.ndarray,
-    added: np.ndarray,
-    output: np.ndarray,
-    online: np.ndarray,
-    curtailed: list[tuple[str, str, str, int, float]],
-) -> None:
-    """On-site power and flexible connections into the plan: per option and period, per
-    site and period, and the curtailment of each stressed hour (one row each)."""
-    years = data["period_years"].to_numpy()
-    weight = data["hour_weight_h"].to_numpy()
-    sites = [str(s) for s in data["site"].to_numpy()]
-    si = {s: i for i, s in enumerate(sites)}
-    option_row = np.array([si[str(s)] for s in data["onsite_site"].to_numpy()], dtype=int)
-    per_year = output @ weight  # (option, period) MWh per year
-    emissions = data["onsite_emissions_t_per_mwh"].to_numpy()
-    ds.coords["onsite"] = data["onsite"]
-    ds.coords["hour"] = data["hour"]
-    ds["hour_weight_h"] = data["hour_weight_h"]
-    ds["onsite_site"] = data["onsite_site"]
-    ds["onsite_technology"] = data["onsite_technology"]
-    ds["onsite_capacity_mw"] = (("onsite", "period"), capacity)
-    ds["onsite_added_mw"] = (("onsite", "period"), added)
-    ds["onsite_output_mw"] = (("onsite", "period", "hour"), output)
-    ds["onsite_energy_mwh"] = (("onsite", "period"), per_year * years)
-    ds["onsite_emissions_tco2"] = (("onsite", "period"), per_year * years * emissions[:, None])
-
-    n_s, n_p = len(sites), len(years)
-    onsite_mw = np.zeros((n_s, n_p))
-    onsite_mwh = np.zeros((n_s, n_p))
-    saved_musd = np.zeros((n_s, n_p))
-    net_tco2 = np.zeros((n_s, n_p))
-    price = data["site_price_musd_per_mwh"].to_numpy()
-    carbon = data["site_carbon_t_per_mwh"].to_numpy()
-    for o, i in enumerate(option_row):
-        onsite_mw[i] += capacity[o]
-        onsite_mwh[i] += per_year[o] * years
-        saved_musd[i] += (output[o] @ (weight * price[i])) * years
-        net_tco2[i] += (output[o] @ (weight * (emissions[o] - carbon[i]))) * years
-    dims = ("site", "period")
-    ds["onsite_mw"] = (dims, onsite_mw)
-    ds["onsite_mwh"] = (dims, onsite_mwh)
-    ds["grid_mwh"] = ds["energy_mwh"] - ds["onsite_mwh"]
-    ds["energy_cost_musd"] = ds["energy_cost_musd"] - xr.DataArray(saved_musd, dims=dims)
-    ds["emissions_tco2"] = ds["emissions_tco2"] + xr.DataArray(net_tco2, dims=dims)
-    # Non-firm MW used: the design-hour draw above firm supply (headroom, upgrades, on-site).
-    firm = data["headroom_mw"].to_numpy().copy()
-    for u, (site, mw) in enumerate(
-        zip(data["upgrade_site"].to_numpy(), data["upgrade_added_mw"].to_numpy(), strict=True)
-    ):
-        firm[si[str(site)]] += mw * online[u]
-    above = ds["peak_facility_mw"].to_numpy() - firm - onsite_mw
-    nonfirm = np.minimum(np.maximum(above, 0.0), data["nonfirm_mw"].to_numpy())
-    ds["nonfirm_mw"] = (dims, np.where(nonfirm < 1e-6, 0.0, nonfirm))
-
-    pi = {str(p): j for j, p in enumerate(data["period"].to_numpy())}
-    lost = np.zeros((n_s, n_p))
-    stressed = data["stressed_weight_h"].to_numpy()
-    for s, _, p, h, mw in curtailed:
-        lost[si[s], pi[p]] += stressed[si[s], h] * mw * years[pi[p]]
-    ds["curtailed_it_mwh"] = (dims, lost)
-    rows = "curtailment"
-    ds["curtailment_site"] = (rows, np.array([c[0] for c in curtailed], dtype=str))
-    ds["curtailment_cooling"] = (rows, np.array([c[1] for c in curtailed], dtype=str))
-    ds["curtailment_period"] = (rows, np.array([c[2] for c in curtailed], dtype=str))
-    ds["curtailment_hour"] = (rows, np.array([c[3] for c in curtailed], dtype=int))
-    ds["curtailed_it_mw"] = (rows, np.array([c[4] for c in curtailed], dtype=float))
-    ds["stressed_weight_h"] = data["stressed_weight_h"]
-    ds["site_price_usd_per_mwh"] = data["site_price_musd_per_mwh"] * 1e6
-
-
-def _add_contracts(
-    ds: xr.Dataset, data: xr.Dataset, contracted: np.ndarray, matched: np.ndarray
-) -> None:
-    """Clean contracts into the plan: MW contracted and output per contract and period; per
-    zone, period and hour the campus load matched (MW), and per zone and period the energy
-    matched and the emissions it avoids."""
-    years = data["period_years"].to_numpy()
-    weight = data["hour_weight_h"].to_numpy()
-    cf = data["capacity_factor_frac"].to_numpy()
-    ds.coords["contract"] = data["contract"]
-    ds["contract_zone"] = data["contract_zone"]
-    ds["contract_technology"] = data["contract_technology"]
-    ds["contracted_mw"] = (("contract", "period"), contracted)
-    ds["contract_output_mwh"] = (
-        ("contract", "period"),
-        contracted * (cf @ weight)[:, None] * years,
-    )
-    ds["matched_mw"] = (("zone", "period", "hour"), matched)
-    per_year = np.einsum("zph,h->zp", matched, weight)
-    carbon = data["zone_carbon_t_per_mwh"].to_numpy()
-    ds["matched_mwh"] = (("zone", "period"), np.where(per_year < 1e-6, 0.0, per_year) * years)
-    ds["matched_tco2"] = (
-        ("zone", "period"),
-        np.einsum("zph,h,zh->zp", matched, weight, carbon) * years,
-    )
-    ds.attrs["cfe_target_frac"] = float(data.attrs["cfe_target_frac"])

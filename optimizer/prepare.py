@@ -19,13 +19,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from formulations.units import KG_PER_T, M3_PER_HM3, USD_PER_MUSD
 from optimizer.periods import Period
 from optimizer.profiles import RepresentativeHours, reduce_profiles
 from optimizer.scenario import Scenario
-
-USD_PER_MUSD = 1e6
-KG_PER_T = 1e3
-M3_PER_HM3 = 1e6  # water in the model is in cubic hectometres (million m3): tame coefficients
 
 
 def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> xr.Dataset:

@@ -16,9 +16,17 @@ def _fmt(x: object, digits: int = 0) -> str:
 
 def render(plan: Plan) -> Group:
     """Summary: solve status, sites chosen, the ramp by period, and the cost breakdown."""
+    head = _head(plan)
+    if not plan.has_solution:
+        return Group(head)
+    extra = [t for t in (_site_power_table(plan), _contracts_table(plan)) if t is not None]
+    return Group(head, _sites_table(plan), _ramp_table(plan), *extra, _costs_table(plan))
+
+
+def _head(plan: Plan) -> Table:
     r = plan.result
     head = Table.grid(padding=(0, 2))
-    head.add_row("status", f"[bold]{plan.status}[/] ({r.termination}: {r.message})")
+    head.add_row("status", f"[bold]{_status(plan)}[/] ({r.termination}: {r.message})")
     head.add_row("objective (NPV)", f"{_fmt(r.objective_musd, 1)} M USD")
     head.add_row("best bound", f"{_fmt(r.best_bound_musd, 1)} M USD")
     gap = "-" if r.mip_gap_frac is None else f"{100 * r.mip_gap_frac:.3f} %"
@@ -32,9 +40,10 @@ def render(plan: Plan) -> Group:
         f"build {plan.build_seconds:.2f} s, hand-off {r.handoff_seconds:.2f} s,"
         f" solve {r.solve_seconds:.2f} s",
     )
-    if not plan.has_solution:
-        return Group(head)
+    return head
 
+
+def _sites_table(plan: Plan) -> Table:
     sites = Table(title="Campuses", title_justify="left")
     for col in ("site", "zone", "cooling", "opens", "IT MW", "peak MW", "upgrades"):
         sites.add_column(col, justify="right" if "MW" in col else "left")
@@ -49,10 +58,13 @@ def render(plan: Plan) -> Group:
             _fmt(float(row["peak_facility_mw"])),
             str(row["upgrades"]).replace(";", ", ") or "-",
         )
+    return sites
 
+
+def _ramp_table(plan: Plan) -> Table:
     ramp = Table(title="Ramp by period", title_justify="left")
     ramp.add_column("period")
-    matching = bool(plan.dataset.sizes["contract"])
+    matching = "contracted_mw" in plan.dataset
     for col in (
         "target MW",
         "IT MW",
@@ -80,15 +92,39 @@ def render(plan: Plan) -> Group:
             _fmt(t["emissions_tco2"] / 1e3),
             *([_fmt(100 * t["cfe_share"], 1)] if matching else []),
         )
+    return ramp
 
-    power = _site_power_table(plan)
+
+def _costs_table(plan: Plan) -> Table:
     costs = Table(title="Cost breakdown (NPV, M USD)", title_justify="left")
     costs.add_column("term")
     costs.add_column("M USD", justify="right")
+    tail = _has_opex_tail(plan)
     for name, value in plan.cost_npv_musd.items():
-        costs.add_row(name, _fmt(value, 1))
-    extra = [t for t in (power, _contracts_table(plan)) if t is not None]
-    return Group(head, sites, ramp, *extra, costs)
+        label = f"{name} (incl. opex tail after the horizon)" if tail and name == "energy" else name
+        costs.add_row(label, _fmt(value, 1))
+    if tail:
+        costs.caption = (
+            "Operating terms (energy, water, fuel, contracts, ...) count the years after the "
+            "last period too (horizon.opex_tail_years); the ramp table's energy M USD does not."
+        )
+    return costs
+
+
+def _status(plan: Plan) -> str:
+    """``optimal within 0.30 %``: the plan costs at most that much more than the best bound
+    (no plan can cost less than the bound); ``optimal`` alone when the gap is closed."""
+    gap = plan.result.mip_gap_frac
+    if plan.status in ("optimal", "feasible") and gap is not None and gap > 0:
+        return f"{plan.status} within {100 * gap:.2f} %"
+    return plan.status
+
+
+def _has_opex_tail(plan: Plan) -> bool:
+    """The last period's opex weight counts years after the horizon."""
+    ds = plan.dataset
+    last = ds["period_years"][-1] * ds["discount_factor"][-1]
+    return bool(ds["opex_weight_years"][-1] > last * (1 + 1e-9))
 
 
 def _contracts_table(plan: Plan) -> Table | None:
@@ -141,15 +177,23 @@ def _site_power_table(plan: Plan) -> Table | None:
 
 
 def marginal_table(values: pd.DataFrame) -> Table:
-    """Marginal values of the binding limits, largest first."""
-    table = Table(title="Marginal values (NPV, fixed-decision LP)", title_justify="left")
-    for col in ("limit", "subject", "period", "value", "unit"):
+    """Marginal values of the binding limits, largest first, with their sign convention."""
+    table = Table(
+        title="Marginal values (NPV, fixed-decision LP)",
+        title_justify="left",
+        caption=(
+            "one more unit of the limit saves (or of the requirement costs) the value; "
+            "a negative value is the opposite"
+        ),
+    )
+    for col in ("limit", "subject", "period", "one more unit", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
     for row in values.sort_values("value", key=abs, ascending=False).to_dict("records"):
         table.add_row(
             str(row["kind"]),
             str(row["subject"]),
             str(row["period"]),
+            str(row["effect"]),
             _fmt(row["value"]),
             str(row["unit"]),
         )

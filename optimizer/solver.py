@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import highspy
@@ -118,6 +120,8 @@ class HighsModel:
         self.options = options
         self.highs = highspy.Highs()
         self.infeasible_message = ""
+        self.start_accepted = False
+        """Whether HiGHS reported the last solve's MIP start feasible (its log says so)."""
         try:
             form = LinearStandardFormCompiler().write(model, mixed_form=True)
         except InfeasibleConstraintException as e:  # a constraint without variables fails
@@ -201,13 +205,22 @@ class HighsModel:
                 ints,
                 message="empty model",
             )
+        log: list[str] = []
         if self.options.warm_start if warm_start is None else warm_start:
             _set_start(self.highs, self.columns)
+            # HiGHS says in its log whether it took the start: keep the log to know.
+            self.highs.setOptionValue("output_flag", True)
+            self.highs.setOptionValue("log_to_console", self.options.log_to_console)
+            self.highs.cbLogging.subscribe(lambda event: log.append(event.message))
         start = time.perf_counter()
         if self.options.deadline is not None:
             left_s = max(self.options.deadline - start, 1e-3)
             self._set("time_limit", min(float(self.options.time_limit_s), left_s))
         self.highs.run()
+        if log:
+            self.highs.cbLogging.clear()
+            self.highs.setOptionValue("output_flag", self.options.log_to_console)
+        self.start_accepted = any("MIP start solution is feasible" in line for line in log)
         solve_seconds = time.perf_counter() - start
         h = self.highs
         status = h.getModelStatus()
@@ -250,6 +263,39 @@ class HighsModel:
         lp = self.highs.getLp()
         return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
 
+    def relaxed_values(self) -> np.ndarray | None:
+        """Column values of the LP relaxation (every integer relaxed), or None if it has no
+        optimum; the model HiGHS holds is not changed."""
+        lp = self.highs.getLp()
+        lp.integrality_ = []
+        return self._solve_copy(lp, math.inf, 0.0, mip=False)
+
+    def restricted_values(
+        self, fixed: dict[int, float], time_limit_s: float, gap: float
+    ) -> np.ndarray | None:
+        """Column values of the best plan HiGHS finds with the ``fixed`` columns at their
+        values (a smaller MIP), or None if it finds none."""
+        lp = self.highs.getLp()
+        lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+        for j, x in fixed.items():
+            lower[j] = upper[j] = x
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        return self._solve_copy(lp, time_limit_s, gap, mip=True)
+
+    def _solve_copy(self, lp: highspy.HighsLp, time_limit_s: float, gap: float, mip: bool) -> Any:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(self.options.threads))
+        h.setOptionValue("random_seed", int(self.options.random_seed))
+        h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        h.passModel(lp)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+            return None
+        values = np.asarray(h.getSolution().col_value)
+        return np.where(self.integer, np.round(values), values) if mip else values
+
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
         selects, which become continuous; the model becomes an LP (for marginal values).
@@ -268,6 +314,32 @@ class HighsModel:
                 x = float(round(var.value or 0.0))
                 self.highs.changeColIntegrality(j, highspy.HighsVarType.kContinuous)
                 self.highs.changeColBounds(j, x, x)
+
+    def set_gap(self, mip_gap_frac: float) -> None:
+        """The relative MIP gap of the next solves."""
+        self.highs.setOptionValue("mip_rel_gap", float(mip_gap_frac))
+
+    def column_of(self, var: pyo.Var) -> int:
+        """HiGHS's column of a Pyomo variable."""
+        return next(j for j, v in enumerate(self.columns) if v is var)
+
+    def write_model(self, path: str | Path) -> Path:
+        """Write the model as HiGHS holds it, for another solver: ``.mps`` or ``.lp`` by the
+        file's extension, with the Pyomo names of columns and rows."""
+        out = Path(path)
+        if out.suffix not in (".mps", ".lp"):
+            raise ValueError(f"{out}: the model is written as .mps or .lp, not {out.suffix!r}")
+        if self.infeasible_message:
+            raise ValueError(f"{out}: no model to write ({self.infeasible_message})")
+        names: set[str] = set()
+        for j, var in enumerate(self.columns):
+            self.highs.passColName(j, _unique(_file_name(var.name), names))
+        for con, i in self.row_of.items():
+            self.highs.passRowName(i, _unique(_file_name(con.name), names))
+        status = self.highs.writeModel(str(out))
+        if status == highspy.HighsStatus.kError:
+            raise OSError(f"{out}: HiGHS could not write the model")
+        return out
 
     def set_column_upper(self, j: int, upper: float) -> None:
         """Bound column ``j`` from above (an epsilon constraint on a metric column)."""
@@ -292,6 +364,19 @@ class HighsModel:
         """Dual value of each constraint's row (objective change per unit of its bound)."""
         duals = self.highs.getSolution().row_dual
         return {con: float(duals[i]) for con, i in self.row_of.items()}
+
+
+def _file_name(name: str) -> str:
+    """A Pyomo name as LP and MPS files accept it: ``phasing.it_mw(a,liq,2026H2)``."""
+    return re.sub(r"[^A-Za-z0-9_.(),]", "_", name.replace("[", "(").replace("]", ")"))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    out, n = name, 1
+    while out in taken:
+        out, n = f"{name}_{n}", n + 1
+    taken.add(out)
+    return out
 
 
 def _highs_lp(form: Any, integer: np.ndarray) -> highspy.HighsLp:

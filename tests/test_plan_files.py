@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from typer.testing import CliRunner
 
 from optimizer import Plan, load_scenario, read_plan, solve
-from optimizer.diagnose import diagnose
+from optimizer.cli import app
 from tests.tiny import EXACT, Tiny, onsite_option, site
+
+runner = CliRunner()
 
 VIEWS = (
     "sites",
@@ -66,8 +71,62 @@ def test_an_infeasible_plan_reads_back_with_its_diagnosis(tmp_path: Path) -> Non
     tiny.sites = [site("a", headroom_mw=100.0)]
     scenario = load_scenario(tiny.write())
     written = solve(scenario, EXACT)
-    assert written.status == "infeasible"
-    written.diagnosis = diagnose(scenario, EXACT).to_dict()
+    assert written.status == "infeasible" and written.diagnosis is not None
     read = read_plan(written.write(tmp_path / "plan"))
     assert_same_plan(read, written)
     assert read.status == "infeasible" and read.marginal_values is None
+
+
+def test_write_model_writes_mps_and_lp_with_pyomo_names(tmp_path: Path) -> None:
+    """The tiny model (one campus, 100 MW target) written for another solver: the LP file
+    names the ramp row and the IT column as Pyomo does; another extension exits 2."""
+    tiny = Tiny(tmp_path)
+    scenario = str(tiny.write())
+    for name in ("model.mps", "model.lp"):
+        out = tmp_path / name
+        result = runner.invoke(
+            app, ["solve", scenario, "--out", str(tmp_path / "plan"), "--write-model", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        text = out.read_text()
+        assert "phasing.meets_ramp(2026H2)" in text
+        assert "phasing.it_mw(a,liq,2026H2)" in text
+    result = runner.invoke(app, ["solve", scenario, "--write-model", str(tmp_path / "m.txt")])
+    assert result.exit_code == 2 and "give a file ending in .mps or .lp" in result.output
+
+
+def test_marginal_values_say_what_their_sign_means(tmp_path: Path) -> None:
+    """a (1.0 M USD/MW) has 100 MW of headroom (80 MW IT at PUE 1.25), b costs 2.0 M USD/MW:
+    one more MW of headroom at a saves 0.8 x 1.0 M USD, one more MW of target costs 2.0 M USD.
+    The CSV says which (``effect``), and so does the terminal table."""
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", headroom_mw=100.0), site("b", building_capex_musd_per_mw=2.0)]
+    out = tmp_path / "plan"
+    result = runner.invoke(
+        app, ["solve", str(tiny.write()), "--out", str(out), "--marginals", "--mip-gap", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out / "marginal_values.csv").set_index("kind")
+    assert frame.loc["headroom", "effect"] == "saves"
+    assert frame.loc["headroom", "value"] == pytest.approx(800_000.0)
+    assert frame.loc["ramp", "effect"] == "costs"
+    assert frame.loc["ramp", "value"] == pytest.approx(2_000_000.0)
+    assert "one more unit of the limit saves" in result.output
+
+
+def test_the_summary_says_what_optimal_means_and_where_the_tail_is(tmp_path: Path) -> None:
+    """A plan stopped at a 0.3 % gap reads "optimal within 0.30 %"; with an opex tail after
+    the horizon the energy line says it includes it."""
+    from rich.console import Console
+
+    from optimizer.report import render
+
+    tiny = Tiny(tmp_path)
+    tiny.config["horizon"].update(discount_rate_frac_per_year=0.10, opex_tail_years=1.5)
+    plan = solve(load_scenario(tiny.write()), EXACT)
+    plan.result = dataclasses.replace(plan.result, mip_gap_frac=0.003)
+    console = Console(record=True, width=200)
+    console.print(render(plan))
+    text = console.export_text()
+    assert "optimal within 0.30 %" in text
+    assert "energy (incl. opex tail after the horizon)" in text

@@ -20,7 +20,8 @@ import pyomo.environ as pyo
 from formulations import build_model
 from optimizer import SolveOptions, load_scenario, solve
 from optimizer.audit import AuditReport, audit_plan
-from optimizer.plan import Plan, extract_plan
+from optimizer.extract import extract_plan
+from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.solver import solve_model
 from optimizer.writer import write_scenario

@@ -42,6 +42,9 @@ into ``_Audit`` here; nothing imports ``optimizer.audit`` itself, so there are n
 - ``costs.py``: the cost recomputation and ``objective.cost``.
 - ``figures.py``: build.csv, sites.csv, the optional CSVs' reported columns and
   totals_by_period against the recomputation (``plan.consistent``).
+- ``integrity.py``: the folder as a whole: the status against the files (``plan.status``),
+  every file there and readable (``plan.complete``), no NaN or Infinity in plan.json,
+  serving.csv and plan.nc against the decisions.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ from optimizer.audit.findings import (
     PlanFilesError,
     Violation,
 )
+from optimizer.audit.integrity import _IntegrityRules, holds_solution, status_violations
 from optimizer.audit.interconnection import _InterconnectionRules
 from optimizer.audit.onsite import _OnsiteRules
 from optimizer.audit.phasing import _PhasingRules
@@ -109,6 +113,7 @@ class _Audit(
     _DemandRules,
     _CostRules,
     _ReportRules,
+    _IntegrityRules,
 ):
     """Every rule family on one audit state (:class:`~optimizer.audit.base._AuditBase`)."""
 
@@ -116,13 +121,21 @@ class _Audit(
 def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
     """Check the plan in ``plan_dir`` against every rule of ``scenario``.
 
-    Raises :class:`PlanFilesError` if ``plan.json`` (or, for a plan with a solution,
-    ``build.csv`` / ``sites.csv``) is missing or unreadable."""
+    What is checked follows from the plan's files: a plan that holds a solution is audited
+    whatever its status says (a status that contradicts the files is a violation). Raises
+    :class:`PlanFilesError` if ``plan.json`` (or, for a plan with a solution, ``build.csv``
+    / ``sites.csv``) is missing or unreadable, or if the plan was solved from another
+    scenario."""
     start = time.perf_counter()
     folder = Path(plan_dir)
     plan = _read_json(folder / "plan.json")
-    report = AuditReport(plan_dir=folder, status=str(plan.get("status")))
-    if not report.audited:
+    _check_same_scenario(folder, plan, scenario)
+    status = str(plan.get("status"))
+    solved = holds_solution(folder, plan)
+    report = AuditReport(plan_dir=folder, status=status, audited=solved)
+    report.violations += status_violations(status, solved)
+    report.checks["plan.status"] = 1
+    if not solved:
         return report
     build = _read_csv(folder / "build.csv", {"site_id": str, "period": str})
     sites_csv = _read_csv(folder / "sites.csv", {"site_id": str, "open_period": str})
@@ -139,8 +152,19 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
         decisions.serving_musd = audit.check_demand(decisions, plan)
         audit.check_costs(decisions, plan)
         audit.check_reports(decisions, plan, build, sites_csv, files)
+        audit.check_integrity(folder, plan, files.serving, decisions)
     except (AttributeError, KeyError, TypeError, ValueError) as e:  # a hand-edited value
         raise PlanFilesError(f"{folder}: malformed plan files ({type(e).__name__}: {e})") from None
     report.shape = (len(facts.site_ids), len(facts.periods), len(facts.weight_h))
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _check_same_scenario(folder: Path, plan: dict[str, object], scenario: Scenario) -> None:
+    """A plan audited against another scenario is a mistake to say, not violations to list."""
+    solved_from = plan.get("scenario")
+    if solved_from is not None and solved_from != scenario.config.name:
+        raise PlanFilesError(
+            f"{folder}: solved from scenario {solved_from!r}, not from {scenario.config.name!r} "
+            f"({scenario.path}); audit a plan against the scenario it was solved from"
+        )

@@ -49,8 +49,11 @@ def _slack(rhs: Any = 0.0) -> Any:
     return REL_TOL * np.maximum(1.0, np.abs(rhs)) + 1e-5
 
 
-def _close(a: float, b: float, rel: float = REL_TOL) -> bool:
-    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-6
+def _close(a: float, b: float, rel: float = REL_TOL, scale: float = 0.0) -> bool:
+    """``a`` and ``b`` agree within ``rel`` of the larger of them, or of ``scale`` (the size
+    of the terms a difference was taken of), plus 1e-6; never when either is not finite."""
+    finite = math.isfinite(a) and math.isfinite(b)
+    return finite and abs(a - b) <= rel * max(abs(a), abs(b), scale) + 1e-6
 
 
 def _finite(value: Any) -> float:

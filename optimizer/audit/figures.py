@@ -74,17 +74,21 @@ class _ReportRules(_AuditBase):
                     self.flag(
                         rule, "portfolio", math.nan, f"{key} {stated}, expected {values[p]:g}", p
                     )
-        figures = self._site_figures(d)
-        checked += self._check_build_csv(d, build, figures)
+        figures, scale = self._site_figures(d)
+        checked += self._check_build_csv(d, build, figures, scale)
         checked += self._check_sites_csv(d, sites, figures)
         checked += self._check_onsite_csv(d, files.onsite, figures["energy_mwh"])
         checked += self._check_curtailment_csv(files.curtailment)
-        checked += self._check_totals(d, plan, figures)
+        checked += self._check_totals(d, plan, figures, scale)
         checked += self._check_contracts_csv(d, files.contracts)
         self.count(rule, checked)
 
-    def _site_figures(self, d: _Decisions) -> dict[str, np.ndarray]:
-        """Per (site, period) figures build.csv reports, recomputed."""
+    def _site_figures(self, d: _Decisions) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Per (site, period) figures build.csv reports, recomputed; and for the figures that
+        are differences (grid energy, bill and emissions net of on-site output) the size of
+        what was subtracted, the scale of their tolerance: a campus whose on-site output
+        covers its whole load buys 0 MWh, the difference of two figures of ~1e5 MWh that
+        each carry plan.json's rounding."""
         f, sc = self.f, self.f.scenario
         lf = f.load_factor
         block = sc.config.portfolio.block_it_mw
@@ -112,17 +116,28 @@ class _ReportRules(_AuditBase):
         onsite_mw, _ = self.site_onsite(d)
         out["onsite_mw"] = onsite_mw
         out["onsite_mwh"] = onsite["onsite_mwh"] * f.years
+        displaced_musd = onsite["displaced_usd"] * f.years / USD_PER_MUSD
+        net_tco2 = onsite["net_tco2"] * f.years
+        scale = {
+            "grid_mwh": out["energy_mwh"] + out["onsite_mwh"],
+            "energy_cost_musd": np.abs(out["energy_cost_musd"]) + np.abs(displaced_musd),
+            "emissions_tco2": np.abs(out["emissions_tco2"]) + np.abs(net_tco2),
+        }
         out["grid_mwh"] = out["energy_mwh"] - out["onsite_mwh"]
-        out["energy_cost_musd"] -= onsite["displaced_usd"] * f.years / USD_PER_MUSD
-        out["emissions_tco2"] += onsite["net_tco2"] * f.years
+        out["energy_cost_musd"] -= displaced_musd
+        out["emissions_tco2"] += net_tco2
         firm = f.headroom + self.upgrades_mw(d) + onsite_mw
         out["nonfirm_mw"] = np.clip(out["peak_facility_mw"] - firm, 0.0, f.nonfirm)
         shed_it, _ = self.shed(d)
         out["curtailed_it_mwh"] = np.einsum("sph,sh,p->sp", shed_it, f.stressed_weight_h, f.years)
-        return out
+        return out, scale
 
     def _check_build_csv(
-        self, d: _Decisions, build: pd.DataFrame, figures: dict[str, np.ndarray]
+        self,
+        d: _Decisions,
+        build: pd.DataFrame,
+        figures: dict[str, np.ndarray],
+        scale: dict[str, np.ndarray],
     ) -> int:
         f, rule = self.f, "plan.consistent"
         open_sites = {f.site_ids[s] for s in np.flatnonzero(d.site_it[:, -1] > 1e-5)}
@@ -145,7 +160,8 @@ class _ReportRules(_AuditBase):
             for column, values in figures.items():
                 checked += 1
                 given, value = float(row[column]), float(values[s, p])
-                if not _close(given, value, CSV_REL_TOL):
+                size = float(scale[column][s, p]) if column in scale else 0.0
+                if not _close(given, value, CSV_REL_TOL, size):
                     self.flag(
                         rule,
                         f.site_ids[s],
@@ -200,7 +216,11 @@ class _ReportRules(_AuditBase):
         return checked
 
     def _check_totals(
-        self, d: _Decisions, plan: dict[str, Any], figures: dict[str, np.ndarray]
+        self,
+        d: _Decisions,
+        plan: dict[str, Any],
+        figures: dict[str, np.ndarray],
+        scale: dict[str, np.ndarray],
     ) -> int:
         """plan.json's ``totals_by_period``: energy matched, CFE share (matched over grid
         energy) and emissions net of the matched energy's. A figure a plan leaves out is
@@ -209,13 +229,15 @@ class _ReportRules(_AuditBase):
         required = bool(f.scenario.clean_contracts)
         matched = {k: v * f.years for k, v in self.matched_per_year(d).items()}
         grid = figures["grid_mwh"].sum(axis=0)
+        bought = grid > CSV_REL_TOL * scale["grid_mwh"].sum(axis=0) + 1e-6  # else on-site only
         expected = {
             "matched_mwh": matched["matched_mwh"],
             "cfe_share": np.divide(
-                matched["matched_mwh"], grid, out=np.full_like(grid, np.nan), where=grid > 1e-6
+                matched["matched_mwh"], grid, out=np.full_like(grid, np.nan), where=bought
             ),
             "emissions_tco2": figures["emissions_tco2"].sum(axis=0) - matched["matched_tco2"],
         }
+        sizes = {"emissions_tco2": scale["emissions_tco2"].sum(axis=0) + matched["matched_tco2"]}
         totals = plan.get("totals_by_period") or {}
         checked = 0
         for p, label in enumerate(f.periods):
@@ -230,7 +252,8 @@ class _ReportRules(_AuditBase):
                 given = entry[column]
                 if not math.isfinite(value):  # no grid energy: no share to state
                     continue
-                if given is None or not _close(float(given), value, CSV_REL_TOL):
+                size = float(sizes[column][p]) if column in sizes else 0.0
+                if given is None or not _close(float(given), value, CSV_REL_TOL, size):
                     amount = math.nan if given is None else float(given) - value
                     self.flag(
                         rule,
@@ -315,6 +338,10 @@ class _ReportRules(_AuditBase):
             self.flag(rule, "sites.csv", math.nan, f"missing columns {missing}")
             return 1
         rows = {str(r["site_id"]): r for r in sites.to_dict("records")}
+        for sid in sorted(set(rows) - set(f.site_ids)):
+            self.flag(rule, sid, math.nan, "in sites.csv, not a campus of the scenario")
+        if len(rows) < len(sites):
+            self.flag(rule, "sites.csv", len(sites) - len(rows), "campuses listed twice")
         at_site: dict[str, set[str]] = defaultdict(set)
         up_site = {u.upgrade_id: u.site_id for u in f.scenario.upgrades}
         for uid, p in d.upgrades.items():

@@ -90,8 +90,22 @@ RULES: dict[str, tuple[str, str]] = {
     "demand.within_capacity": ("a campus serves no more than its installed IT", "MW"),
     "objective.cost": ("cost breakdown and objective match the recomputation", "M USD"),
     "plan.matches_scenario": ("the plan names the scenario's sites, periods and options", ""),
-    "plan.consistent": ("plan.json, build.csv and sites.csv agree with the recomputation", ""),
+    "plan.consistent": (
+        "plan.json, build.csv, sites.csv, serving.csv and plan.nc agree with each other and the "
+        "recomputation; plan.json holds no NaN or Infinity",
+        "",
+    ),
+    "plan.complete": (
+        "every file of a plan with a solution is there and readable (plan.nc, and the "
+        "optional concerns' files when the scenario has them)",
+        "",
+    ),
+    "plan.status": ("plan.json's status agrees with the plan's files", ""),
 }
+#: Statuses of a plan with a solution, of one without, and of one that may hold either.
+SOLVED = ("optimal", "feasible")
+UNSOLVED = ("infeasible", "no_solution")
+EITHER = ("interrupted",)
 
 
 class PlanFilesError(Exception):
@@ -135,6 +149,8 @@ class AuditReport:
 
     plan_dir: Path
     status: str
+    audited: bool = True
+    """False when the plan holds no solution (nothing to check)."""
     violations: list[Violation] = field(default_factory=list)
     costs_musd: dict[str, float] = field(default_factory=dict)
     """Recomputed: each term of :data:`COST_TERMS`, ``total`` and ``objective``."""
@@ -151,11 +167,6 @@ class AuditReport:
         return not self.violations
 
     @property
-    def audited(self) -> bool:
-        """False when the plan has no solution (nothing to check)."""
-        return self.status in ("optimal", "feasible")
-
-    @property
     def mismatches(self) -> list[Violation]:
         """Cost terms (and the objective) that disagree with the recomputation."""
         return [v for v in self.violations if v.rule == "objective.cost"]
@@ -164,8 +175,10 @@ class AuditReport:
         return [v for v in self.violations if v.rule == rule]
 
     def __str__(self) -> str:
-        if not self.audited:
+        if not self.audited and self.ok:
             return f"nothing to audit: the plan has no solution (status {self.status})"
+        if not self.audited:
+            return "\n".join([*map(str, self.violations), "audit failed: the plan's status"])
         s, p, h = self.shape
         scope = (
             f"{len(self.checks)} rules checked ({sum(self.checks.values()):,} instances) "

@@ -1,0 +1,93 @@
+"""The solution read out of the model into the plan dataset: no Pyomo object leaves.
+
+The plan starts from the scenario's labels and periods; each concern whose block the model
+has then adds its arrays (``Concern.extract``, in build order, so a concern reads what the
+ones it needs added). A concern the scenario does not use adds nothing: no all-zero arrays.
+Every array carries a ``units`` attribute (empty for labels and flags).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+from pyomo.repn import generate_standard_repn
+
+from formulations import CONCERNS, Concern, ordered
+from optimizer.plan import Plan
+from optimizer.solver import SolveResult
+
+#: Units of the scenario data copied into every plan.
+BASE_UNITS = {
+    "target_it_mw": "MW",
+    "period_years": "years",
+    "discount_factor": "",
+    "opex_weight_years": "years (discounted, last period with the opex tail)",
+    "hour_weight_h": "h",
+    "site_name": "",
+    "site_zone": "",
+    "zone_region": "",
+    "site_latitude_deg": "degrees_north",
+    "site_longitude_deg": "degrees_east",
+}
+
+
+def extract_plan(
+    model: pyo.ConcreteModel,
+    data: xr.Dataset,
+    result: SolveResult,
+    build_seconds: float,
+    extra: Sequence[Concern] = (),
+) -> Plan:
+    """The plan of ``model`` (built from ``data`` with the default concerns and ``extra``)."""
+    ds = data[list(BASE_UNITS)].copy()
+    ds.attrs = dict(data.attrs)
+    ds.coords["cooling"] = data["cooling"]
+    for name, unit in BASE_UNITS.items():
+        ds[name].attrs = {"units": unit}
+    cost: dict[str, float] = {}
+    if result.solution != "none":
+        for concern in ordered([*CONCERNS, *extra]):
+            if concern.extract is not None and model.component(concern.name) is not None:
+                concern.extract(model, data, ds)
+        by_period = cost_by_period(model, [str(p) for p in data["period"].to_numpy()])
+        ds["cost_musd"] = (("term", "period"), by_period.to_numpy())
+        ds.coords["term"] = by_period["term"]
+        ds["cost_musd"].attrs["units"] = "million USD (NPV)"
+        cost = {k: float(pyo.value(v)) for k, v in model.cost_terms_musd.items()}
+        cost["total"] = float(pyo.value(model.objective.total_cost_musd))
+    return Plan(
+        dataset=ds,
+        result=result,
+        build_seconds=build_seconds,
+        cost_npv_musd=cost,
+        extra_concerns=tuple(extra),
+    )
+
+
+def cost_by_period(model: pyo.ConcreteModel, periods: list[str]) -> xr.DataArray:
+    """NPV of each registered cost term by period, M USD: every term of a cost is counted in
+    the period its variable is indexed by (the opex tail after the horizon in the last
+    period); a constant, if any, in the first period."""
+    known = set(periods)
+    out: dict[str, dict[str, float]] = {}
+    for term, expr in model.cost_terms_musd.items():
+        row: dict[str, float] = defaultdict(float)
+        if isinstance(expr, (int, float)):
+            row[periods[0]] += float(expr)
+            out[term] = row
+            continue
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        row[periods[0]] += float(repn.constant)
+        for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+            index = var.index() if isinstance(var.index(), tuple) else (var.index(),)
+            period = next((str(i) for i in index if str(i) in known), periods[0])
+            row[period] += float(coef) * float(var.value or 0.0)
+        out[term] = row
+    values = np.array([[out[t][p] for p in periods] for t in out]).reshape(len(out), len(periods))
+    return xr.DataArray(
+        values, dims=("term", "period"), coords={"term": list(out), "period": periods}
+    )
