@@ -63,8 +63,8 @@ def _context(plan: Plan) -> dict[str, Any]:
         "status": plan.status,
         "facts": [
             ("status", f"{plan.status} ({r.termination}: {r.message})"),
-            ("objective (NPV)", f"{_num(r.objective_musd, 1)} M USD"),
-            ("best bound", f"{_num(r.best_bound_musd, 1)} M USD"),
+            ("objective (NPV)", _musd(r.objective_musd)),
+            ("best bound", _musd(r.best_bound_musd)),
             ("gap", "-" if r.mip_gap_frac is None else f"{100 * r.mip_gap_frac:.3f} %"),
             (
                 "times",
@@ -140,8 +140,8 @@ def _summary(plan: Plan) -> str:
         else f"{targets[0]:,.0f} MW of IT due in {periods[0]}"
     )
     scope = (
-        f"{ds.sizes['site']} candidate campuses in {len(zones)} grid zones of {len(regions)}"
-        f" regions; {ramp}."
+        f"{_count(ds.sizes['site'], 'candidate campus', 'es')} in"
+        f" {_count(len(zones), 'grid zone')} of {_count(len(regions), 'region')}; {ramp}."
     )
     if not plan.has_solution:
         return f"{scope} No plan: {plan.status}."
@@ -166,6 +166,14 @@ def _png(fig: Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _count(n: int, noun: str, plural: str = "s") -> str:
+    return f"{n:,} {noun}{'' if n == 1 else plural}"
+
+
+def _musd(x: float | None) -> str:
+    return "-" if x is None else f"{_num(x, 1)} M USD"
 
 
 def _num(x: object, digits: int = 0) -> str:
