@@ -307,11 +307,12 @@ PERIOD_METRICS = {
 def period_figure(plan: Plan) -> Figure:
     """Energy, water and carbon by period: one panel each."""
     totals = plan.totals
-    fig = _figure(11, 3.6)
+    fig = _figure(10, 3.6)
     axes = fig.subplots(1, len(PERIOD_METRICS))
     for ax, (column, (title, scale)) in zip(axes, PERIOD_METRICS.items(), strict=True):
         ax.bar(totals.index, totals[column] * scale, color="#4c78a8")
         ax.set_title(title, fontsize=10)
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel("period")
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
         ax.grid(axis="y", alpha=0.3)

@@ -125,7 +125,8 @@ def test_report_of_a_folder_without_a_plan_exits_2_and_writes_nothing(tmp_path: 
 
 def test_report_in_headless_chromium(plan_dir: Path, tmp_path: Path) -> None:
     """Loads from file:// with no network: no console error, no failed request, every image
-    decoded, one campus row per open campus; the screenshot is kept as an artifact."""
+    decoded, one campus row per open campus, nothing wider than the window; the screenshot is
+    kept as an artifact."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium")
@@ -151,6 +152,7 @@ def test_report_in_headless_chromium(plan_dir: Path, tmp_path: Path) -> None:
             "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
         )
         rows = page.locator("#campuses tbody tr").count()
+        width_px = page.evaluate("document.documentElement.scrollWidth")
         titles = page.locator("map[name=campuses] area").evaluate_all(
             "areas => areas.map(a => a.title)"
         )
@@ -159,4 +161,5 @@ def test_report_in_headless_chromium(plan_dir: Path, tmp_path: Path) -> None:
     assert errors == [] and failed == []
     assert len(sizes) == 4 and all(ok and w > 0 and h > 0 for ok, w, h in sizes), sizes
     assert rows == 2 and len(titles) == 2
+    assert width_px <= 1200  # no sideways scrolling on a 1200 px wide window
     assert (tmp_path / "report.png").stat().st_size > 10_000
