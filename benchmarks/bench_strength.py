@@ -2,7 +2,8 @@
 and the time HiGHS takes to prove the asked gap.
 
     python benchmarks/bench_strength.py [SCENARIO ...] [--gap 0.001] [--time-limit 120]
-                                        [--no-start] [--repeats 1]
+                                        [--no-start] [--repeats 1] [--highs NAME=VALUE]
+                                        [--without CONCERN]
 
 Each run is a fresh process (HiGHS on 1 thread). *LP bound* is the optimum of the model with
 every integer relaxed (what the LP sees before HiGHS's presolve and cuts); *root gap* is
@@ -38,18 +39,28 @@ def lp_bound(highs_model: object) -> float:
     return float(relaxed.getInfo().objective_function_value)
 
 
-def measure(scenario: str, gap: float, time_limit_s: float, start: bool) -> dict[str, object]:
+def measure(
+    scenario: str,
+    gap: float,
+    time_limit_s: float,
+    start: bool,
+    highs_options: list[str],
+    without: list[str],
+) -> dict[str, object]:
     """One run: build, LP bound, optional constructive start, MIP solve to ``gap``."""
-    from formulations import build_model
+    from formulations import CONCERNS, build_model
     from optimizer import load_scenario, options_for
     from optimizer.prepare import prepare
     from optimizer.solver import HighsModel
 
     s = load_scenario(scenario)
     data = prepare(s)
-    model = build_model(data)
+    model = build_model(data, [c for c in CONCERNS if c.name not in without])
     options = options_for(s, time_limit_s=time_limit_s, mip_gap_frac=gap, threads=1)
     highs = HighsModel(model, options)
+    for option in highs_options:  # name=value, e.g. mip_heuristic_effort=0.01
+        name, text = option.split("=")
+        highs.highs.setOptionValue(name, _typed(text))
     t0 = time.perf_counter()
     bound = lp_bound(highs)
     lp_seconds = time.perf_counter() - t0
@@ -63,12 +74,8 @@ def measure(scenario: str, gap: float, time_limit_s: float, start: bool) -> dict
         heuristic_seconds = time.perf_counter() - t1
     cpu = time.process_time()
     result = highs.solve(warm_start=start)
-<<<<<<< HEAD
     cpu = time.process_time() - cpu
     rows, cols, _, ints = highs.size
-=======
-    rows, cols, _nnz, ints = highs.size
->>>>>>> wp/concerns
     return {
         "scenario": Path(scenario).name,
         "rows": rows,
@@ -88,6 +95,17 @@ def measure(scenario: str, gap: float, time_limit_s: float, start: bool) -> dict
     }
 
 
+def _typed(text: str) -> bool | int | float | str:
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", default=[str(ROOT / "data" / "default")])
@@ -95,10 +113,13 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--no-start", action="store_true")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--highs", action="append", default=[], help="HiGHS option name=value")
+    parser.add_argument("--without", action="append", default=[], help="leave out a concern")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        run = measure(args.scenarios[0], args.gap, args.time_limit, not args.no_start)
+        start = not args.no_start
+        run = measure(args.scenarios[0], args.gap, args.time_limit, start, args.highs, args.without)
         print(json.dumps(run))
         return
     print(
@@ -110,6 +131,8 @@ def main() -> None:
             command = [sys.executable, __file__, scenario, "--one", "--gap", str(args.gap)]
             command += ["--time-limit", str(args.time_limit)]
             command += ["--no-start"] if args.no_start else []
+            command += [f"--highs={option}" for option in args.highs]
+            command += [f"--without={module}" for module in args.without]
             out = subprocess.run(command, check=True, capture_output=True, text=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             best = r["objective_musd"]

@@ -92,7 +92,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         serves nothing, and no region needs more than its demand from one campus. Implied
         by within_capacity for every plan that serves no more than is asked (any optimum:
         serving costs), it is the disaggregated row that makes the LP of facility location
-        tight (the aggregated big-M max_it_mw x site_open alone leaves gaps of 60-74 %)."""
+        tight: the aggregated big-M (max_it_mw x site_open) alone opens campuses in part
+        (``benchmarks/facility_location.py``)."""
         return b.serve_mw[r, s, p] <= need[r, p] * m.siting.site_open[s, p]
 
     region_index = {r: i for i, r in enumerate(regions)}
@@ -165,10 +166,11 @@ def coefficients(data: xr.Dataset) -> list[Coefficients]:
 CONCERN = Concern(
     name="demand",
     add_to=add_to,
-    needs=("phasing",),
+    needs=("siting", "phasing"),
     families={
         "meets_demand": Family(relax=Relax("MW", _demand_short), impossible=_out_of_reach),
         "within_capacity": Family(),
+        "only_from_open": Family(),
     },
     extract=extract,
     views=(

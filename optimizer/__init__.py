@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from optimizer.api import DEFAULT_SCENARIO, options_for, solve
+    from optimizer.diff import diff_plans
     from optimizer.errors import Problem, ScenarioError
     from optimizer.plan import Plan
     from optimizer.plan_files import read_plan
+    from optimizer.replan import reoptimize
     from optimizer.scenario import Scenario, load_scenario
     from optimizer.solver import SolveOptions
+    from optimizer.sweep_file import load_sweep
+    from optimizer.sweep_runner import sweep
 
 _HOME = {
     "DEFAULT_SCENARIO": "optimizer.api",
@@ -29,6 +33,10 @@ _HOME = {
     "Scenario": "optimizer.scenario",
     "load_scenario": "optimizer.scenario",
     "SolveOptions": "optimizer.solver",
+    "diff_plans": "optimizer.diff",
+    "reoptimize": "optimizer.replan",
+    "load_sweep": "optimizer.sweep_file",
+    "sweep": "optimizer.sweep_runner",
 }
 
 __all__ = [
@@ -38,10 +46,14 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SolveOptions",
+    "diff_plans",
     "load_scenario",
+    "load_sweep",
     "options_for",
     "read_plan",
+    "reoptimize",
     "solve",
+    "sweep",
 ]
 
 

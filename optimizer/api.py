@@ -96,6 +96,8 @@ def solve(
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
+    Threads above the machine's cores are lowered to them (said in ``plan.warnings``); a
+    seed outside HiGHS's range is refused (``ValueError``).
     ``options.time_limit_s`` bounds the whole run (``clock``, if given, was started before
     loading): :class:`OutOfTimeError` if it passes before the solve starts. Setting
     ``options.cancel`` stops the solve and keeps its best plan (status ``interrupted``).
@@ -108,13 +110,14 @@ def solve(
     from formulations import build_model
     from optimizer.diagnose import diagnose
     from optimizer.extract import extract_plan
+    from optimizer.heuristic import constructive_start
     from optimizer.marginal import marginal_values
     from optimizer.numerics import numerics_warnings
     from optimizer.plausibility import plausibility_warnings
     from optimizer.prepare import prepare
-    from optimizer.solver import HighsModel
+    from optimizer.solver import HighsModel, checked_options
 
-    options = options or options_for(scenario)
+    options, notes = checked_options(options or options_for(scenario))
     clock = clock or RunClock(options.time_limit_s, stage="prepare")
     start = time.perf_counter()
     data = prepare(scenario)
@@ -123,14 +126,21 @@ def solve(
     build_seconds = time.perf_counter() - start
     clock.next("hand-off")
     highs = HighsModel(model, replace(options, deadline=clock.deadline))
-    if write_model is not None:
+    unwritten = []
+    if write_model is not None and highs.infeasible_message:
+        unwritten.append(f"{write_model} not written: {highs.infeasible_message}")
+    elif write_model is not None:
         highs.write_model(write_model)
     clock.next("solve")
-    result = highs.solve()
+    started = options.constructive_start and constructive_start(model, highs) is not None
+    result = highs.solve(warm_start=True if started else None)
     clock.stage = "plan"
     plan = extract_plan(model, data, result, build_seconds, extra)
-    plan.warnings = [str(w) for w in plausibility_warnings(scenario)] + numerics_warnings(
-        data, extra
+    plan.warnings = (
+        notes
+        + [str(w) for w in plausibility_warnings(scenario)]
+        + numerics_warnings(data, extra)
+        + unwritten
     )
     interrupted = options.cancel is not None and options.cancel.is_set()
     if marginals and plan.has_solution and not interrupted:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from optimizer.api import RunClock
     from optimizer.plan import Plan
     from optimizer.scenario import Scenario
+    from optimizer.service.store import Store
     from optimizer.solver import SolveOptions
 
 T = TypeVar("T")
@@ -429,11 +430,235 @@ def schema_command() -> None:
     """Print the JSON Schema of scenario.yaml and of a row of each CSV table (optional
     tables included)."""
     from optimizer.schema import OPTIONAL_TABLES, TABLES, ScenarioConfig
+    from optimizer.sweep_file import SweepFile
 
     schema = {"scenario.yaml": ScenarioConfig.model_json_schema()}
     tables = {**TABLES, **OPTIONAL_TABLES}
     schema.update({name: model.model_json_schema() for name, model in tables.items()})
+    schema["sweep file (gridsite sweep --grid)"] = SweepFile.model_json_schema()
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def _read_plan(folder: Path) -> Plan:
+    from optimizer.plan_files import read_plan
+
+    try:
+        return read_plan(folder)
+    except (OSError, KeyError, ValueError) as e:
+        err.print(f"error: {folder}: not a readable plan folder ({e})", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command("diff")
+def diff_command(
+    plan_a: Annotated[Path, typer.Argument(help="Plan folder before.")],
+    plan_b: Annotated[Path, typer.Argument(help="Plan folder after.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Also write diff.json and diff.csv here.")
+    ] = None,
+) -> None:
+    """What changed from PLAN_A to PLAN_B (same scenario family): campuses added, dropped,
+    resized or switching cooling, upgrades added, dropped or moved, NPV and its terms,
+    energy, water and carbon."""
+    from optimizer.diff import diff_plans
+
+    try:
+        diff = diff_plans(_read_plan(plan_a), _read_plan(plan_b))
+    except ValueError as e:
+        err.print(f"error: {e}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    out.print(diff.render())
+    if out_dir is not None:
+        out.print(f"diff written to {diff.write(out_dir)}")
+
+
+@app.command("reoptimize")
+def reoptimize_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder with the new data.")],
+    from_dir: Annotated[Path, typer.Option("--from", help="Previous plan folder.")],
+    commit_through: Annotated[
+        str, typer.Option("--commit-through", help="Last committed period, e.g. 2027H2.")
+    ],
+    out_dir: Annotated[
+        str | None,
+        typer.Option("--out", help="Folder for the new plan (default: out/<scenario>-replan)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.001, help="Seconds.")
+    ] = None,
+    mip_gap: Annotated[
+        float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")
+    ] = None,
+    log: Annotated[bool, typer.Option("--log", help="Show the HiGHS log.")] = False,
+) -> None:
+    """Re-plan SCENARIO keeping what the previous plan decided through --commit-through,
+    starting HiGHS from the rest of it; write the plan with diff.json and diff.csv against
+    the previous one. Exit codes as for solve."""
+    from optimizer.api import options_for
+    from optimizer.diff import diff_plans
+    from optimizer.replan import reoptimize
+    from optimizer.report import print_plan
+
+    _checked_out(out_dir, scenario)
+    s = _load(scenario)
+    previous = _read_plan(from_dir)
+    folder = _out_path(out_dir, s, "-replan")
+    options = options_for(s, time_limit_s=time_limit, mip_gap_frac=mip_gap, log_to_console=log)
+    with ExitStack() as held:
+        _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
+        try:
+            plan = reoptimize(s, previous, commit_through, options)
+        except ValueError as e:
+            err.print(f"error: --commit-through: {e}; nothing written.", markup=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        for warning in plan.warnings:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        print_plan(plan, out)
+        if plan.diagnosis is not None:
+            err.print("infeasible: the commitments and the new data cannot all hold.")
+            err.print("\n".join(plan.diagnosis["summary"]), markup=False, soft_wrap=True)
+        diff = diff_plans(previous, plan) if plan.has_solution else None
+
+        def add_diff(tmp: Path) -> None:
+            if diff is not None:
+                diff.write(tmp)
+
+        _refuse_output(lambda: plan.write(folder, add_diff))
+    if diff is not None:
+        out.print(diff.render())
+    out.print(f"plan written to {folder}")
+    if plan.status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if not plan.has_solution:
+        raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+@app.command("sweep")
+def sweep_command(
+    grid: Annotated[Path, typer.Option("--grid", help="Sweep file (YAML): axes and/or cases.")],
+    scenario: ScenarioArg = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default 2).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: out/<scenario>-sweep).")
+    ] = None,
+) -> None:
+    """Solve every case of a sweep file on Dask (a local cluster, or a scheduler's): results
+    table (results.parquet, results.nc), a plan folder per case, robustness per campus.
+    Cases already solved in the folder are skipped, so a rerun resumes."""
+    from optimizer.errors import ScenarioError
+    from optimizer.sweep_file import load_sweep
+    from optimizer.sweep_runner import robustness_table, sweep
+
+    s = _load(scenario)
+    if workers is not None and scheduler is not None:
+        err.print("error: give --workers or --scheduler, not both")
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        sweep_file = load_sweep(grid, s)
+    except ScenarioError as e:
+        for problem in e.problems:
+            err.print(f"error: {problem}", markup=False, soft_wrap=True)
+        err.print(f"{len(e.problems)} problem(s) in {grid}; nothing was run.", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    folder = out_dir or Path("out") / f"{s.config.name}-sweep"
+    result = sweep(
+        s.path, sweep_file, folder, workers=workers or 2, scheduler=scheduler, console=err
+    )
+    out.print(robustness_table(result.robustness))
+    counts = result.table["status"].value_counts().to_dict()
+    out.print(
+        f"{len(result.table)} cases ({', '.join(f'{n} {k}' for k, n in counts.items())}); "
+        f"{result.solved} solved now; results in {result.folder}"
+    )
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Job store URL (sqlite:///FILE or postgresql+psycopg://...); default: "
+        "GRIDSITE_DATABASE_URL, else a SQLite file in the artifact folder.",
+    ),
+]
+ArtifactsOption = Annotated[
+    Path, typer.Option("--artifacts", help="Folder for scenarios and job results.")
+]
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    database: DatabaseOption = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="tcp://HOST:PORT of a Dask scheduler (default: local)."),
+    ] = None,
+    artifacts: ArtifactsOption = Path("gridsite-data"),
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Local cluster processes.")] = 1,
+    lease: Annotated[float, typer.Option("--lease", min=0.5, help="Job lease, seconds.")] = 30.0,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", min=0.001, help="Largest scenario zip.")
+    ] = 32.0,
+) -> None:
+    """Run the HTTP job service (API under /v1, OpenAPI at /openapi.json)."""
+    from optimizer.service.app import serve
+    from optimizer.service.jobs import Settings
+
+    folder, url = Settings.resolve(artifacts, database)
+    settings = Settings(
+        folder,
+        url,
+        scheduler=scheduler,
+        workers=workers,
+        lease_s=lease,
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+    )
+    serve(settings, host, port)
+
+
+keys_app = typer.Typer(help="API keys of the job service.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _store(artifacts: Path, database: str | None) -> Store:
+    from optimizer.service.jobs import Settings
+    from optimizer.service.store import Store
+
+    store = Store(Settings.resolve(artifacts, database)[1])
+    store.migrate()
+    return store
+
+
+@keys_app.command("create")
+def keys_create_command(
+    name: Annotated[str, typer.Argument(help="Who the key is for.")],
+    database: DatabaseOption = None,
+    artifacts: ArtifactsOption = Path("gridsite-data"),
+) -> None:
+    """Create an API key and print it (shown once; only its hash is stored)."""
+    sys.stdout.write(_store(artifacts, database).create_key(name) + "\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke_command(
+    key_id: Annotated[str, typer.Argument(help="The key's id (gsk_<ID>_...).")],
+    database: DatabaseOption = None,
+    artifacts: ArtifactsOption = Path("gridsite-data"),
+) -> None:
+    """Revoke an API key: every request with it answers 401 from now on."""
+    if not _store(artifacts, database).revoke_key(key_id):
+        err.print(f"error: no active key {key_id}")
+        raise typer.Exit(EXIT_INVALID)
+    out.print(f"revoked {key_id}")
 
 
 @app.command("report")
@@ -447,13 +672,8 @@ def report_command(
     solver facts, map, ramp, costs, energy/water/carbon, campuses, upgrades, marginal values,
     and the diagnosis when infeasible."""
     from optimizer.html_report import write_report
-    from optimizer.plan_files import read_plan
 
-    try:
-        plan = read_plan(plan_dir)
-    except (OSError, ValueError, KeyError) as e:
-        err.print(f"error: {plan_dir}: not a readable plan folder ({e})", markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+    plan = _read_plan(plan_dir)
     path = write_report(plan, out_file or plan_dir / "report.html", source=str(plan_dir))
     out.print(f"report written to {path}")
 

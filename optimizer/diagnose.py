@@ -42,6 +42,9 @@ from optimizer.surgery import add_slacks, replace_objective, stretch
 
 __all__ = ["Diagnosis", "Relaxation", "Shortfall", "diagnose"]
 
+#: In stage 1 a unit of a broken commitment weighs as this many MW of ramp shortfall.
+COMMITMENT_WEIGHT = 1000.0
+
 
 @dataclass(frozen=True)
 class Shortfall:
@@ -95,11 +98,18 @@ class _Elastic:
     slacks: dict[Index, pyo.Var]
 
 
-def diagnose(scenario: Scenario, options: SolveOptions, extra: Sequence[Concern] = ()) -> Diagnosis:
+def diagnose(
+    scenario: Scenario,
+    options: SolveOptions,
+    extra: Sequence[Concern] = (),
+    commitments: Sequence[Concern] = (),
+) -> Diagnosis:
     """Explain why ``scenario`` (with a planner's ``extra`` concerns) has no plan (see the
-    module docstring)."""
+    module docstring). The families of ``commitments`` (a re-plan's, :mod:`optimizer.replan`)
+    give already in stage 1, at :data:`COMMITMENT_WEIGHT`: a commitment that cannot hold even
+    with the ramp giving way is the answer."""
     data = _open_time_rules(prepare(scenario))
-    concerns = [*(c for c in CONCERNS if not c.closes), TIME_RULES, *extra]
+    concerns = [*(c for c in CONCERNS if not c.closes), TIME_RULES, *extra, *commitments]
     declared = by_name(concerns)
     model = build_model(data, concerns)
     impossible, unreachable = _drop_impossible(model, data, declared)
@@ -107,13 +117,30 @@ def diagnose(scenario: Scenario, options: SolveOptions, extra: Sequence[Concern]
     diagnosis = Diagnosis(feasible=False, notes=_data_notes(data) + impossible)
     exact = replace(options, warm_start=False)
 
-    # Stage 1: only the ramp gives.
+    # Stage 1: only the ramp gives (and, far more costly, a commitment).
     _hold(families, shortfall=False)
-    replace_objective(model, "diagnosis_objective", sum(_all_slacks(families, shortfall=True)))
+    kept = {c.name for c in commitments}
+    committed = [f for name, f in families.items() if name.split(".")[0] in kept]
+    for var in (v for f in committed for v in f.slacks.values()):
+        var.unfix()
+    replace_objective(
+        model,
+        "diagnosis_objective",
+        sum(_all_slacks(families, shortfall=True))
+        + COMMITMENT_WEIGHT * sum(v for f in committed for v in f.slacks.values()),
+    )
     result = solve_model(model, exact)
     diagnosis.termination = result.termination
     if result.solution == "none":
         diagnosis.notes.append(f"the elastic model did not solve ({result.termination})")
+        return diagnosis
+    diagnosis.relaxations = [
+        f.relax.describe(key, float(var.value), data)
+        for f in committed
+        for key, var in f.slacks.items()
+        if float(var.value or 0.0) > 1e-6
+    ]
+    if diagnosis.relaxations:
         return diagnosis
     diagnosis.shortfalls = _shortfalls(families, unreachable, data)
     if not diagnosis.shortfalls:

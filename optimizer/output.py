@@ -26,7 +26,9 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,7 +38,7 @@ from typing import Any
 MANIFEST = ".gridsite"
 PAUSE_ENV = "GRIDSITE_PAUSE_AT"
 """Test hook: ``before_swap:SECONDS`` or ``after_swap:SECONDS`` sleeps at that point of a
-replacement, so a test can kill the process there (the crash-safety tests do)."""
+replacement (SIGUSR1 resumes it), so a test can kill the process there, or hold its lock."""
 _RENAME_EXCHANGE = 2
 _log = logging.getLogger("gridsite.output")
 
@@ -122,7 +124,7 @@ def replace_folder(
     its lock (:func:`claim`)."""
     out = Path(path)
     key = Path(os.path.abspath(out))
-    if key in _held:
+    if _held.get(key, (0, None))[1] == threading.get_ident():
         _replace(key, fill, kind, inputs, say)
         return out
     with claim(out, inputs=inputs, say=say):
@@ -130,7 +132,9 @@ def replace_folder(
     return out
 
 
-_held: dict[Path, int] = {}
+_held: dict[Path, tuple[int, int]] = {}
+"""Folder -> (lock file descriptor, thread) of the claims this process holds: the claiming
+thread writes without locking again; any other thread, or process, is refused."""
 
 
 def abandon() -> None:
@@ -154,7 +158,7 @@ def claim(
         raise OutputError(f"cannot make {where.parent}: {e.strerror}") from None
     lock = where.parent / f".{where.name}.lock"
     fd = _lock(lock, out)
-    _held[where] = fd
+    _held[where] = (fd, threading.get_ident())
     try:
         _clean_leftovers(where, say)
         check_target(out, inputs=inputs)
@@ -397,8 +401,24 @@ def _sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class _Resume(Exception):
+    pass
+
+
+def _resume(signum: int, frame: Any) -> None:
+    raise _Resume
+
+
 def _pause(point: str) -> None:
+    """The test hook of :data:`PAUSE_ENV`; SIGUSR1 ends the pause early."""
     where, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
-    if where == point:
-        print(f"gridsite: paused {point}", file=sys.stderr, flush=True)
+    if where != point or threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGUSR1, _resume)
+    print(f"gridsite: paused {point}", file=sys.stderr, flush=True)
+    try:
         time.sleep(float(seconds or 60))
+    except _Resume:
+        pass
+    finally:
+        signal.signal(signal.SIGUSR1, previous)

@@ -35,6 +35,8 @@ Termination = Literal[
     "error",
 ]
 SolutionStatus = Literal["optimal", "feasible", "none"]
+Progress = Callable[[float | None, float | None, float | None], None]
+"""Incumbent (M USD), best bound (M USD), relative gap; ``None`` until known."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,18 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
+    constructive_start: bool = False
+    """Start HiGHS from ``optimizer.heuristic``'s plan (LP rounding repaired by a small MIP)."""
     cancel: threading.Event | None = field(default=None, compare=False)
     """Set it (from any thread) to stop a running solve within about a second; the best plan
     so far is kept (termination ``interrupted``)."""
     deadline: float | None = None
     """``time.perf_counter()`` by which the solve must end: HiGHS gets what is left of it
     when it starts, if that is less than ``time_limit_s`` (a whole run's time limit)."""
+
+    progress: Progress | None = field(default=None, compare=False)
+    """Called often during a MIP search with the incumbent and best bound (M USD) and the
+    relative gap, each ``None`` until HiGHS knows it (the service's live progress)."""
 
 
 HIGHS_SEED_MAX = 2_147_483_647
@@ -90,6 +98,12 @@ class SolveResult:
     integers: int
     message: str = ""
     numerics: dict[str, float] = field(default_factory=dict)
+    start_objective_musd: float | None = None
+    """Objective of the MIP start as HiGHS accepted it (its log's "MIP start solution is
+    feasible"); None when no start was given or HiGHS rejected it."""
+    first_incumbent_musd: float | None = None
+    """Objective of HiGHS's first incumbent in a warm-started solve (its improving-solution
+    callback): the start's objective when HiGHS took the start."""
 
 
 _STATUS: dict[highspy.HighsModelStatus, Termination] = {
@@ -148,6 +162,8 @@ class HighsModel:
         self._set("random_seed", int(options.random_seed))
         if options.cancel is not None:
             self._stop_on(options.cancel)
+        if options.progress is not None:
+            self._report_to(options.progress)
         h.passModel(lp)
         self.handoff_seconds = time.perf_counter() - start
 
@@ -165,6 +181,15 @@ class HighsModel:
         self.highs.cbSimplexInterrupt += interrupt
         self.highs.cbIpmInterrupt += interrupt
         self.highs.cbMipInterrupt += interrupt
+
+    def _report_to(self, progress: Progress) -> None:
+        def report(event: Any) -> None:
+            out = event.data_out
+            values = (out.mip_primal_bound, out.mip_dual_bound, out.mip_gap)
+            progress(*(float(x) if math.isfinite(x) else None for x in values))
+
+        self.highs.cbMipImprovingSolution += report
+        self.highs.cbMipInterrupt += report
 
     @property
     def size(self) -> tuple[int, int, int, int]:
@@ -206,19 +231,26 @@ class HighsModel:
                 message="empty model",
             )
         log: list[str] = []
-        if self.options.warm_start if warm_start is None else warm_start:
+        incumbents: list[float] = []
+        warm = self.options.warm_start if warm_start is None else warm_start
+        if warm:
             _set_start(self.highs, self.columns)
-            # HiGHS says in its log whether it took the start: keep the log to know.
+            # HiGHS says in its log whether it took the start: keep the log to know, and
+            # the incumbents (the first is the start's when it was taken).
             self.highs.setOptionValue("output_flag", True)
             self.highs.setOptionValue("log_to_console", self.options.log_to_console)
             self.highs.cbLogging.subscribe(lambda event: log.append(event.message))
+            self.highs.cbMipImprovingSolution.subscribe(
+                lambda event: incumbents.append(float(event.data_out.objective_function_value))
+            )
         start = time.perf_counter()
         if self.options.deadline is not None:
             left_s = max(self.options.deadline - start, 1e-3)
             self._set("time_limit", min(float(self.options.time_limit_s), left_s))
         self.highs.run()
-        if log:
+        if warm:
             self.highs.cbLogging.clear()
+            self.highs.cbMipImprovingSolution.clear()
             self.highs.setOptionValue("output_flag", self.options.log_to_console)
         self.start_accepted = any("MIP start solution is feasible" in line for line in log)
         solve_seconds = time.perf_counter() - start
@@ -256,6 +288,8 @@ class HighsModel:
             integers=ints,
             message=h.modelStatusToString(status),
             numerics=self.numerics,
+            start_objective_musd=_accepted_start(log) if warm else None,
+            first_incumbent_musd=incumbents[0] if incumbents else None,
         )
 
     @property
@@ -412,6 +446,13 @@ def _set_start(highs: highspy.Highs, columns: list[pyo.Var]) -> None:
     if known:
         index, value = zip(*known, strict=True)
         highs.setSolution(len(known), np.array(index, dtype=np.int32), np.array(value))
+
+
+def _accepted_start(log: list[str]) -> float | None:
+    """The start's objective from HiGHS's "MIP start solution is feasible, objective value
+    is X" line, None if it did not accept the start."""
+    found = re.search(r"MIP start solution is feasible, objective value is (\S+)", "".join(log))
+    return float(found.group(1)) if found else None
 
 
 def _zero_unused(model: pyo.ConcreteModel) -> None:

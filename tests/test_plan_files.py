@@ -130,3 +130,18 @@ def test_the_summary_says_what_optimal_means_and_where_the_tail_is(tmp_path: Pat
     text = console.export_text()
     assert "optimal within 0.30 %" in text
     assert "energy (incl. opex tail after the horizon)" in text
+
+
+def test_a_model_with_a_row_no_decision_can_meet_is_not_written(tmp_path: Path) -> None:
+    """At 45 C no technology (rated to 40 C) is allowed: the ramp row has no variable and
+    cannot hold, so there is no model to write; the plan says so and is infeasible."""
+    from tests.tiny import cooling, flat_curve
+
+    tiny = Tiny(tmp_path)
+    tiny.dry_bulb = {"w1": [30.0, 45.0]}
+    tiny.cooling = [cooling("dry", max_dry_bulb_c=40.0)]
+    tiny.curves = flat_curve("dry", 1.25)
+    out = tmp_path / "model.lp"
+    plan = solve(load_scenario(tiny.write()), EXACT, write_model=out)
+    assert plan.status == "infeasible" and not out.exists()
+    assert any("model.lp not written" in w for w in plan.warnings)

@@ -7,13 +7,15 @@ building capex 1 M USD/MW, cooling capex 0, a 100 MW target, sites of up to 1,00
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import highspy
 import pytest
 
 from formulations import build_model
-from optimizer import load_scenario
+from optimizer import load_scenario, solve
+from optimizer.heuristic import constructive_start
 from optimizer.prepare import prepare
 from optimizer.solver import HighsModel
 from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
@@ -105,3 +107,47 @@ def test_deliverable_it_in_whole_blocks(tiny: Tiny) -> None:
     assert data["deliverable_it_mw"].sel(site="a").to_numpy().tolist() == [[200.0]]
     assert data["deliverable_it_mw"].sel(site="b").to_numpy().tolist() == [[0.0]]
     assert tiny.solve().result.objective_musd == pytest.approx(200.0)
+
+
+def test_constructive_start_is_accepted_and_keeps_the_optimum(tiny: Tiny) -> None:
+    """Campus a: no development, building 1/MW (100 MW: 100); campus b: development 30,
+    building 0.5/MW (30 + 50 = 80). The LP opens b in full and a not at all, so the
+    rounded start is the optimum, 80; HiGHS reports it feasible, and the solve from it
+    ends at 80 too, through the API as well."""
+    tiny.sites = [
+        site("a"),
+        site("b", development_capex_musd=30.0, building_capex_musd_per_mw=0.5),
+    ]
+    model = build_model(prepare(load_scenario(tiny.write())))
+    highs = HighsModel(model, EXACT)
+    assert constructive_start(model, highs) == pytest.approx(80.0)
+    result = highs.solve(warm_start=True)
+    assert highs.start_accepted
+    assert result.objective_musd == pytest.approx(80.0)
+    options = replace(EXACT, constructive_start=True)
+    assert solve(load_scenario(tiny.write()), options).result.objective_musd == pytest.approx(80.0)
+
+
+def test_a_region_is_served_only_from_an_open_campus(tiny: Tiny) -> None:
+    """One region needs 10 MW within reach of campus a (development 100, up to 1,000 MW),
+    no ramp target, no building capex or network cost. Optimum: open a, 100. The LP of the
+    aggregated rows (serve <= it <= 1,000 x open) opens a hundredth of a: 1. Disaggregated
+    (serve <= 10 x open) it opens all of it: 100, the MIP optimum either way."""
+    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 0.0}
+    tiny.sites = [site("a", development_capex_musd=100.0, building_capex_musd_per_mw=0.0)]
+    tiny.regions = [
+        {
+            "region_id": "r",
+            "name": "r",
+            "latitude_deg": 32.0,
+            "longitude_deg": -100.0,
+            "latency_limit_ms": 10.0,
+            "network_cost_usd_per_mw_year_per_1000km": 0.0,
+        }
+    ]
+    tiny.demand = [{"region_id": "r", "period": "2026H2", "inference_it_mw": 10.0}]
+    assert tiny.solve().result.objective_musd == pytest.approx(100.0)
+    ablated = tiny.solve_without("demand.only_from_open")
+    assert ablated.result.objective_musd == pytest.approx(100.0)
+    assert lp_bound(tiny) == pytest.approx(100.0)
+    assert lp_bound(tiny, "demand.only_from_open") == pytest.approx(1.0)

@@ -1,0 +1,304 @@
+"""The HTTP API (FastAPI, under /v1; OpenAPI at /openapi.json): thin routes that check the
+key, validate and delegate to :class:`~optimizer.service.jobs.JobService`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
+
+from optimizer.service.jobs import Invalid, JobService, NotFound, Settings
+from optimizer.service.models import DONE, STATES
+from optimizer.service.store import JobRecord, ScenarioRecord
+from optimizer.service.uploads import UploadError
+from optimizer.service.worker import JobKind
+
+log = logging.getLogger("gridsite.service")
+_bearer = HTTPBearer(auto_error=False, description="An API key from `gridsite keys create`.")
+
+
+class Problem(BaseModel):
+    file: str
+    row: int | None
+    field: str | None
+    message: str
+
+
+class ScenarioOut(BaseModel):
+    id: str
+    """SHA-256 of the scenario folder's files: the same upload gets the same id."""
+    name: str
+    summary: dict[str, Any]
+    created_at: str
+
+
+class JobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scenario_id: str = Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
+    kind: JobKind
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Progress(BaseModel):
+    incumbent_musd: float | None
+    best_bound_musd: float | None
+    gap_frac: float | None
+    updated_at: str | None
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    scenario_id: str
+    options: dict[str, Any]
+    state: str
+    attempts: int
+    max_attempts: int
+    cancel_requested: bool
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: Progress
+    result: dict[str, Any] | None
+    error: str | None
+    files: list[str]
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    limit: int
+    offset: int
+
+
+def _iso(t: float | None) -> str | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+
+
+def key_of(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The id of the request's valid API key, else 401."""
+    store = request.app.state.service.store
+    key_id = store.authenticate(credentials.credentials) if credentials else None
+    if key_id is None:
+        raise HTTPException(
+            401,
+            "missing or invalid API key (send Authorization: Bearer <key>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return key_id  # type: ignore[no-any-return]
+
+
+Key = Annotated[str, Depends(key_of)]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    service = JobService(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.start)
+        yield
+        await run_in_threadpool(service.stop)
+
+    app = FastAPI(title="gridsite", version="1", lifespan=lifespan)
+    app.state.service = service
+
+    def job_out(job: JobRecord) -> JobOut:
+        return JobOut(
+            id=job.job_id,
+            kind=job.kind,
+            scenario_id=job.scenario_digest,
+            options=job.options,
+            state=job.state,
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+            cancel_requested=job.cancel_requested,
+            created_at=_iso(job.created_at) or "",
+            started_at=_iso(job.started_at),
+            finished_at=_iso(job.finished_at),
+            progress=Progress(
+                incumbent_musd=job.incumbent_musd,
+                best_bound_musd=job.best_bound_musd,
+                gap_frac=job.gap_frac,
+                updated_at=_iso(job.progress_at),
+            ),
+            result=job.result,
+            error=job.error,
+            files=service.files(job),
+        )
+
+    def scenario_out(s: ScenarioRecord) -> ScenarioOut:
+        return ScenarioOut(
+            id=s.digest, name=s.name, summary=s.summary, created_at=_iso(s.created_at) or ""
+        )
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, str]:
+        """Liveness and the job store's reachability (503 when it is down)."""
+        service.store.ping()
+        return {"status": "ok"}
+
+    @app.post("/v1/scenarios", status_code=201, tags=["scenarios"])
+    async def upload_scenario(request: Request, file: UploadFile, key_id: Key) -> ScenarioOut:
+        """Upload a scenario folder as a zip (multipart field ``file``); validated by the
+        CLI's loader (422 naming file, row and field), stored under its content hash."""
+        limit = settings.max_upload_bytes
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > limit + 64 * 1024:
+            raise UploadError(413, f"the upload is {declared} bytes (at most {limit})")
+        data = await file.read(limit + 1)
+        record = await run_in_threadpool(service.add_scenario, key_id, data)
+        return scenario_out(record)
+
+    @app.get("/v1/scenarios/{scenario_id}", tags=["scenarios"])
+    def get_scenario(scenario_id: str, key_id: Key) -> ScenarioOut:
+        return scenario_out(service.scenario(key_id, scenario_id))
+
+    @app.post("/v1/jobs", status_code=201, tags=["jobs"])
+    def submit_job(
+        body: JobIn,
+        key_id: Key,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JobOut:
+        """Queue a job; a retried submit with the same ``Idempotency-Key`` returns the same
+        job (200 instead of 201)."""
+        job, created = service.submit(
+            key_id, body.scenario_id, body.kind, body.options, idempotency_key
+        )
+        if not created:
+            response.status_code = 200
+        return job_out(job)
+
+    @app.get("/v1/jobs", tags=["jobs"])
+    def list_jobs(
+        key_id: Key,
+        state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> JobList:
+        """The key's jobs, newest first."""
+        jobs = service.store.jobs(key_id, state=state, limit=limit, offset=offset)
+        return JobList(jobs=[job_out(j) for j in jobs], limit=limit, offset=offset)
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"])
+    def get_job(job_id: str, key_id: Key) -> JobOut:
+        return job_out(service.job(key_id, job_id))
+
+    @app.get("/v1/jobs/{job_id}/plan", tags=["jobs"], response_class=FileResponse)
+    def get_plan(job_id: str, key_id: Key) -> FileResponse:
+        """The job's plan.json."""
+        return FileResponse(
+            service.file(key_id, job_id, "plan.json"), media_type="application/json"
+        )
+
+    @app.get("/v1/jobs/{job_id}/files/{name}", tags=["jobs"], response_class=FileResponse)
+    def get_file(job_id: str, name: str, key_id: Key) -> FileResponse:
+        """One file of the job's result folder (CSV, NetCDF, plots, JSON)."""
+        return FileResponse(service.file(key_id, job_id, name), filename=name)
+
+    @app.delete("/v1/jobs/{job_id}", tags=["jobs"], responses={204: {"description": "deleted"}})
+    def delete_job(job_id: str, key_id: Key) -> Response:
+        """Cancel a queued or running job (202 with the job: a running solve stops and keeps
+        its best plan so far); delete a finished one and its files (204)."""
+        job = service.cancel_or_delete(key_id, job_id)
+        if job is None:
+            return Response(status_code=204)
+        return JSONResponse(job_out(job).model_dump(mode="json"), status_code=202)
+
+    @app.get("/v1/jobs/{job_id}/events", tags=["jobs"])
+    async def job_events(job_id: str, key_id: Key) -> StreamingResponse:
+        """Server-sent events: the job (as GET /v1/jobs/{id}) each time it changes, until
+        it is done."""
+        await run_in_threadpool(service.job, key_id, job_id)  # 404 before streaming
+
+        async def stream() -> AsyncIterator[str]:
+            last = None
+            while True:
+                job = await run_in_threadpool(service.job, key_id, job_id)
+                body = job_out(job).model_dump_json()
+                if body != last:
+                    yield f"event: job\ndata: {body}\n\n"
+                    last = body
+                if job.state in DONE:
+                    return
+                await asyncio.sleep(0.5)
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    _errors(app)
+    _request_log(app)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, e: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @app.exception_handler(Invalid)
+    async def invalid(_: Request, e: Invalid) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=422)
+
+    @app.exception_handler(UploadError)
+    async def upload(_: Request, e: UploadError) -> JSONResponse:
+        return JSONResponse({"detail": e.message, "problems": e.problems}, status_code=e.status)
+
+    @app.exception_handler(DBAPIError)
+    async def store_down(_: Request, e: DBAPIError) -> JSONResponse:
+        log.warning("job store unavailable", extra={"fields": {"error": str(e.orig)[:300]}})
+        return JSONResponse(
+            {"detail": "the job store is unavailable; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+
+_JOB_PATH = re.compile(r"^/v1/jobs/([^/]+)")
+
+
+def _request_log(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def log_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        fields: dict[str, Any] = {
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "ms": round(1000 * (time.perf_counter() - start), 1),
+        }
+        if match := _JOB_PATH.match(request.url.path):
+            fields["job_id"] = match.group(1)
+        log.info("request", extra={"fields": fields})
+        return response
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the API with uvicorn, logging JSON lines to stderr."""
+    import uvicorn
+
+    from optimizer.service.jobs import JsonFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="warning")

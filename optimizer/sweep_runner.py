@@ -1,0 +1,353 @@
+"""Scenario sweeps on Dask distributed: each case of a sweep file one task.
+
+    result = sweep("data/default", load_sweep("grid.yaml", scenario), "out/grid", workers=2)
+
+Cases run on a LocalCluster of worker processes (one thread each) or on any running Dask
+cluster given its scheduler address (the workers then need the scenario and output folders
+at the same paths). A worker loads the scenario, applies the case (:mod:`optimizer.sweep_file`),
+solves it (diagnosed when infeasible), writes its plan folder ``cases/<case_id>/``, audits
+the plan against the case's scenario, and records the case's row in ``rows/<case_id>.json``
+(atomically) and a line in ``journal.jsonl``. A case that fails (an invalid combination, a
+crash) is recorded with its reason; it never stops the others.
+
+``case_id`` is a content hash of the scenario's files, the case's settings and the solver
+options: a rerun skips every case with a row already, so an interrupted sweep resumes and a
+finished one solves nothing. As rows arrive the client rewrites ``results.parquet`` (one row
+per case: inputs, status, NPV and its terms, energy, water, carbon, campuses, gap, times);
+at the end it writes ``results.nc`` (the same with a ``case`` dimension, plus IT MW and cooling
+per case and campus) and ``robustness.csv`` (per campus: how often it opens, its MW, cooling).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from distributed import Client, LocalCluster, as_completed
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from optimizer.api import options_for, solve
+from optimizer.audit import audit_plan
+from optimizer.scenario import Scenario, load_scenario
+from optimizer.solver import SolveOptions
+from optimizer.sweep_file import CaseSettings, SweepFile, apply_case
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    """Content hash of the scenario files, the settings and the solver options."""
+    name: str
+    settings: CaseSettings
+
+
+@dataclass
+class SweepResult:
+    folder: Path
+    table: pd.DataFrame
+    """One row per case (``results.parquet``)."""
+    robustness: pd.DataFrame
+    """One row per campus opened in some case (``robustness.csv``)."""
+    solved: int
+    """Cases solved by this run (the others were done already)."""
+
+    @property
+    def failed(self) -> int:
+        return int((self.table["status"] == "failed").sum())
+
+
+def sweep_cases(scenario_path: Path, sweep_file: SweepFile, options: SolveOptions) -> list[Case]:
+    """The sweep's cases with their content hashes."""
+    scenario_digest = _folder_digest(scenario_path)
+    cases = []
+    for name, settings in sweep_file.expand():
+        content = json.dumps(
+            {
+                "scenario": scenario_digest,
+                "settings": settings.model_dump(mode="json", exclude_none=True),
+                "solver": asdict(options),
+            },
+            sort_keys=True,
+        )
+        cases.append(Case(hashlib.sha256(content.encode()).hexdigest()[:16], name, settings))
+    return cases
+
+
+def sweep(
+    scenario_path: str | Path,
+    sweep_file: SweepFile,
+    out_dir: str | Path,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    console: Console | None = None,
+) -> SweepResult:
+    """Run every case of ``sweep_file`` not done yet in ``out_dir`` on Dask; see the module
+    docstring for what is written."""
+    path, out = Path(scenario_path).resolve(), Path(out_dir).resolve()
+    scenario = load_scenario(path)
+    s = sweep_file.solver
+    options = options_for(scenario, time_limit_s=s.time_limit_s, mip_gap_frac=s.mip_gap_frac)
+    cases = sweep_cases(path, sweep_file, options)
+    (out / "rows").mkdir(parents=True, exist_ok=True)
+    rows = _done_rows(out, cases)
+    todo = [c for c in cases if c.case_id not in rows]
+    if todo:
+        with _client(workers, scheduler) as client, _progress(console) as progress:
+            task = progress.add_task("cases", total=len(cases), completed=len(rows))
+            futures = {
+                client.submit(
+                    run_case, str(path), c, options, str(out), key=f"case-{c.case_id}", pure=False
+                ): c
+                for c in todo
+            }
+            for finished, future in enumerate(as_completed(futures), start=1):
+                case = futures[future]
+                try:
+                    row = future.result()
+                except Exception as e:  # the worker died: record it, go on
+                    row = _row(case, status="failed", reason=f"{type(e).__name__}: {e}")
+                    _record(out, row)
+                rows[case.case_id] = row
+                failed = sum(r["status"] == "failed" for r in rows.values())
+                progress.update(
+                    task,
+                    advance=1,
+                    description=f"cases (failed {failed}, to go {len(todo) - finished})",
+                )
+                _write_table(out, cases, rows)
+    table = _write_table(out, cases, rows)
+    robustness = _robustness(cases, rows)
+    robustness.to_csv(out / "robustness.csv", index=False, float_format="%.6g")
+    _dataset(table, cases, rows).to_netcdf(out / ".results.nc.tmp", engine="netcdf4")
+    os.replace(out / ".results.nc.tmp", out / "results.nc")
+    return SweepResult(out, table, robustness, solved=len(todo))
+
+
+@contextmanager
+def _client(workers: int, scheduler: str | None) -> Iterator[Client]:
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@contextmanager
+def _progress(console: Console | None) -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=console is None,
+    ) as progress:
+        yield progress
+
+
+# --------------------------------------------------------------------------- on a worker
+
+
+@functools.lru_cache(maxsize=4)
+def _scenario(path: str) -> Scenario:
+    return load_scenario(path)
+
+
+def run_case(scenario_path: str, case: Case, options: SolveOptions, out_dir: str) -> dict[str, Any]:
+    """Solve one case (on a worker) and record its row; never raises for a bad case."""
+    start = time.perf_counter()
+    out = Path(out_dir)
+    try:
+        scenario = apply_case(_scenario(scenario_path), case.settings)
+        plan = solve(scenario, options)  # diagnosed when infeasible
+        reason = ""
+        if plan.diagnosis is not None:
+            reason = "; ".join(plan.diagnosis["summary"])
+        elif not plan.has_solution:
+            reason = f"no solution within {options.time_limit_s:g} s"
+        folder = plan.write(out / "cases" / case.case_id)
+        audit = ""
+        if plan.has_solution:
+            audit = "ok" if audit_plan(scenario, folder).ok else "violations"
+        row = _row(case, status=plan.status, reason=reason, audit=audit)
+        row.update(_figures(plan))
+    except Exception as e:  # one case's failure is its row, not the sweep's end
+        row = _row(case, status="failed", reason=f"{type(e).__name__}: {e}")
+    row["wall_seconds"] = time.perf_counter() - start
+    row["worker_pid"] = os.getpid()
+    _record(out, row)
+    return row
+
+
+def _row(case: Case, *, status: str, reason: str, audit: str = "") -> dict[str, Any]:
+    return {
+        "case_id": case.case_id,
+        "name": case.name,
+        "settings": case.settings.model_dump(mode="json", exclude_none=True),
+        "status": status,
+        "reason": reason,
+        "audit": audit,
+        "sites": {},
+    }
+
+
+def _figures(plan: Any) -> dict[str, Any]:
+    r = plan.result
+    out: dict[str, Any] = {
+        "termination": r.termination,
+        "npv_musd": r.objective_musd,
+        "best_bound_musd": r.best_bound_musd,
+        "mip_gap": r.mip_gap_frac,
+        "build_seconds": plan.build_seconds,
+        "handoff_seconds": r.handoff_seconds,
+        "solve_seconds": r.solve_seconds,
+    }
+    if not plan.has_solution:
+        return out
+    out.update({f"cost_{k}_musd": v for k, v in plan.cost_npv_musd.items() if k != "total"})
+    totals = plan.totals
+    for name in ("energy_mwh", "water_m3", "emissions_tco2"):
+        out[name] = float(totals[name].sum())
+    sites = plan.sites[plan.sites["open"]]
+    out["campuses_opened"] = len(sites)
+    out["it_mw"] = float(sites["it_mw"].sum())
+    out["sites"] = {
+        str(s["site_id"]): [float(s["it_mw"]), str(s["cooling"])] for s in sites.to_dict("records")
+    }
+    return out
+
+
+def _record(out: Path, row: dict[str, Any]) -> None:
+    """``rows/<case_id>.json`` written atomically, then a journal line."""
+    final = out / "rows" / f"{row['case_id']}.json"
+    tmp = final.with_name(f".{final.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(row) + "\n")
+    os.replace(tmp, final)
+    with open(out / "journal.jsonl", "a") as journal:
+        journal.write(json.dumps({"case_id": row["case_id"], "pid": os.getpid()}) + "\n")
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _done_rows(out: Path, cases: list[Case]) -> dict[str, dict[str, Any]]:
+    rows = {}
+    for c in cases:
+        file = out / "rows" / f"{c.case_id}.json"
+        if file.exists():
+            rows[c.case_id] = json.loads(file.read_text())
+    return rows
+
+
+def _write_table(out: Path, cases: list[Case], rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    records = []
+    for c in cases:
+        if c.case_id not in rows:
+            continue
+        row = dict(rows[c.case_id])
+        settings = row.pop("settings")
+        row.pop("sites")
+        for name, value in settings.items():
+            if isinstance(value, dict):
+                row.update({f"{name}.{k}": v for k, v in value.items()})
+            else:
+                row[name] = value
+        records.append(row)
+    table = pd.DataFrame.from_records(records)
+    tmp = out / ".results.parquet.tmp"
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, out / "results.parquet")
+    return table
+
+
+def _dataset(table: pd.DataFrame, cases: list[Case], rows: dict[str, dict[str, Any]]) -> xr.Dataset:
+    frame = table.set_index("case_id")
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].fillna("").astype(str)
+    ds = xr.Dataset.from_dataframe(frame.rename_axis("case"))
+    sites = sorted({s for r in rows.values() for s in r["sites"]})
+    ids = list(frame.index)
+    mw = np.zeros((len(ids), len(sites)))
+    cooling = np.full((len(ids), len(sites)), "", dtype=object)
+    for i, c in enumerate(ids):
+        for j, s in enumerate(sites):
+            if s in rows[c]["sites"]:
+                mw[i, j], cooling[i, j] = rows[c]["sites"][s]
+    ds.coords["site"] = sites
+    ds["site_it_mw"] = (("case", "site"), mw)
+    ds["site_cooling"] = (("case", "site"), cooling.astype(str))
+    ds["site_it_mw"].attrs["units"] = "MW"
+    return ds
+
+
+def _robustness(cases: list[Case], rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Per campus over the cases with a plan: share of cases it opens in, MW when open,
+    cooling technologies chosen (with counts)."""
+    solved = [
+        rows[c.case_id]
+        for c in cases
+        if c.case_id in rows and rows[c.case_id]["status"] in ("optimal", "feasible")
+    ]
+    records = []
+    for s in sorted({s for r in solved for s in r["sites"]}):
+        mw = [r["sites"][s][0] for r in solved if s in r["sites"]]
+        cooling = pd.Series([r["sites"][s][1] for r in solved if s in r["sites"]]).value_counts()
+        records.append(
+            {
+                "site_id": s,
+                "open_share": len(mw) / len(solved),
+                "cases_open": len(mw),
+                "mean_it_mw": float(np.mean(mw)),
+                "min_it_mw": float(np.min(mw)),
+                "max_it_mw": float(np.max(mw)),
+                "cooling": ";".join(f"{k}:{n}" for k, n in cooling.items()),
+            }
+        )
+    columns = ["site_id", "open_share", "cases_open", "mean_it_mw", "min_it_mw", "max_it_mw"]
+    frame = pd.DataFrame.from_records(records, columns=[*columns, "cooling"])
+    return frame.sort_values(["open_share", "mean_it_mw"], ascending=False, ignore_index=True)
+
+
+def robustness_table(frame: pd.DataFrame) -> Table:
+    """The robustness summary for the terminal: robust campuses first."""
+    t = Table(title="Campuses across cases", title_justify="left")
+    for col in ("site", "opens in", "mean MW", "min-max MW", "cooling"):
+        t.add_column(col, justify="right" if "MW" in col or col == "opens in" else "left")
+    for r in frame.to_dict("records"):
+        t.add_row(
+            str(r["site_id"]),
+            f"{100 * r['open_share']:.0f} %",
+            f"{r['mean_it_mw']:,.0f}",
+            f"{r['min_it_mw']:,.0f}-{r['max_it_mw']:,.0f}",
+            str(r["cooling"]),
+        )
+    return t
+
+
+def _folder_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(file.relative_to(folder)).encode())
+        h.update(file.read_bytes())
+    return h.hexdigest()

@@ -1,0 +1,91 @@
+"""Fixtures for the service tests: a throw-away database on SQLite and on the real
+PostgreSQL at 127.0.0.1:5432 (trust auth; each test gets its own database, dropped after)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from optimizer.service.store import sqlite_url
+
+POSTGRES = "host=127.0.0.1 port=5432 dbname=postgres user=postgres"
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new empty PostgreSQL database ``gridsite_test_<random>``; its SQLAlchemy URL."""
+    name = f"gridsite_test_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    """A database URL of ``kind`` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        yield sqlite_url(folder / "jobs.db")
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+GRIDSITE = str(Path(sys.executable).with_name("gridsite"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(artifacts: Path, port: int, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """``gridsite serve`` on 127.0.0.1:``port`` in a session of its own (so its Dask worker
+    processes can be found and stopped with it), once ``/healthz`` answers."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [GRIDSITE, "serve", "--port", str(port), "--artifacts", str(artifacts), *options],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    stop_server(process)
+    raise TimeoutError("the server did not come up")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server (SIGTERM), then whatever is left of its session (SIGKILL)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)

@@ -1,0 +1,330 @@
+"""The service over real HTTP: ``gridsite serve`` in a subprocess (uvicorn on 127.0.0.1, a
+free port, a SQLite job store, a local Dask cluster with one worker process), driven by
+``optimizer.client.Client`` and plain httpx; the last test kills its worker and the server.
+
+The tiny scenario (tests/tiny.py defaults): one campus, 100 MW due in 2026H2, building at
+1 M USD/MW, free energy and cooling, no discounting: the optimum builds exactly 100 MW for
+100 M USD."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from typer.testing import CliRunner
+
+from optimizer import DEFAULT_SCENARIO
+from optimizer.cli import app
+from optimizer.client import Client, ServiceError, zip_folder
+from optimizer.service.store import Store, sqlite_url
+from tests.service_fixtures import free_port, start_server, stop_server
+from tests.tiny import Tiny
+
+MAX_UPLOAD_MB = 2.0
+
+
+@dataclass
+class Server:
+    url: str
+    key: str
+    other_key: str
+    artifacts: Path
+    scenario: Path
+    """The tiny scenario folder (uploaded by the tests)."""
+    process: subprocess.Popen[bytes]
+
+    def client(self, key: str | None = None) -> Client:
+        return Client(self.url, key or self.key)
+
+    def store(self) -> Store:
+        return Store(sqlite_url(self.artifacts / "gridsite.db"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("service")
+    artifacts = folder / "data"
+    created = CliRunner().invoke(app, ["keys", "create", "planner", "--artifacts", str(artifacts)])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip()
+    store = Store(sqlite_url(artifacts / "gridsite.db"))
+    other_key = store.create_key("someone else")
+    store.close()
+    port = free_port()
+    options = ("--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB))
+    process = start_server(artifacts, port, folder / "server.log", *options)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        yield Server(url, key, other_key, artifacts, Tiny(folder).write(), process)
+    finally:
+        stop_server(process)
+
+
+def test_a_solve_runs_end_to_end_and_its_plan_passes_the_audit(
+    server: Server, tmp_path: Path
+) -> None:
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)
+        assert gs.upload(server.scenario)["id"] == scenario["id"]  # content-addressed
+        job = gs.submit(scenario["id"], "solve", {"mip_gap_frac": 0.0}, idempotency_key="t-1")
+        assert job["state"] in ("queued", "running")
+        assert gs.submit(scenario["id"], "solve", {}, idempotency_key="t-1")["id"] == job["id"]
+        done = gs.wait(job["id"], timeout_s=120)
+        assert done["state"] == "succeeded", done
+        assert done["attempts"] == 1
+        assert done["result"]["status"] == "optimal"
+        assert done["result"]["objective_musd"] == pytest.approx(100.0)
+        assert done["progress"]["incumbent_musd"] == pytest.approx(100.0)
+        assert done["progress"]["gap_frac"] == pytest.approx(0.0)
+        plan = gs.plan(job["id"])
+        assert plan["objective_musd"] == pytest.approx(100.0)
+        assert plan["total_it_mw_by_period"] == {"2026H2": pytest.approx(100.0)}
+        assert {"plan.json", "sites.csv", "build.csv", "plan.nc", "map.png"} <= set(done["files"])
+        for name in done["files"]:
+            gs.download(job["id"], name, tmp_path / name)
+        audited = gs.wait(gs.submit(scenario["id"], "audit", {"plan_job_id": job["id"]})["id"])
+        assert audited["state"] == "succeeded" and audited["result"]["ok"] is True
+    cli = CliRunner().invoke(app, ["audit", str(server.scenario), str(tmp_path)])
+    assert cli.exit_code == 0, cli.output
+
+
+def test_job_listing_events_and_deletion(server: Server) -> None:
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)
+        job = gs.submit(scenario["id"], "diagnose")
+        with httpx.stream(
+            "GET",
+            f"{server.url}/v1/jobs/{job['id']}/events",
+            headers={"Authorization": f"Bearer {server.key}"},
+            timeout=120,
+        ) as stream:
+            states = [
+                json.loads(line.removeprefix("data: "))["state"]
+                for line in stream.iter_lines()
+                if line.startswith("data: ")
+            ]
+        assert states[-1] == "succeeded" and set(states) <= {"queued", "running", "succeeded"}
+        done = gs.job(job["id"])
+        assert done["result"]["feasible"] is True and done["result"]["stopped"] is False
+        assert "diagnosis.json" in done["files"]
+        listed = gs.jobs(state="succeeded", limit=500)
+        assert job["id"] in [j["id"] for j in listed]
+        assert all(j["state"] == "succeeded" for j in listed)
+        assert len(gs.jobs(limit=1)) == 1
+        folder = server.artifacts / "jobs" / job["id"]
+        assert folder.is_dir()
+        assert gs.cancel(job["id"]) is None  # a finished job is deleted, files too
+        assert not folder.exists()
+        with pytest.raises(ServiceError) as gone:
+            gs.job(job["id"])
+        assert gone.value.status == 404
+
+
+def test_an_expired_lease_is_requeued_and_the_job_runs_again(server: Server) -> None:
+    """A worker that died holding a job: the job is claimed by a fake owner whose lease
+    (0.5 s) is never renewed. The running server finds the expired lease, re-queues the job
+    and runs it: attempt 2 succeeds."""
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)
+    store = server.store()
+    key_id = server.key.split("_")[1]
+    job, _ = store.submit(key_id, scenario["id"], "diagnose", {}, max_attempts=3)
+    claimed = None
+    while claimed is None or claimed.job_id != job.job_id:  # the server may claim others
+        claimed = store.claim("dead-worker", lease_s=0.5)
+        assert claimed is None or claimed.job_id == job.job_id
+    store.close()
+    with server.client() as gs:
+        done = gs.wait(job.job_id, timeout_s=120)
+    assert done["state"] == "succeeded" and done["attempts"] == 2
+
+
+def test_cancel_interrupts_a_running_solve_and_keeps_its_best_plan(server: Server) -> None:
+    """The default scenario solved to a zero gap runs long; once HiGHS has an incumbent
+    (live progress), DELETE stops it through HiGHS's interrupt callback."""
+    with server.client() as gs:
+        scenario = gs.upload(DEFAULT_SCENARIO)
+        options = {"mip_gap_frac": 0.0, "time_limit_s": 600, "plots": False}
+        job = gs.submit(scenario["id"], "solve", options)
+        deadline = time.monotonic() + 180
+        while gs.job(job["id"])["progress"]["incumbent_musd"] is None:
+            assert time.monotonic() < deadline, "no incumbent reported"
+            time.sleep(0.2)
+        asked = gs.cancel(job["id"])
+        assert asked is not None and asked["cancel_requested"]
+        done = gs.wait(job["id"], timeout_s=60)
+        assert done["state"] == "cancelled", done
+        assert done["result"]["termination"] == "interrupted" and done["result"]["stopped"]
+        plan = gs.plan(job["id"])
+        assert plan["status"] == "interrupted" and plan["termination"] == "interrupted"
+        assert plan["mip_gap"] > 0 and any(site["open"] for site in plan["sites"])
+        assert {"sites.csv", "build.csv"} <= set(done["files"])
+
+
+def _zip(entries: dict[str, bytes], link: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        if link:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+    return buffer.getvalue()
+
+
+def _post_zip(server: Server, data: bytes, key: str | None = None) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/v1/scenarios",
+        files={"file": ("s.zip", data, "application/zip")},
+        headers={"Authorization": f"Bearer {key or server.key}"},
+        timeout=60,
+    )
+
+
+def _leftovers(server: Server) -> list[str]:
+    return sorted(os.listdir(server.artifacts / "uploads"))
+
+
+def test_bad_uploads_are_refused_clearly_and_leave_nothing(server: Server) -> None:
+    scenarios_before = sorted(os.listdir(server.artifacts / "scenarios"))
+    good = zip_folder(server.scenario)
+    cases = {
+        "not a zip": (b"PK\x03\x04 certainly not", 400, "not a zip file"),
+        "traversal": (_zip({"../../evil.txt": b"x"}), 400, "escapes the scenario folder"),
+        "absolute": (_zip({"/tmp/evil.txt": b"x"}), 400, "escapes the scenario folder"),
+        "link": (_zip({"scenario.yaml": b"name: x\n"}, link="sites.csv"), 400, "is a link"),
+        "oversize": (b"\0" * int(MAX_UPLOAD_MB * 1024 * 1024 + 10), 413, "at most"),
+        "bomb": (
+            _zip({"scenario.yaml": b"\0" * 9 * int(MAX_UPLOAD_MB * 1024 * 1024)}),
+            413,
+            "unpacks to more",
+        ),
+        "no scenario": (_zip({"readme.txt": b"hello"}), 422, "no scenario.yaml"),
+    }
+    for name, (data, status, message) in cases.items():
+        answer = _post_zip(server, data)
+        assert answer.status_code == status, (name, answer.text)
+        assert message in answer.json()["detail"], (name, answer.text)
+    invalid = zipfile.ZipFile(io.BytesIO(good))
+    entries = {i.filename: invalid.read(i) for i in invalid.infolist()}
+    entries["sites.csv"] = entries["sites.csv"].replace(b",1000.0,", b",lots,", 1)
+    answer = _post_zip(server, _zip(entries))
+    assert answer.status_code == 422
+    [problem] = answer.json()["problems"]
+    assert (problem["file"], problem["row"], problem["field"]) == ("sites.csv", 2, "max_it_mw")
+    assert "sites.csv:2: max_it_mw:" in answer.json()["detail"]
+    assert _leftovers(server) == []
+    assert sorted(os.listdir(server.artifacts / "scenarios")) == scenarios_before
+
+
+def test_keys_and_ownership(server: Server) -> None:
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)
+        job = gs.submit(scenario["id"], "diagnose")
+    assert httpx.get(f"{server.url}/healthz").status_code == 200  # no key needed
+    for headers in ({}, {"Authorization": "Bearer gsk_nope_nope"}):
+        answer = httpx.get(f"{server.url}/v1/jobs", headers=headers)
+        assert answer.status_code == 401 and "API key" in answer.json()["detail"]
+    with server.client(server.other_key) as theirs:
+        for call in (
+            lambda: theirs.job(job["id"]),
+            lambda: theirs.plan(job["id"]),
+            lambda: theirs.cancel(job["id"]),
+            lambda: theirs.submit(scenario["id"], "solve"),
+            lambda: theirs.job("0123456789abcdef"),
+        ):
+            with pytest.raises(ServiceError) as refused:
+                call()
+            assert refused.value.status == 404 and "not found" in str(refused.value.detail)
+        assert theirs.jobs() == []
+    with server.client() as gs:
+        for kind, options, message in (
+            ("solve", {"mip_gap_frac": 2}, "options.mip_gap_frac"),
+            ("solve", {"gap": 0.1}, "options.gap"),
+            ("pareto", {"between": ["cost", "cost"]}, "two different metrics"),
+            ("audit", {"plan_job_id": "0123456789abcdef"}, "no finished job"),
+        ):
+            with pytest.raises(ServiceError) as refused:
+                gs.submit(scenario["id"], kind, options)
+            assert refused.value.status == 422 and message in str(refused.value.detail)
+        gs.wait(job["id"])
+    revoked = CliRunner().invoke(
+        app,
+        ["keys", "revoke", server.other_key.split("_")[1], "--artifacts", str(server.artifacts)],
+    )
+    assert revoked.exit_code == 0, revoked.output
+    assert (
+        httpx.get(
+            f"{server.url}/v1/jobs", headers={"Authorization": f"Bearer {server.other_key}"}
+        ).status_code
+        == 401
+    )
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
+
+
+#: The default scenario to a 1 % gap: long enough (seconds) to be killed in the middle.
+SOLVE = {"mip_gap_frac": 0.01, "time_limit_s": 300, "plots": False}
+
+
+def _worker_processes(server_pid: int) -> list[psutil.Process]:
+    """The Dask worker processes the server's local cluster spawned."""
+    children = psutil.Process(server_pid).children(recursive=True)
+    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+
+
+def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
+    """Faults, for real (last in this module: it kills the module's server).
+
+    1. SIGKILL the worker process while it solves: Dask restarts the worker and re-runs the
+    task; the job succeeds. 2. SIGKILL the server while a solve runs and two jobs wait: a
+    new server on the same job store finds the expired lease, re-queues the job (attempt 2)
+    and every job succeeds. No job is lost or left running."""
+    with server.client() as gs:
+        default = gs.upload(DEFAULT_SCENARIO)["id"]
+        first = gs.submit(default, "solve", SOLVE)["id"]
+        _wait_until(lambda: gs.job(first)["progress"]["incumbent_musd"] is not None, "the MIP")
+        [worker] = _worker_processes(server.process.pid)
+        worker.send_signal(signal.SIGKILL)
+        done = gs.wait(first, timeout_s=300)
+        assert done["state"] == "succeeded", done
+        assert done["result"]["status"] in ("optimal", "feasible"), done
+        assert [p.pid for p in _worker_processes(server.process.pid)] != [worker.pid]
+
+        second = gs.submit(default, "solve", SOLVE)["id"]
+        tiny = gs.upload(server.scenario)["id"]
+        waiting = [gs.submit(tiny, "solve")["id"] for _ in range(2)]
+        _wait_until(lambda: gs.job(second)["state"] == "running", "the second solve")
+    server.process.send_signal(signal.SIGKILL)
+    stop_server(server.process)  # what is left of it (its worker) dies with the machine
+    port = free_port()
+    log = server.artifacts.parent / "server.log"
+    restarted = start_server(server.artifacts, port, log, "--lease", "5")
+    try:
+        with Client(f"http://127.0.0.1:{port}", server.key) as gs:
+            jobs = [gs.wait(job_id, timeout_s=300) for job_id in [second, *waiting]]
+            assert [j["state"] for j in jobs] == ["succeeded"] * 3, jobs
+            assert jobs[0]["attempts"] == 2 and jobs[0]["error"] is None
+            assert gs.jobs(state="running") == [] and gs.jobs(state="queued") == []
+    finally:
+        stop_server(restarted)
