@@ -203,6 +203,9 @@ def solve_command(
         Path | None,
         typer.Option("--write-model", help="Also write the model as FILE.mps or FILE.lp."),
     ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html (see gridsite report).")
+    ] = False,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3. Ctrl-C during
@@ -245,7 +248,7 @@ def solve_command(
             except OutOfTimeError as e:
                 err.print(f"error: {e}; nothing written.", markup=False)
                 raise typer.Exit(EXIT_NO_SOLUTION) from None
-            _finish(plan, s, options, clock, signals, folder, plots)
+            _finish(plan, s, options, clock, signals, folder, plots, report)
 
 
 def _finish(
@@ -256,8 +259,10 @@ def _finish(
     signals: _Signals,
     folder: Path,
     plots: bool,
+    report: bool,
 ) -> None:
     """Report, explain an infeasible plan, write the plan, exit with its code."""
+    from optimizer.html_report import write_report
     from optimizer.plots import plot_map, plot_ramp
     from optimizer.report import marginal_table, print_plan
 
@@ -281,6 +286,8 @@ def _finish(
         if plots and plan.has_solution:
             plot_map(plan, tmp / "map.png")
             plot_ramp(plan, tmp / "ramp.png")
+        if report:
+            write_report(plan, tmp / "report.html", source=str(folder))
 
     _refuse_output(lambda: plan.write(folder, draw))
     out.print(f"plan written to {folder}")
@@ -652,6 +659,23 @@ def keys_revoke_command(
         err.print(f"error: no active key {key_id}")
         raise typer.Exit(EXIT_INVALID)
     out.print(f"revoked {key_id}")
+
+
+@app.command("report")
+def report_command(
+    plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by solve.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="HTML file (default: PLAN_DIR/report.html).")
+    ] = None,
+) -> None:
+    """Write a plan as one self-contained HTML page (figures inlined, opens with no network):
+    solver facts, map, ramp, costs, energy/water/carbon, campuses, upgrades, marginal values,
+    and the diagnosis when infeasible."""
+    from optimizer.html_report import write_report
+
+    plan = _read_plan(plan_dir)
+    path = write_report(plan, out_file or plan_dir / "report.html", source=str(plan_dir))
+    out.print(f"report written to {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
