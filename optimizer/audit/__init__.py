@@ -52,6 +52,7 @@ into ``_Audit`` here; nothing imports ``optimizer.audit`` itself, so there are n
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -67,6 +68,7 @@ from optimizer.audit.files import (
     _OptionalFiles,
     _read_csv,
     _read_json,
+    _read_netcdf,
 )
 from optimizer.audit.findings import (
     CLEAN_TERMS,
@@ -145,6 +147,13 @@ def audit_plan(scenario: Scenario, plan_dir: str | Path) -> AuditReport:
     build = _read_csv(folder / "build.csv", {"site_id": str, "period": str})
     sites_csv = _read_csv(folder / "sites.csv", {"site_id": str, "open_period": str})
     files = _OptionalFiles.read(folder)
+    unreadable = _read_netcdf(folder / "plan.nc")
+    if isinstance(unreadable, str):  # its hours are what every other rule is checked on
+        report.violations.append(
+            Violation("plan.complete", "plan.nc", None, None, math.nan, unreadable)
+        )
+        report.checks["plan.complete"] = 1
+        return report
     reduction = _Reduction.read(folder)
     try:
         facts = _Facts.of(scenario, reduction.frames, reduction.weight_h)
