@@ -21,6 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import _option_value
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -60,7 +64,7 @@ def measure(
     highs = HighsModel(model, options)
     for option in highs_options:  # name=value, e.g. mip_heuristic_effort=0.01
         name, text = option.split("=")
-        highs.highs.setOptionValue(name, _typed(text))
+        highs.highs.setOptionValue(name, _option_value(text))
     t0 = time.perf_counter()
     bound = lp_bound(highs)
     lp_seconds = time.perf_counter() - t0
@@ -93,17 +97,6 @@ def measure(
         "solve_seconds": result.solve_seconds,
         "solve_cpu_seconds": cpu,
     }
-
-
-def _typed(text: str) -> bool | int | float | str:
-    if text in ("true", "false"):
-        return text == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def main() -> None:
