@@ -42,6 +42,7 @@ from formulations.core import (
     earlier,
     hourly_draw,
     masked,
+    nonzero_rows,
     pair_table,
     positions,
     put,
@@ -190,15 +191,13 @@ def contracts_table(ds: xr.Dataset) -> pd.DataFrame:
     n_p = ds.sizes["period"]
     frame.insert(1, "zone_id", np.repeat(ds["contract_zone"].to_numpy(), n_p))
     frame.insert(2, "technology", np.repeat(ds["contract_technology"].to_numpy(), n_p))
-    frame = frame[frame["contracted_mw"] > 0]
-    return frame.rename(columns={"contract": "contract_id"}).reset_index(drop=True)
+    return nonzero_rows(frame, "contracted_mw", {"contract": "contract_id"})
 
 
 def matched_table(ds: xr.Dataset) -> pd.DataFrame:
     """Non-zero campus load matched by clean contracts per zone, period and hour, MW."""
     frame = ds["matched_mw"].to_dataframe().reset_index()
-    frame = frame[frame["matched_mw"] > 0]
-    return frame.rename(columns={"zone": "zone_id"}).reset_index(drop=True)
+    return nonzero_rows(frame, "matched_mw", {"zone": "zone_id"})
 
 
 def _target_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:

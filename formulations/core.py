@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
@@ -198,3 +199,9 @@ def masked(data: xr.Dataset, name: str, mask: np.ndarray | None = None) -> np.nd
 
 def attribute(data: xr.Dataset, name: str) -> np.ndarray:
     return np.array([float(data.attrs.get(name, 0.0))])
+
+
+def nonzero_rows(frame: pd.DataFrame, column: str, ids: dict[str, str]) -> pd.DataFrame:
+    """A plan table's rows where ``column`` is above zero, its index columns renamed to ids
+    (``{"onsite": "option_id"}``) and renumbered."""
+    return frame[frame[column] > 0].rename(columns=ids).reset_index(drop=True)

@@ -42,6 +42,7 @@ from formulations.core import (
     earlier,
     hourly_draw,
     masked,
+    nonzero_rows,
     positions,
     put,
     series,
@@ -227,15 +228,13 @@ def onsite_table(ds: xr.Dataset) -> pd.DataFrame:
     keys = list(zip(frame["site_id"], frame["period"], strict=True))
     total = np.array([site_energy.get(k, 0.0) for k in keys])
     frame["share_of_site_energy"] = np.where(total > 0, frame["onsite_energy_mwh"] / total, 0.0)
-    frame = frame[frame["onsite_capacity_mw"] > 0]
-    return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
+    return nonzero_rows(frame, "onsite_capacity_mw", {"onsite": "option_id"})
 
 
 def dispatch_table(ds: xr.Dataset) -> pd.DataFrame:
     """Non-zero on-site output per option, period and representative hour, MW."""
     frame = ds["onsite_output_mw"].to_dataframe().reset_index()
-    frame = frame[frame["onsite_output_mw"] > 0]
-    return frame.rename(columns={"onsite": "option_id"}).reset_index(drop=True)
+    return nonzero_rows(frame, "onsite_output_mw", {"onsite": "option_id"})
 
 
 def _permit_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:
