@@ -33,6 +33,7 @@ import functools
 import hashlib
 import json
 import os
+import signal
 import threading
 import time
 import uuid
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from distributed import Client, Event, Future, LocalCluster, as_completed, wait
+from distributed import Client, Event, Future, LocalCluster, as_completed
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -145,7 +146,7 @@ def sweep(
             with _cancelling(cancel, stop, client, list(futures)):
                 try:
                     for future in as_completed(futures):
-                        row = _result(future, futures[future], out)
+                        row = _result(future, futures[future], out, cancel)
                         if row is None:  # cancelled before or while it ran
                             continue
                         rows[row["case_id"]] = row
@@ -159,27 +160,40 @@ def sweep(
                         _write_table(out, cases, rows)
                 except KeyboardInterrupt:
                     cancel.set()
-                    wait(list(futures), timeout=60)  # the running ones stop within a second
+                    _settle(list(futures), timeout_s=60)
                     rows = _done_rows(out, cases)
     table = _write_table(out, cases, rows)
     robustness = _robustness(cases, rows)
     robustness.to_csv(out / "robustness.csv", index=False, float_format="%.6g")
-    _dataset(table, cases, rows).to_netcdf(out / ".results.nc.tmp", engine="netcdf4")
-    os.replace(out / ".results.nc.tmp", out / "results.nc")
+    if len(table):  # a sweep cancelled before its first case ended has no results yet
+        _dataset(table, cases, rows).to_netcdf(out / ".results.nc.tmp", engine="netcdf4")
+        os.replace(out / ".results.nc.tmp", out / "results.nc")
     return SweepResult(out, table, robustness, solved=solved, cancelled=cancel.is_set())
 
 
-def _result(future: Future, case: Case, out: Path) -> dict[str, Any] | None:
-    """The row a finished task returned; a task that died is recorded as failed; None for a
-    task cancelled before or while it ran (nothing recorded: a rerun solves it)."""
+def _result(
+    future: Future, case: Case, out: Path, cancel: threading.Event
+) -> dict[str, Any] | None:
+    """The row a finished task returned; a task that died is recorded as failed, unless the
+    sweep is being cancelled (Ctrl-C may have reached the workers too); None for a task
+    cancelled before or while it ran (nothing recorded: a rerun solves it)."""
     if future.cancelled():
         return None
     try:
         row: dict[str, Any] = future.result()
     except Exception as e:  # the worker died: record it, go on
+        if cancel.is_set():
+            return None
         row = _row(case, status="failed", reason=f"{type(e).__name__}: {e}")
         _record(out, row)
     return None if row["status"] == "cancelled" else row
+
+
+def _settle(futures: list[Future], timeout_s: float) -> None:
+    """Wait until no task is pending (cancelled, or stopped within about a second)."""
+    deadline = time.monotonic() + timeout_s
+    while any(f.status == "pending" for f in futures) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -212,13 +226,27 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Client]:
         with Client(scheduler) as client:
             yield client
         return
-    with (
-        LocalCluster(
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    with cluster, Client(cluster) as client:
         yield client
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Worker processes started in the block ignore SIGINT (an ignored signal stays ignored
+    in a child, and Python then installs no handler): Ctrl-C in a terminal reaches the whole
+    process group, and only the client should act on it (cancel, keep what is done)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
