@@ -23,7 +23,6 @@ one; a structural change (another horizon, commitment date, upgrade set) rebuild
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import replace
 
@@ -42,7 +41,7 @@ from optimizer.periods import Period
 from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
-from optimizer.solver import HighsModel, ReusableHighs, SolveOptions
+from optimizer.solver import HighsModel, ReusableHighs, SolveOptions, violated_constraints
 
 
 def reoptimize(
@@ -70,10 +69,12 @@ def reoptimize(
     broken = commitments.fix(model)
     if broken:  # HiGHS then reports the model infeasible, and the diagnosis says why
         model.commitments_hold = pyo.Constraint(rule=lambda _: pyo.Constraint.Infeasible)
-    repaired = _seed(model, previous, data) if start else ""
     build_seconds = time.perf_counter() - begin
     warm = replace(options, warm_start=start)
     highs = HighsModel(model, warm) if reuse is None else reuse.load(model, warm)
+    seeding = time.perf_counter()
+    repaired = _seed(model, previous, data, highs) if start else ""
+    build_seconds += time.perf_counter() - seeding
     result = highs.solve()
     plan = extract_plan(model, data, result, build_seconds)
     plan.warnings = numerics_warnings(data) + [f"broken commitment: {b.message}" for b in broken]
@@ -129,9 +130,10 @@ class Session:
         return self.highs.builds
 
 
-def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset) -> str:
+def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset, highs: HighsModel) -> str:
     """Load the previous plan into the free variables as a MIP start, repaired if it breaks a
-    constraint of the new model. Returns the first broken constraint ('' if none)."""
+    constraint of the new model (checked on the arrays ``highs`` holds). Returns the first
+    broken constraint ('' if none)."""
     ds = previous.dataset
     periods = previous.periods
     sites = {str(s): i for i, s in enumerate(ds["site"].to_numpy())}
@@ -167,7 +169,7 @@ def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset) -> str:
         when = str(online.get(u, ""))
         _start(var, 1.0 if when and Period.parse(when) <= Period.parse(p) else 0.0)
     _seed_capacity(model, ds, periods)
-    violated = _violated(model)
+    violated = violated_constraints(highs)
     if violated:
         _repair(model, violated)
     return violated[0].name if violated else ""
@@ -210,19 +212,3 @@ def _seed_capacity(model: pyo.ConcreteModel, ds: xr.Dataset, periods: list[str])
 def _start(var: pyo.Var, value: float) -> None:
     if not var.fixed:
         var.set_value(value, skip_validation=True)
-
-
-def _violated(model: pyo.ConcreteModel, tol: float = 1e-6) -> list[pyo.Constraint]:
-    """The active constraints the variables' current values break; a constraint with a
-    variable without value is not checked."""
-    out = []
-    for con in model.component_data_objects(pyo.Constraint, active=True):
-        body = pyo.value(con.body, exception=False)
-        if body is None or not math.isfinite(body):
-            continue
-        scale = tol * max(1.0, abs(body))
-        if (con.lower is not None and body < pyo.value(con.lower) - scale) or (
-            con.upper is not None and body > pyo.value(con.upper) + scale
-        ):
-            out.append(con)
-    return out

@@ -612,3 +612,26 @@ def _reconfigure(live: HighsModel, options: SolveOptions) -> None:
         live._stop_on(options.cancel)
     if options.progress is not None:
         live._report_to(options.progress)
+
+
+def violated_constraints(live: HighsModel, tol: float = 1e-6) -> list[Any]:
+    """The constraints whose rows the Pyomo variables' current values break, in row order,
+    computed on the arrays HiGHS holds (a row with a column without value is not checked;
+    fixed variables are in the row bounds). A row breaks by more than ``tol`` times its
+    activity (at least 1)."""
+    if not live.columns:
+        return []
+    lp = live.highs.getLp()
+    x = np.array([np.nan if v.value is None else float(v.value) for v in live.columns])
+    a = lp.a_matrix_
+    starts, rows = np.asarray(a.start_), np.asarray(a.index_)
+    cols = np.repeat(np.arange(lp.num_col_), np.diff(starts))
+    activity = np.zeros(lp.num_row_)
+    np.add.at(activity, rows, np.asarray(a.value_, dtype=float) * x[cols])
+    scale = tol * np.maximum(1.0, np.abs(activity))
+    with np.errstate(invalid="ignore"):
+        broken = (activity < np.asarray(lp.row_lower_) - scale) | (
+            activity > np.asarray(lp.row_upper_) + scale
+        )
+    constraint_of = {i: con for con, i in live.row_of.items()}
+    return [constraint_of[i] for i in np.flatnonzero(broken) if i in constraint_of]

@@ -322,7 +322,7 @@ def run_case(
     ``cancel`` names the sweep's ``distributed.Event``: once set, HiGHS stops and the case
     returns status ``cancelled`` and records nothing. ``reuse``: update this worker's last
     HiGHS model in place when only coefficients changed."""
-    started_at, start = time.time(), time.perf_counter()
+    started_at, start, cpu = time.time(), time.perf_counter(), time.thread_time()
     out = Path(out_dir)
     with _cancel_flag(cancel) as stopped:
         if stopped.wait(timeout=0) or (cancel is not None and Event(cancel).is_set()):
@@ -331,6 +331,7 @@ def run_case(
         if stopped.is_set():
             return _row(case, status="cancelled", reason="sweep cancelled")
     row["wall_seconds"] = time.perf_counter() - start
+    row["cpu_seconds"] = time.thread_time() - cpu
     row["started_at"], row["ended_at"] = started_at, time.time()
     row["worker_pid"] = os.getpid()
     _record(out, row)
