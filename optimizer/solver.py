@@ -8,6 +8,7 @@ The result keeps *why the solver stopped* (``termination``) apart from *what sol
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -477,37 +478,40 @@ def _coefficient_ranges(a: np.ndarray, cost: np.ndarray, rhs: np.ndarray) -> dic
 
 
 class ReusableHighs:
-    """One HiGHS model kept alive across solves of models of the same structure (a sweep's
-    cases on one worker, the re-plans of a session): when a new Pyomo model differs from the
-    live one only in coefficients, the live HiGHS model is updated in place (costs, column
-    and row bounds, matrix values, objective offset) and re-solved, keeping what HiGHS holds
-    (its basis); otherwise it is rebuilt.
+    """HiGHS models kept alive across solves (a sweep's cases on one worker, the re-plans of
+    a session), keyed by their structure: a new Pyomo model whose structure matches a live
+    one is solved by updating that one in place (costs, column and row bounds, matrix values,
+    objective offset), keeping what HiGHS holds (its basis); otherwise a new one is built and
+    kept (the least recently used of more than ``size`` is dropped).
 
-    *Same structure* means the same compiled shape: number of columns and rows, the matrix's
-    sparsity pattern (column starts and row indices) and which columns are integer. With
-    those equal, setting every value of the new arrays makes the model HiGHS holds exactly
-    the one :class:`HighsModel` would pass for the new Pyomo model, whatever the columns'
-    names; the live model's columns and rows are then mapped to the new Pyomo variables and
-    constraints. The new arrays are compared with the model as HiGHS holds it now (not with
-    a copy kept aside), so changes made to it since (fixed decisions for marginal values, a
-    column bound) are undone by the same update."""
+    *Structure* is the compiled shape: number of columns and rows, the matrix's sparsity
+    pattern (column starts and row indices) and which columns are integer. With those equal,
+    setting every value of the new arrays makes the model HiGHS holds exactly the one
+    :class:`HighsModel` would pass for the new Pyomo model, whatever the columns' names; the
+    live model's columns and rows are then mapped to the new Pyomo variables and constraints.
+    The new arrays are compared with the model as HiGHS holds it now (not with a copy kept
+    aside), so changes made to it since (fixed decisions for marginal values, a column
+    bound) are undone by the same update. A sweep whose axes change the structure (a
+    headroom multiplier that removes a block) keeps one live model per structure."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.models: dict[bytes, HighsModel] = {}
+        """Live models by structure key, least recently used first."""
         self.live: HighsModel | None = None
+        """The model of the last :meth:`load`."""
         self.builds = 0
         """HiGHS models built (passed whole)."""
         self.updates = 0
-        """Solves that updated the live model in place."""
+        """Solves that updated a live model in place."""
         self.changed: dict[str, int] = {}
         """What the last in-place update changed: costs, column bounds, row bounds, matrix
-        values (counts); empty after a rebuild."""
+        values (counts); empty after a build."""
 
     def load(self, model: pyo.ConcreteModel, options: SolveOptions) -> HighsModel:
-        """The live HiGHS model updated to ``model`` when only coefficients differ, else a
-        new one (which becomes the live one)."""
+        """A live HiGHS model of ``model``'s structure updated to it, else a new one."""
         start = time.perf_counter()
-        live = self.live
-        if live is None or live.infeasible_message or not live.columns:
+        if not self.models:
             return self._build(model, options)
         try:
             form = LinearStandardFormCompiler().write(model, mixed_form=True)
@@ -516,9 +520,14 @@ class ReusableHighs:
         columns = list(form.columns)
         integer = np.array([v.is_integer() for v in columns], dtype=bool)
         new = _highs_lp(form, integer)
-        held = live.highs.getLp()
-        if not _same_structure(held, new):
+        key = _structure_key(new)
+        live = self.models.pop(key, None)
+        if live is None:
             return self._build(model, options)
+        held = live.highs.getLp()
+        if not _same_structure(held, new):  # changed since it was kept: not reusable
+            return self._build(model, options)
+        self.models[key] = live  # most recently used last
         self.changed = _update(live.highs, held, new)
         live.model, live.columns, live.integer = model, columns, integer
         live.row_of = {}
@@ -530,13 +539,30 @@ class ReusableHighs:
         _reconfigure(live, options)
         live.handoff_seconds = time.perf_counter() - start
         self.updates += 1
+        self.live = live
         return live
 
     def _build(self, model: pyo.ConcreteModel, options: SolveOptions) -> HighsModel:
-        self.live = HighsModel(model, options)
+        live = HighsModel(model, options)
         self.builds += 1
         self.changed = {}
-        return self.live
+        self.live = live
+        if live.columns and not live.infeasible_message:
+            self.models[_structure_key(live.highs.getLp())] = live
+            while len(self.models) > self.size:
+                del self.models[next(iter(self.models))]
+        return live
+
+
+def _structure_key(lp: highspy.HighsLp) -> bytes:
+    """A digest of the structure (see :class:`ReusableHighs`)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.array([lp.num_col_, lp.num_row_], dtype=np.int64).tobytes())
+    h.update(np.asarray(lp.a_matrix_.start_, dtype=np.int64).tobytes())
+    h.update(np.asarray(lp.a_matrix_.index_, dtype=np.int64).tobytes())
+    kinds = [t != highspy.HighsVarType.kContinuous for t in lp.integrality_]
+    h.update(np.array(kinds or [False] * lp.num_col_, dtype=bool).tobytes())
+    return h.digest()
 
 
 def _same_structure(held: highspy.HighsLp, new: highspy.HighsLp) -> bool:

@@ -76,7 +76,8 @@ def test_coefficient_changes_update_the_live_model_as_a_rebuild_would(tmp_path: 
 
 def test_structural_change_rebuilds(tmp_path: Path) -> None:
     """A third campus adds columns: the session builds a new HiGHS model, with the rebuild's
-    result (c at 0.9 M USD/MW is now the cheapest)."""
+    result (c at 0.9 M USD/MW is now the cheapest). Back to two campuses (a dearer), the
+    first model (kept by its structure) is updated in place: b 100 MW."""
     tiny = two_sites(tmp_path)
     session = Session()
     session.solve(load_scenario(tiny.write("base")), EXACT)
@@ -88,6 +89,13 @@ def test_structural_change_rebuilds(tmp_path: Path) -> None:
     assert session.highs.live is not first
     assert it_mw(grown) == {"a": 0.0, "b": 0.0, "c": 100.0}
     assert grown.result.objective_musd == solve(scenario, EXACT).result.objective_musd
+
+    tiny.sites.pop()
+    tiny.sites[0]["building_capex_musd_per_mw"] = 1.5
+    back = session.solve(load_scenario(tiny.write("two-again")), EXACT)
+    assert session.builds == 2 and session.updates == 1  # the two-campus model, kept
+    assert session.highs.live is first
+    assert it_mw(back) == {"a": 0.0, "b": 100.0}
 
 
 def test_session_replans_in_place(tmp_path: Path) -> None:
