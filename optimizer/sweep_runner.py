@@ -161,7 +161,9 @@ def sweep(
                 except KeyboardInterrupt:
                     cancel.set()
                     _settle(list(futures), timeout_s=60)
-                    rows = _done_rows(out, cases)
+            if cancel.is_set():  # what the workers recorded, whatever the client saw
+                rows = _done_rows(out, cases)
+                solved = len(rows) - (len(cases) - len(todo))
     table = _write_table(out, cases, rows)
     robustness = _robustness(cases, rows)
     robustness.to_csv(out / "robustness.csv", index=False, float_format="%.6g")
@@ -208,7 +210,10 @@ def _cancelling(
         while not over.is_set():
             if cancel.wait(timeout=0.2):
                 stop.set()
-                client.cancel([f for f in futures if not f.done()])
+                # Tasks running (or about to) are left to stop themselves, so that their
+                # futures end with what they did (a row, or nothing if interrupted).
+                running = {key for keys in client.processing().values() for key in keys}
+                client.cancel([f for f in futures if not f.done() and f.key not in running])
                 return
 
     watcher = threading.Thread(target=watch, name="sweep-cancel", daemon=True)
