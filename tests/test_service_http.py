@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import psutil
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
 from optimizer import DEFAULT_SCENARIO
@@ -30,6 +32,7 @@ from optimizer.cli import app
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
 from tests.service_fixtures import free_port, start_server, stop_server
+from tests.test_sweep import two_sites
 from tests.tiny import Tiny
 
 MAX_UPLOAD_MB = 2.0
@@ -176,6 +179,92 @@ def test_cancel_interrupts_a_running_solve_and_keeps_its_best_plan(server: Serve
         assert plan["status"] == "interrupted" and plan["termination"] == "interrupted"
         assert plan["mip_gap"] > 0 and any(site["open"] for site in plan["sites"])
         assert {"sites.csv", "build.csv"} <= set(done["files"])
+
+
+def test_a_sweep_job_runs_its_cases_on_the_cluster_and_serves_every_file(
+    server: Server, tmp_path: Path
+) -> None:
+    """tests.test_sweep.two_sites: target x1 costs 105.475 M USD, x2 210.95; x30 is more
+    than the two campuses hold (infeasible, recorded, the others go on)."""
+    grid = {
+        "axes": {"target_multiplier": [1.0, 2.0]},
+        "cases": [{"name": "too-much", "target_multiplier": 30}],
+        "solver": {"mip_gap_frac": 0},
+    }
+    with server.client() as gs:
+        scenario = gs.upload(two_sites(tmp_path))["id"]
+        done = gs.wait(gs.submit(scenario, "sweep", {"grid": grid})["id"], timeout_s=180)
+        assert done["state"] == "succeeded", done
+        result = done["result"]
+        assert (result["cases"], result["failed"]) == (3, 0)
+        assert result["by_status"] == {"optimal": 2, "infeasible": 1}
+        assert result["robust_campuses"] == ["a"]
+        assert {"results.parquet", "results.nc", "robustness.csv"} <= set(done["files"])
+        table = pd.read_parquet(gs.download(done["id"], "results.parquet", tmp_path / "r.pq"))
+        npv = table.set_index("target_multiplier")["npv_musd"].round(6).to_dict()
+        assert npv[1.0] == 105.475 and npv[2.0] == 210.95
+        gs.download(done["id"], "results.nc", tmp_path / "r.nc")
+        with xr.open_dataset(tmp_path / "r.nc") as ds:
+            assert ds.sizes["case"] == 3
+        optimal = table[table["status"] == "optimal"]
+        assert (optimal["audit"] == "ok").all()  # the sweep audits each case's plan
+        for case_id in optimal["case_id"]:
+            assert f"cases/{case_id}/plan.json" in done["files"]
+        [base] = table[table["target_multiplier"] == 1.0]["case_id"]  # the scenario as is
+        plan = tmp_path / "base"
+        plan.mkdir()
+        for name in done["files"]:
+            if name.startswith(f"cases/{base}/"):
+                gs.download(done["id"], name, plan / name.rsplit("/", 1)[1])
+        audited = CliRunner().invoke(app, ["audit", str(two_sites(tmp_path)), str(plan)])
+        assert audited.exit_code == 0, audited.output
+        for name in ("cases/../../gridsite.db", "cases/..%2F..%2Fgridsite.db", "rows/.x"):
+            answer = gs.http.get(f"/v1/jobs/{done['id']}/files/{name}")
+            assert answer.status_code == 404, (name, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"axes": {"hedroom_multiplier": [2]}}, "options.grid.axes.hedroom_multiplier"),
+        ({"axes": {"target_multiplier": []}}, "options.grid.axes.target_multiplier"),
+        ({"axes": {"target_multiplier": [-1]}}, "options.grid.axes.target_multiplier.0"),
+        (
+            {"cases": [{"name": "x", "price_multiplier_by_region": {"nowhere": 2}}]},
+            "options.grid.cases.0.price_multiplier_by_region.nowhere: no region 'nowhere'",
+        ),
+        ({"cases": [], "solver": {"mip_gap_frac": 0}}, "options.grid.grid: no cases"),
+    ],
+)
+def test_a_bad_sweep_is_refused_with_its_field(
+    server: Server, grid: dict[str, object], message: str
+) -> None:
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)["id"]
+        before = len(gs.jobs(limit=500))
+        with pytest.raises(ServiceError) as refused:
+            gs.submit(scenario, "sweep", {"grid": grid})
+        assert refused.value.status == 422 and message in str(refused.value.detail)
+        assert len(gs.jobs(limit=500)) == before
+
+
+def test_cancel_stops_a_sweep_after_the_cases_running(server: Server, tmp_path: Path) -> None:
+    """60 tiny cases on one worker take tens of seconds; DELETE once the first rows are in:
+    the job ends cancelled, the queued cases are not solved."""
+    multipliers = [1 + i / 100 for i in range(60)]
+    grid = {"axes": {"target_multiplier": multipliers}, "solver": {"mip_gap_frac": 0}}
+    with server.client() as gs:
+        scenario = gs.upload(two_sites(tmp_path))["id"]
+        job = gs.submit(scenario, "sweep", {"grid": grid})["id"]
+        rows = server.artifacts / "jobs" / job / "sweep" / "rows"
+        _wait_until(lambda: rows.is_dir() and len(list(rows.iterdir())) >= 2, "two cases")
+        asked = gs.cancel(job)
+        assert asked is not None and asked["cancel_requested"]
+        done = gs.wait(job, timeout_s=120)
+        assert done["state"] == "cancelled", done
+        solved = done["result"]["by_status"].get("optimal", 0)
+        assert 2 <= solved < 60 and done["result"]["by_status"]["failed"] == 60 - solved
+        assert "results.parquet" in done["files"]
 
 
 def _zip(entries: dict[str, bytes], link: str | None = None) -> bytes:
