@@ -54,15 +54,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(artifacts: Path, port: int, log: Path, *options: str) -> subprocess.Popen[bytes]:
+#: Dask re-runs a task whose worker died this many times before it gives up (KilledWorker,
+#: default 3). The test servers set 0: every lost worker is at once the job store's retry,
+#: so a test sees each attempt after one kill.
+NO_DASK_RETRIES = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+
+
+def start_server(
+    artifacts: Path, port: int, log: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """``gridsite serve`` on 127.0.0.1:``port`` in a session of its own (so its Dask worker
-    processes can be found and stopped with it), once ``/healthz`` answers."""
+    processes can be found and stopped with it), once ``/healthz`` answers; ``env`` added to
+    this process's environment."""
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [GRIDSITE, "serve", "--port", str(port), "--artifacts", str(artifacts), *options],
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -31,7 +31,7 @@ from optimizer import DEFAULT_SCENARIO
 from optimizer.cli import app
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
-from tests.service_fixtures import free_port, start_server, stop_server
+from tests.service_fixtures import NO_DASK_RETRIES, free_port, start_server, stop_server
 from tests.test_sweep import two_sites
 from tests.tiny import Tiny
 
@@ -67,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store.close()
     port = free_port()
     options = ("--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB))
-    process = start_server(artifacts, port, folder / "server.log", *options)
+    process = start_server(artifacts, port, folder / "server.log", *options, env=NO_DASK_RETRIES)
     try:
         url = f"http://127.0.0.1:{port}"
         yield Server(url, key, other_key, artifacts, Tiny(folder).write(), process)
@@ -370,14 +370,20 @@ def test_keys_and_ownership(server: Server) -> None:
     assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
 
 
-#: The default scenario to a 1 % gap: long enough (seconds) to be killed in the middle.
-SOLVE = {"mip_gap_frac": 0.01, "time_limit_s": 300, "plots": False}
+#: The default scenario to a 1 % gap, at most 20 s: long enough to be killed in the middle.
+SOLVE = {"mip_gap_frac": 0.01, "time_limit_s": 20, "plots": False}
 
 
 def _worker_processes(server_pid: int) -> list[psutil.Process]:
     """The Dask worker processes the server's local cluster spawned."""
-    children = psutil.Process(server_pid).children(recursive=True)
-    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+    found = []
+    for child in psutil.Process(server_pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # gone, or a zombie not reaped yet
+            pass
+    return found
 
 
 def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180) -> None:
@@ -387,23 +393,59 @@ def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180
         time.sleep(0.2)
 
 
+def _kill_the_worker_running(server: Server, gs: Client, job_id: str, attempt: int) -> None:
+    """SIGKILL the worker process once it runs ``attempt`` of the job (its progress thread
+    reported), then wait until the nanny has started a new one."""
+
+    def running() -> bool:
+        job = gs.job(job_id)
+        updated = job["progress"]["updated_at"]
+        return (
+            job["state"] == "running"
+            and job["attempts"] == attempt
+            and updated is not None
+            and updated > job["started_at"]
+        )
+
+    _wait_until(running, f"attempt {attempt} on the worker")
+    [worker] = _worker_processes(server.process.pid)
+    worker.send_signal(signal.SIGKILL)
+    _wait_until(
+        lambda: [p.pid for p in _worker_processes(server.process.pid)] not in ([], [worker.pid]),
+        "a new worker",
+    )
+
+
+def test_a_job_whose_worker_dies_every_time_fails_with_the_reason(server: Server) -> None:
+    """Each SIGKILL of the worker is Dask's KilledWorker (the test server allows Dask no
+    retry of its own); the job store re-queues the job (attempts 2, 3), and after the third
+    lost worker (max_attempts 3) the job fails saying why: never lost, never left running."""
+    with server.client() as gs:
+        default = gs.upload(DEFAULT_SCENARIO)["id"]
+        job = gs.submit(default, "solve", SOLVE)["id"]
+        for attempt in (1, 2, 3):
+            _kill_the_worker_running(server, gs, job, attempt)
+        done = gs.wait(job, timeout_s=120)
+        assert done["state"] == "failed" and done["attempts"] == 3, done
+        assert done["error"].startswith("gave up after 3 attempts; attempt 3: KilledWorker")
+        assert gs.jobs(state="running") == [] and gs.jobs(state="queued") == []
+
+
 def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
     """Faults, for real (last in this module: it kills the module's server).
 
-    1. SIGKILL the worker process while it solves: Dask restarts the worker and re-runs the
-    task; the job succeeds. 2. SIGKILL the server while a solve runs and two jobs wait: a
-    new server on the same job store finds the expired lease, re-queues the job (attempt 2)
-    and every job succeeds. No job is lost or left running."""
+    1. SIGKILL the worker process while it solves: Dask reports KilledWorker, the job store
+    re-queues the job and its second attempt succeeds. 2. SIGKILL the server while a solve
+    runs and two jobs wait: a new server on the same job store finds the expired lease,
+    re-queues the job (attempt 2) and every job succeeds. No job is lost or left running."""
     with server.client() as gs:
         default = gs.upload(DEFAULT_SCENARIO)["id"]
         first = gs.submit(default, "solve", SOLVE)["id"]
         _wait_until(lambda: gs.job(first)["progress"]["incumbent_musd"] is not None, "the MIP")
-        [worker] = _worker_processes(server.process.pid)
-        worker.send_signal(signal.SIGKILL)
+        _kill_the_worker_running(server, gs, first, attempt=1)
         done = gs.wait(first, timeout_s=300)
-        assert done["state"] == "succeeded", done
+        assert done["state"] == "succeeded" and done["attempts"] == 2, done
         assert done["result"]["status"] in ("optimal", "feasible"), done
-        assert [p.pid for p in _worker_processes(server.process.pid)] != [worker.pid]
 
         second = gs.submit(default, "solve", SOLVE)["id"]
         tiny = gs.upload(server.scenario)["id"]
