@@ -489,9 +489,10 @@ def _report(folder: str, job_id: str, _mtime_ns: int) -> str:
     return render_report(read_plan(folder), source=f"gridsite job {job_id}")
 
 
-@router.get("/jobs/{job_id}/files/{name}")
+@router.get("/jobs/{job_id}/files/{name:path}")
 def job_file(request: Request, job_id: str, name: str) -> Response:
-    """A file of the job's result, as a download."""
+    """A file of the job's result by its path as listed (a sweep's ``cases/<id>/...``), as
+    a download."""
     session = _session(request)
     if session is None:
         return _to_signin(request)
@@ -499,7 +500,7 @@ def job_file(request: Request, job_id: str, name: str) -> Response:
         path = _service(request).file(session.key_id, job_id, name)
     except NotFound as e:
         return _not_found(session, str(e))
-    response = FileResponse(path, filename=name)
+    response = FileResponse(path, filename=path.name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
