@@ -103,7 +103,7 @@ def test_sign_in_sets_an_httponly_strict_cookie_and_only_for_a_valid_key(server:
     no_origin = httpx.post(f"{server.url}/signin", data={"key": server.key})
     assert no_origin.status_code == 403
     with server.http() as web:  # another site's address to go to after signing in
-        for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil"):
             answer = web.post("/signin", data={"key": server.key, "next": target})
             assert answer.status_code == 303 and answer.headers["location"] == "/"
 

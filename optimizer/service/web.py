@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 from starlette.datastructures import UploadFile
@@ -109,7 +109,12 @@ def _form_ok(request: Request, session: Session, token: object) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """A path on this site to go to after signing in (never another host)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or any(c == "\\" or ord(c) < 0x21 for c in target)  # browsers drop tabs: "/\t/x"
+    ):
         return "/"
     return target
 
@@ -269,10 +274,10 @@ def _list_page(
 
 
 @router.get("/signin")
-def signin_page(request: Request, next: str = "/") -> Response:
+def signin_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "/") -> Response:
     if _session(request) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return _page("signin.html.j2", None, next=_safe_next(next), error=None)
+        return RedirectResponse(_safe_next(next_path), status_code=303)
+    return _page("signin.html.j2", None, next=_safe_next(next_path), error=None)
 
 
 @router.post("/signin")
