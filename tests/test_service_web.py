@@ -124,6 +124,8 @@ def test_pages_refuse_without_a_key_and_answer_404_for_another_keys_job(
             assert answer.status_code == 303, path
             assert answer.headers["location"].startswith("/signin?next=%2F"), path
         assert anonymous.get("/jobs/table").status_code == 401
+        signed_out_form = anonymous.post("/jobs", data={"scenario_id": scenario["id"]})
+        assert signed_out_form.headers["location"] == "/signin?next=%2F"
         assert anonymous.get(f"/jobs/{job_id}/events").status_code == 401
         with server.http(server.key.replace(server.key[-4:], "AAAA")) as forged:
             assert forged.get("/").status_code == 303  # a wrong secret is no session

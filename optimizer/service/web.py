@@ -120,7 +120,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _to_signin(request: Request) -> RedirectResponse:
+    """To the sign-in page, then back to this page (a form sent signed out: the list)."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        here = "/"
     return RedirectResponse(f"/signin?next={quote(here, safe='')}", status_code=303)
 
 
