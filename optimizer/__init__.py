@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from optimizer.pareto import Front, NoPlanError, pareto_front
     from optimizer.plan import Plan
     from optimizer.plan_files import read_plan
-    from optimizer.replan import reoptimize
+    from optimizer.replan import Session, reoptimize
     from optimizer.scenario import Scenario, load_scenario
     from optimizer.solver import SolveOptions, SolveResult
     from optimizer.sweep_file import SweepFile, load_sweep
@@ -55,6 +55,7 @@ _HOME = {
     "pareto_front": "optimizer.pareto",
     "Plan": "optimizer.plan",
     "read_plan": "optimizer.plan_files",
+    "Session": "optimizer.replan",
     "reoptimize": "optimizer.replan",
     "Scenario": "optimizer.scenario",
     "load_scenario": "optimizer.scenario",
@@ -75,6 +76,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioError",
+    "Session",
     "SolveOptions",
     "SolveResult",
     "SweepFile",
