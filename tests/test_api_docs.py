@@ -136,16 +136,16 @@ def stand_in(folder: Path) -> Path:
     return tiny.write("stand-in")
 
 
-def run_readme(scenario_dir: Path, workdir: Path) -> dict[str, Any]:
-    """Run the section's blocks in order in one namespace, in ``workdir`` (their ``out/``
-    folders go there), with ``"data/default"`` read as ``scenario_dir``."""
+def run_readme(scenario_dir: Path, limit_s: float = TIME_LIMIT_S) -> dict[str, Any]:
+    """Run the section's blocks in order in one namespace (their ``out/`` folders go to the
+    current folder), with ``"data/default"`` read as ``scenario_dir``, within ``limit_s``."""
     namespace: dict[str, Any] = {"__name__": "readme"}
     start = time.perf_counter()
     for i, block in enumerate(readme_blocks()):
         code = block.replace('"data/default"', repr(str(scenario_dir)))
         exec(compile(code, f"README.md {SECTION} block {i + 1}", "exec"), namespace)
         elapsed = time.perf_counter() - start
-        assert elapsed < TIME_LIMIT_S, f"block {i + 1}: {elapsed:.0f} s so far"
+        assert elapsed < limit_s, f"block {i + 1}: {elapsed:.0f} s so far"
     return namespace
 
 
@@ -154,7 +154,7 @@ def test_readme_python_examples_run_on_a_stand_in(
 ) -> None:
     scenario = stand_in(tmp_path)
     monkeypatch.chdir(tmp_path)
-    ns = run_readme(scenario, tmp_path)
+    ns = run_readme(scenario)
     printed = capsys.readouterr().out
     assert ns["plan"].status == "optimal" and ns["plan_b"].status == "optimal"
     assert "amarillo_tx" not in set(ns["plan_b"].sites["site_id"])
@@ -190,7 +190,7 @@ def test_readme_python_examples_run_on_the_default_scenario(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    ns = run_readme(ROOT / "data" / "default", tmp_path)
+    ns = run_readme(ROOT / "data" / "default", limit_s=1800.0)  # 203 s wall at load 33
     assert ns["plan"].status == "optimal" and ns["plan_b"].status == "optimal"
     assert (ns["result"].table["status"] == "optimal").all()
 
