@@ -218,9 +218,8 @@ def _unknown_places(file: Path, root: Any, sweep: SweepFile, scenario: Scenario)
                     problems.append(
                         Problem(
                             str(file),
-                            f"no {what} {key!r} in the scenario{closest(key, sorted(known))}; "
-                            "expected one of "
-                            f"{', '.join(sorted(known))}",
+                            f"no {what} {key!r} in the scenario{closest(key, sorted(known))} "
+                            f"(expected one of {', '.join(sorted(known))})",
                             row=_line(root, (*loc, key)),
                             field=".".join(map(str, (*loc, key))),
                         )
