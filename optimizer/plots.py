@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from matplotlib.transforms import Bbox
 
 from optimizer.plan import Plan
 
-STATES_TOPOJSON = Path(__file__).resolve().parent.parent / "data" / "geo" / "us-states-10m.json"
+STATES_TOPOJSON = resources.files("optimizer") / "geo" / "us-states-10m.json"  # data/geo/
 LOWER_48_BOUNDS_DEG = (-125.0, -66.5, 24.3, 49.6)  # lon min, lon max, lat min, lat max
 MARKER_PT2_PER_MW = 0.6
 """Marker area of an open campus in points² per MW of final IT capacity (area ∝ MW)."""
