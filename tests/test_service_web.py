@@ -15,11 +15,13 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from optimizer import DEFAULT_SCENARIO
 from optimizer.cli import app
 from optimizer.client import Client, zip_folder
 from optimizer.service.store import Store, sqlite_url
@@ -101,7 +103,7 @@ def test_sign_in_sets_an_httponly_strict_cookie_and_only_for_a_valid_key(server:
     no_origin = httpx.post(f"{server.url}/signin", data={"key": server.key})
     assert no_origin.status_code == 403
     with server.http() as web:  # another site's address to go to after signing in
-        for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil"):
             answer = web.post("/signin", data={"key": server.key, "next": target})
             assert answer.status_code == 303 and answer.headers["location"] == "/"
 
@@ -122,6 +124,8 @@ def test_pages_refuse_without_a_key_and_answer_404_for_another_keys_job(
             assert answer.status_code == 303, path
             assert answer.headers["location"].startswith("/signin?next=%2F"), path
         assert anonymous.get("/jobs/table").status_code == 401
+        signed_out_form = anonymous.post("/jobs", data={"scenario_id": scenario["id"]})
+        assert signed_out_form.headers["location"] == "/signin?next=%2F"
         assert anonymous.get(f"/jobs/{job_id}/events").status_code == 401
         with server.http(server.key.replace(server.key[-4:], "AAAA")) as forged:
             assert forged.get("/").status_code == 303  # a wrong secret is no session
@@ -134,8 +138,8 @@ def test_pages_refuse_without_a_key_and_answer_404_for_another_keys_job(
         assert page.status_code == 200 and 'data-state="' in page.text
         report = mine.get(f"/jobs/{job_id}/report")
         assert report.status_code == 200 and "<h1>tiny</h1>" in report.text
-        assert "sandbox" in report.headers["content-security-policy"]
-        assert "script-src" not in report.headers["content-security-policy"]
+        policy = report.headers["content-security-policy"]  # no script may run in it
+        assert policy.startswith("default-src 'none';") and "script-src" not in policy
         csv = mine.get(f"/jobs/{job_id}/files/sites.csv")
         assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
         assert mine.get(f"/jobs/{job_id}/files/..%2Fgridsite.db").status_code == 404
@@ -193,11 +197,39 @@ def test_the_form_refuses_a_bad_upload_clearly_and_keeps_nothing(server: Server)
             data={"csrf": token, "mip_gap_pct": "lots"},
             files={"file": ("s.zip", zip_folder(server.scenario), "application/zip")},
         )
-        assert bad_gap.status_code == 422 and "mip_gap_frac: &#39;lots&#39;" in bad_gap.text
+        assert bad_gap.status_code == 422
+        assert "MIP gap %: &#39;lots&#39; is not a number" in bad_gap.text
         nothing = mine.post("/jobs", data={"csrf": token})
         assert nothing.status_code == 422 and "choose a stored scenario" in nothing.text
     assert list((server.artifacts / "uploads").iterdir()) == []
     assert sorted((server.artifacts / "scenarios").iterdir()) == before
+
+
+def test_the_form_sent_twice_makes_one_job(server: Server) -> None:
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)["id"]
+        before = len(gs.jobs(limit=500))
+    with server.http(server.key) as mine:
+        page = mine.get("/").text
+        once_token = re.search(r'name="submit_token" value="([0-9a-f]{32})"', page)
+        assert once_token
+        form = {
+            "csrf": _token(page),
+            "submit_token": once_token.group(1),
+            "scenario_id": scenario,
+            "mip_gap_pct": "0.5",
+            "time_limit_s": "60",
+        }
+        first, again = mine.post("/jobs", data=form), mine.post("/jobs", data=form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    job_id = first.headers["location"].removeprefix("/jobs/")
+    with server.client() as gs:
+        job = gs.wait(job_id, timeout_s=120)
+        assert job["options"]["mip_gap_frac"] == pytest.approx(0.005)
+        assert job["options"]["time_limit_s"] == 60.0
+        assert job["state"] == "succeeded", job
+        assert len(gs.jobs(limit=500)) == before + 1
 
 
 def test_the_pages_in_headless_chromium(server: Server, tmp_path: Path) -> None:
@@ -288,3 +320,81 @@ def test_the_pages_in_headless_chromium(server: Server, tmp_path: Path) -> None:
     assert done["options"]["mip_gap_frac"] == 0.0
     for shot in ("job.png", "jobs.png"):
         assert (tmp_path / shot).stat().st_size > 10_000
+
+
+def test_a_running_solve_draws_its_live_gap_curve_and_is_cancelled_from_its_page(
+    server: Server, tmp_path: Path
+) -> None:
+    """The default scenario to a zero gap runs long: the page draws HiGHS's incumbent and
+    bound as they arrive, keeps them across the reload the cancel button makes, and shows the
+    report of the best plan so far once the solve is interrupted."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs this test")
+    from playwright.sync_api import sync_playwright
+
+    with server.client() as gs:
+        scenario = gs.upload(DEFAULT_SCENARIO)["id"]
+        options = {"mip_gap_frac": 0.0, "time_limit_s": 600, "plots": False}
+        job_id = gs.submit(scenario, "solve", options)["id"]
+    errors: list[str] = []
+    failed: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1200, "height": 900},
+        )
+        browser.add_cookies([{"name": COOKIE, "value": server.key, "url": server.url}])
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+        page.goto(f"{server.url}/jobs/{job_id}", wait_until="load")
+        # three incumbent updates drawn (the page's CSP forbids a string predicate: no eval)
+        page.wait_for_selector("#curve circle.point.incumbent >> nth=2", timeout=180_000)
+        live = _curve(page)
+        page.click("#cancel button")  # a form post: the page reloads
+        page.wait_for_selector("#state.cancelled", timeout=120_000)
+        page.wait_for_selector("#report")
+        after = _curve(page)
+        sizes = (
+            page.frame_locator("#report")
+            .locator("img")
+            .evaluate_all(
+                "images => images.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+            )
+        )
+        page.screenshot(path=str(tmp_path / "cancelled.png"), full_page=True)
+        browser.close()
+    # the reload of the cancel form ends the stream the page was following
+    failed = [f for f in failed if f != f"{server.url}/jobs/{job_id}/events net::ERR_ABORTED"]
+    assert errors == [] and failed == []
+    for series in (live, after):
+        assert series["incumbent"] and series["bound"]
+        seconds = [s for s, _ in series["incumbent"]]
+        assert seconds == sorted(seconds)
+    assert len({s for s, _ in live["incumbent"]}) >= 3  # three updates seen live
+    assert set(live["incumbent"]) <= set(after["incumbent"])  # kept across the reload
+    with server.client() as gs:
+        done = gs.job(job_id)
+    assert done["state"] == "cancelled" and done["result"]["termination"] == "interrupted"
+    final_incumbent, final_bound = after["incumbent"][-1][1], after["bound"][-1][1]
+    assert final_incumbent == pytest.approx(done["result"]["objective_musd"])
+    assert final_bound == pytest.approx(done["result"]["best_bound_musd"])
+    assert all(b <= final_incumbent + 1e-6 for _, b in after["bound"])
+    assert sizes and all(ok and w > 0 and h > 0 for ok, w, h in sizes), sizes
+
+
+def _curve(page: Any) -> dict[str, list[tuple[float, float]]]:
+    """The drawn points of each series: (seconds since the start, M USD)."""
+    return {
+        name: [
+            (float(s), float(v))
+            for s, v in page.locator(f"#curve circle.point.{name}").evaluate_all(
+                "points => points.map(p => [p.dataset.s, p.dataset.musd])"
+            )
+        ]
+        for name in ("incumbent", "bound")
+    }

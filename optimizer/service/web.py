@@ -24,17 +24,18 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, StreamingResponse
 from starlette.datastructures import UploadFile
@@ -53,6 +54,7 @@ LISTED = 100
 """Jobs shown in the list, newest first."""
 EVENT_POLL_S = 0.5
 REPORT_KINDS = ("solve", "reoptimize")
+SUBMIT_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 router = APIRouter(include_in_schema=False)
 _env = jinja2.Environment(
@@ -107,13 +109,21 @@ def _form_ok(request: Request, session: Session, token: object) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """A path on this site to go to after signing in (never another host)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or any(c == "\\" or ord(c) < 0x21 for c in target)  # browsers drop tabs: "/\t/x"
+    ):
         return "/"
     return target
 
 
 def _to_signin(request: Request) -> RedirectResponse:
+    """To the sign-in page, then back to this page (a form sent signed out: the list)."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        here = "/"
     return RedirectResponse(f"/signin?next={quote(here, safe='')}", status_code=303)
 
 
@@ -230,24 +240,15 @@ def _has_report(job: JobRecord, files: list[str]) -> bool:
     return job.kind in REPORT_KINDS and {"plan.json", "plan.nc"} <= set(files)
 
 
-class _Names:
-    """Scenario names by id for one key, looked up once per request."""
-
-    def __init__(self, service: JobService, key_id: str) -> None:
-        self.service, self.key_id, self.names = service, key_id, dict[str, str]()
-
-    def __call__(self, digest: str) -> str:
-        if digest not in self.names:
-            found = self.service.store.scenario(self.key_id, digest)
-            self.names[digest] = found.name if found else "?"
-        return self.names[digest]
-
-
-def _rows(service: JobService, session: Session) -> dict[str, Any]:
-    jobs = service.store.jobs(session.key_id, limit=LISTED)
-    names = _Names(service, session.key_id)
-    rows = [{"job": j, "scenario": names(j.scenario_digest), "gap": _gap(j)} for j in jobs]
-    return {"rows": rows, "names": names}
+def _rows(service: JobService, key_id: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The key's newest jobs as table rows, and the names of their scenarios by id."""
+    jobs = service.store.jobs(key_id, limit=LISTED)
+    names: dict[str, str] = {}
+    for digest in {j.scenario_digest for j in jobs}:
+        found = service.store.scenario(key_id, digest)
+        names[digest] = found.name if found else "?"
+    rows = [{"job": j, "scenario": names[j.scenario_digest], "gap": _gap(j)} for j in jobs]
+    return rows, names
 
 
 def _list_page(
@@ -255,20 +256,16 @@ def _list_page(
     session: Session,
     status_code: int = 200,
     error: str | None = None,
-    chosen: str | None = None,
 ) -> Response:
-    listed = _rows(service, session)
-    names: _Names = listed["names"]
-    scenarios = sorted(((d, n) for d, n in names.names.items() if n != "?"), key=lambda x: x[1])
-    if chosen is None and listed["rows"]:  # the scenario of the newest job
-        chosen = listed["rows"][0]["job"].scenario_digest
+    rows, names = _rows(service, session.key_id)
+    scenarios = sorted(((d, n) for d, n in names.items() if n != "?"), key=lambda x: x[1])
     return _page(
         "jobs.html.j2",
         session,
         status_code,
-        rows=listed["rows"],
+        rows=rows,
         scenarios=scenarios,
-        chosen=chosen,
+        chosen=rows[0]["job"].scenario_digest if rows else None,  # the newest job's
         error=error,
         submit_token=secrets.token_hex(16),
         listed=LISTED,
@@ -280,10 +277,10 @@ def _list_page(
 
 
 @router.get("/signin")
-def signin_page(request: Request, next: str = "/") -> Response:
+def signin_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "/") -> Response:
     if _session(request) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return _page("signin.html.j2", None, next=_safe_next(next), error=None)
+        return RedirectResponse(_safe_next(next_path), status_code=303)
+    return _page("signin.html.j2", None, next=_safe_next(next_path), error=None)
 
 
 @router.post("/signin")
@@ -337,7 +334,8 @@ def job_table(request: Request) -> Response:
     session = _session(request)
     if session is None:
         return Response(status_code=401)
-    html = _env.get_template("job_rows.html.j2").render(**_rows(_service(request), session))
+    rows, _ = _rows(_service(request), session.key_id)
+    html = _env.get_template("job_rows.html.j2").render(rows=rows)
     return _secure(HTMLResponse(html), "default-src 'none'")
 
 
@@ -372,7 +370,7 @@ async def submit(request: Request) -> Response:
             scenario_id,
             "solve",
             options,
-            f"web-{form.get('submit_token')}" if form.get("submit_token") else None,
+            _idempotency_key(form.get("submit_token")),
         )
     except UploadError as e:  # the message names file, row and field of each problem
         return await run_in_threadpool(_list_page, service, session, e.status, e.message)
@@ -382,10 +380,11 @@ async def submit(request: Request) -> Response:
 
 
 def _options(gap_pct: object, time_limit_s: object) -> dict[str, Any]:
+    """The form's solve options (empty fields: the scenario's own solver settings)."""
     options: dict[str, Any] = {}
-    for field, raw, scale in (
-        ("mip_gap_frac", gap_pct, 0.01),
-        ("time_limit_s", time_limit_s, 1.0),
+    for field, label, raw, scale in (
+        ("mip_gap_frac", "MIP gap %", gap_pct, 0.01),
+        ("time_limit_s", "time limit s", time_limit_s, 1.0),
     ):
         text = str(raw or "").strip()
         if not text:
@@ -393,9 +392,17 @@ def _options(gap_pct: object, time_limit_s: object) -> dict[str, Any]:
         try:
             value = float(text)
         except ValueError:
-            raise Invalid(f"{field}: {text!r} is not a number") from None
+            raise Invalid(f"{label}: {text!r} is not a number") from None
         options[field] = value * scale
     return options
+
+
+def _idempotency_key(token: object) -> str | None:
+    """The form's one-time token as the job's Idempotency-Key: a form sent twice (a double
+    click, a reload) makes one job."""
+    if isinstance(token, str) and SUBMIT_TOKEN.fullmatch(token):
+        return f"web-{token}"
+    return None
 
 
 # A job's page -----------------------------------------------------------------------------
@@ -461,7 +468,7 @@ async def job_events(request: Request, job_id: str) -> Response:
 @router.get("/jobs/{job_id}/report")
 def job_report(request: Request, job_id: str) -> Response:
     """The plan report of :mod:`optimizer.html_report` (self-contained, no script), shown
-    in a sandboxed frame of the job page."""
+    in a frame of the job page; its policy allows no script at all."""
     session = _session(request)
     if session is None:
         return _to_signin(request)
@@ -477,8 +484,8 @@ def job_report(request: Request, job_id: str) -> Response:
         html = _report(job.artifact, job.job_id, plan_json.stat().st_mtime_ns)
     except (OSError, KeyError, ValueError) as e:
         return _not_found(session, f"job {job_id}: the plan cannot be read ({e})")
-    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; "
-    policy += "frame-ancestors 'self'"
+    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    policy += "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
     return _secure(HTMLResponse(html), policy, frame="SAMEORIGIN")
 
 
@@ -490,9 +497,10 @@ def _report(folder: str, job_id: str, _mtime_ns: int) -> str:
     return render_report(read_plan(folder), source=f"gridsite job {job_id}")
 
 
-@router.get("/jobs/{job_id}/files/{name}")
+@router.get("/jobs/{job_id}/files/{name:path}")
 def job_file(request: Request, job_id: str, name: str) -> Response:
-    """A file of the job's result, as a download."""
+    """A file of the job's result by its path as listed (a sweep's ``cases/<id>/...``), as
+    a download."""
     session = _session(request)
     if session is None:
         return _to_signin(request)
@@ -500,7 +508,7 @@ def job_file(request: Request, job_id: str, name: str) -> Response:
         path = _service(request).file(session.key_id, job_id, name)
     except NotFound as e:
         return _not_found(session, str(e))
-    response = FileResponse(path, filename=name)
+    response = FileResponse(path, filename=path.name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
