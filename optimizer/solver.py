@@ -86,6 +86,9 @@ def checked_options(options: SolveOptions) -> tuple[SolveOptions, list[str]]:
 
 @dataclass
 class SolveResult:
+    """How the solver stopped (``termination``) apart from what solution exists
+    (``solution``), with objective, best bound, gap and times."""
+
     termination: Termination
     solution: SolutionStatus
     objective_musd: float | None
@@ -660,4 +663,4 @@ def violated_constraints(live: HighsModel, tol: float = 1e-6) -> list[Any]:
             activity > np.asarray(lp.row_upper_) + scale
         )
     constraint_of = {i: con for con, i in live.row_of.items()}
-    return [constraint_of[i] for i in np.flatnonzero(broken) if i in constraint_of]
+    return [constraint_of[int(i)] for i in np.flatnonzero(broken) if int(i) in constraint_of]
