@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from distributed import Client, Event, Future, LocalCluster, as_completed
+from distributed import Client, Event, Future, LocalCluster, as_completed, get_client
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -302,7 +302,9 @@ def _cancel_flag(name: str | None) -> Iterator[threading.Event]:
     if name is None:
         yield flag
         return
-    event = Event(name)  # through this worker's client
+    # Bound to this worker's client here, in the task's thread: an Event that finds its
+    # client lazily fails in the watching thread ("not properly initialized").
+    event = Event(name, client=get_client())
     over = threading.Event()
 
     def watch() -> None:
