@@ -24,7 +24,16 @@ import httpx
 import pandas as pd
 import psutil
 import pytest
+import schemathesis
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from schemathesis import Case
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from typer.testing import CliRunner
 
 from optimizer import DEFAULT_SCENARIO
@@ -368,6 +377,38 @@ def test_keys_and_ownership(server: Server) -> None:
     )
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
+
+
+def test_every_operation_keeps_its_openapi_contract(server: Server) -> None:
+    """schemathesis against the real server's /openapi.json with a valid key: 25 examples per
+    operation, no 5xx, and every answer's status code, content type and body are the ones
+    the schema declares. (One loop over the operations: schemathesis's pytest fixture loader
+    does not run on this pytest.)"""
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    failures = {}
+    operations = 0
+    for found in schema.get_all_operations():
+        operation = found.ok()
+        operations += 1
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        def keeps_contract(case: Case) -> None:
+            headers = {"Authorization": f"Bearer {server.key}"}
+            case.call_and_validate(base_url=server.url, headers=headers, checks=checks)
+
+        try:
+            keeps_contract()
+        except (Exception, BaseExceptionGroup) as e:
+            failures[operation.label] = str(e)[:3000]
+    assert operations >= 9
+    assert failures == {}
 
 
 #: The default scenario to a 1 % gap, at most 20 s: long enough to be killed in the middle.
