@@ -26,6 +26,8 @@ from optimizer.service.uploads import UploadError
 from optimizer.service.worker import JobKind
 
 log = logging.getLogger("gridsite.service")
+EVENTS_EVERY_S = 0.2
+"""How often a server-sent event stream looks at its job (one indexed read)."""
 _bearer = HTTPBearer(auto_error=False, description="An API key from `gridsite keys create`.")
 
 
@@ -291,7 +293,7 @@ def create_app(settings: Settings) -> FastAPI:
                     last = body
                 if job.state in DONE:
                     return
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(EVENTS_EVERY_S)
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
