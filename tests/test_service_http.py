@@ -75,7 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     other_key = store.create_key("someone else")
     store.close()
     port = free_port()
-    options = ("--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB))
+    options = ("--lease", "3", "--max-upload-mb", str(MAX_UPLOAD_MB))
     process = start_server(artifacts, port, folder / "server.log", *options, env=NO_DASK_RETRIES)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -496,7 +496,7 @@ def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
     stop_server(server.process)  # what is left of it (its worker) dies with the machine
     port = free_port()
     log = server.artifacts.parent / "server.log"
-    restarted = start_server(server.artifacts, port, log, "--lease", "5")
+    restarted = start_server(server.artifacts, port, log, "--lease", "3")
     try:
         with Client(f"http://127.0.0.1:{port}", server.key) as gs:
             jobs = [gs.wait(job_id, timeout_s=300) for job_id in [second, *waiting]]
