@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 
+from optimizer.service import web
 from optimizer.service.jobs import Invalid, JobService, NotFound, Settings
 from optimizer.service.models import DONE, STATES
 from optimizer.service.store import JobRecord, ScenarioRecord
@@ -297,6 +298,7 @@ def create_app(settings: Settings) -> FastAPI:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    app.include_router(web.router)  # the page for people: GET /, /signin, /jobs/{id}
     _errors(app)
     _request_log(app)
     return app
