@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from optimizer.errors import Problem, ScenarioError
     from optimizer.plan import Plan
     from optimizer.plan_files import read_plan
-    from optimizer.replan import reoptimize
+    from optimizer.replan import Session, reoptimize
     from optimizer.scenario import Scenario, load_scenario
     from optimizer.solver import SolveOptions
     from optimizer.sweep_file import load_sweep
@@ -35,6 +35,7 @@ _HOME = {
     "SolveOptions": "optimizer.solver",
     "diff_plans": "optimizer.diff",
     "reoptimize": "optimizer.replan",
+    "Session": "optimizer.replan",
     "load_sweep": "optimizer.sweep_file",
     "sweep": "optimizer.sweep_runner",
 }
@@ -45,6 +46,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioError",
+    "Session",
     "SolveOptions",
     "diff_plans",
     "load_scenario",

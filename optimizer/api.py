@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from formulations import Concern
     from optimizer.plan import Plan
     from optimizer.scenario import Scenario
-    from optimizer.solver import SolveOptions
+    from optimizer.solver import ReusableHighs, SolveOptions
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "default"
 
@@ -93,6 +93,7 @@ def solve(
     extra: Sequence[Concern] = (),
     write_model: str | Path | None = None,
     clock: RunClock | None = None,
+    reuse: ReusableHighs | None = None,
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
@@ -104,6 +105,8 @@ def solve(
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
     ``extra``: a planner's own concerns, built with the model's (after those they need).
     ``write_model``: also write the model as ``.mps`` or ``.lp`` for another solver.
+    ``reuse``: update its live HiGHS model in place when only coefficients changed
+    (:class:`optimizer.solver.ReusableHighs`; a sweep worker's, a :class:`Session`'s).
     Implausible values (:mod:`optimizer.plausibility`) and numerically dangerous input are
     named in ``plan.warnings``; an infeasible scenario comes with ``plan.diagnosis``
     (:func:`optimizer.diagnose.diagnose`)."""
@@ -125,7 +128,8 @@ def solve(
     model = build_model(data, extra=extra)
     build_seconds = time.perf_counter() - start
     clock.next("hand-off")
-    highs = HighsModel(model, replace(options, deadline=clock.deadline))
+    timed = replace(options, deadline=clock.deadline)
+    highs = HighsModel(model, timed) if reuse is None else reuse.load(model, timed)
     unwritten = []
     if write_model is not None and highs.infeasible_message:
         unwritten.append(f"{write_model} not written: {highs.infeasible_message}")

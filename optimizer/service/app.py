@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 
+from optimizer.service import web
 from optimizer.service.jobs import Invalid, JobService, NotFound, Settings
 from optimizer.service.models import DONE, STATES
 from optimizer.service.store import JobRecord, ScenarioRecord
@@ -206,10 +207,12 @@ def create_app(settings: Settings) -> FastAPI:
             service.file(key_id, job_id, "plan.json"), media_type="application/json"
         )
 
-    @app.get("/v1/jobs/{job_id}/files/{name}", tags=["jobs"], response_class=FileResponse)
+    @app.get("/v1/jobs/{job_id}/files/{name:path}", tags=["jobs"], response_class=FileResponse)
     def get_file(job_id: str, name: str, key_id: Key) -> FileResponse:
-        """One file of the job's result folder (CSV, NetCDF, plots, JSON)."""
-        return FileResponse(service.file(key_id, job_id, name), filename=name)
+        """One file of the job's result folder (CSV, NetCDF, plots, JSON) by its path as
+        listed in ``files`` (a sweep's case plans: ``cases/<case_id>/plan.json``)."""
+        path = service.file(key_id, job_id, name)
+        return FileResponse(path, filename=path.name)
 
     @app.delete("/v1/jobs/{job_id}", tags=["jobs"], responses={204: {"description": "deleted"}})
     def delete_job(job_id: str, key_id: Key) -> Response:
@@ -240,6 +243,7 @@ def create_app(settings: Settings) -> FastAPI:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    app.include_router(web.router)  # the page for people: GET /, /signin, /jobs/{id}
     _errors(app)
     _request_log(app)
     return app
