@@ -21,6 +21,7 @@ from formulations import build_model
 from optimizer import load_scenario, solve
 from optimizer.cli import app
 from optimizer.heuristic import constructive_start
+from optimizer.pareto import pareto_front
 from optimizer.prepare import prepare
 from optimizer.solver import HighsModel, absolute_gap
 from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
@@ -203,3 +204,30 @@ def test_cli_start_flag_reaches_the_solve(tiny: Tiny, monkeypatch: pytest.Monkey
         assert result.exit_code == 0, result.output
         assert json.loads((out / "plan.json").read_text())["objective_musd"] == 80.0
     assert seen == [(True, pytest.approx(80.0)), (False, None)]
+
+
+def test_pareto_points_start_from_a_plan_that_meets_their_bound(
+    tiny: Tiny, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The front of tests/test_pareto.py (3 points: 120, 135, 150 M USD). Solved from the
+    tight end, every point after the two ends starts from a plan that meets its bound, and
+    HiGHS takes it; the loose end is the least-cost plan, not solved a second time: 2 + 2
+    solves, each start accepted."""
+    tiny.cooling = [
+        cooling("efficient", capex_musd_per_mw=0.5),
+        cooling("plain", capex_musd_per_mw=0.2),
+    ]
+    tiny.curves = flat_curve("efficient", 1.1) + flat_curve("plain", 1.3)
+    tiny.sites = [site("a", max_it_mw=50.0), site("b", max_it_mw=50.0)]
+    accepted: list[bool] = []
+    real_solve = HighsModel.solve
+
+    def recording_solve(self: HighsModel, warm_start: bool | None = None) -> Any:
+        result = real_solve(self, warm_start)
+        accepted.append(self.start_accepted)
+        return result
+
+    monkeypatch.setattr(HighsModel, "solve", recording_solve)
+    front = pareto_front(load_scenario(tiny.write()), "cost", "energy", 3, EXACT)
+    assert front.table["cost_musd"].tolist() == pytest.approx([120.0, 135.0, 150.0])
+    assert accepted == [False, True, True, True]
