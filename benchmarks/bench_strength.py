@@ -143,13 +143,13 @@ def main() -> None:
             r = json.loads(next(x for x in reversed(lines) if x.startswith('{"scenario"')))
             best = r["objective_musd"]
             root_gap = (best - r["lp_bound_musd"]) / best if best else float("nan")
-            start = "-" if r["start_musd"] is None else f"{r['start_musd']:,.0f}"
+            start_text = "-" if r["start_musd"] is None else f"{r['start_musd']:,.0f}"
             if r["start_accepted"] is False:
-                start += "!"
+                start_text += "!"
             gap = "-" if r["gap"] is None else f"{100 * r['gap']:.3f}%"
             print(
                 f"{r['scenario']:<16} {r['lp_bound_musd']:>11,.1f} {best or 0:>11,.1f} "
-                f"{100 * root_gap:>8.2f}% {start:>11} {r['heuristic_seconds']:>8.1f} {gap:>8} "
+                f"{100 * root_gap:>8.2f}% {start_text:>11} {r['heuristic_seconds']:>8.1f} {gap:>8} "
                 f"{r['solve_seconds']:>8.1f} {r['solve_cpu_seconds']:>7.1f}  {r['termination']}"
             )
 
