@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 # Imported where used: the command line reads DEFAULT_SCENARIO without the solver stack.
 if TYPE_CHECKING:
+    import pandas as pd
+
     from formulations import Concern
     from optimizer.plan import Plan
     from optimizer.scenario import Scenario
@@ -154,3 +156,46 @@ def solve(
         plan.diagnosis = diagnose(scenario, options, extra).to_dict()
         clock.stage = "plan"
     return plan
+
+
+# --------------------------------------------------------------------------- trade-offs
+
+
+def marginal_values(
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    *,
+    kind: str | None = None,
+    extra: Sequence[Concern] = (),
+) -> pd.DataFrame:
+    """Solve ``scenario`` and return its plan's marginal values, highest value first: one
+    row per binding limit with ``kind`` (``headroom``, ``zone_limit``, ``ramp``, ``water``,
+    ``supply``, ``permit``, or a planner's own), ``subject`` (campus, zone or ``portfolio``),
+    ``period``, ``value``, ``unit`` and ``effect`` (sign convention in
+    :mod:`optimizer.marginal`). The same table as ``solve(..., marginals=True)`` puts in
+    ``plan.marginal_values``; ``kind`` keeps one kind only. Raises ``ValueError`` for a kind
+    no concern reports and :class:`~optimizer.pareto.NoPlanError` when there is no plan."""
+    from formulations import CONCERNS
+    from optimizer.errors import closest
+    from optimizer.pareto import NoPlanError
+
+    kinds = sorted(
+        {
+            f.marginal.kind
+            for c in (*CONCERNS, *extra)
+            for f in c.families.values()
+            if f.marginal is not None
+        }
+    )
+    if kind is not None and kind not in kinds:
+        raise ValueError(
+            f"no marginal values of kind {kind!r}{closest(kind, kinds)}; "
+            f"expected one of {', '.join(kinds)}"
+        )
+    plan = solve(scenario, options, marginals=True, extra=extra)
+    if plan.marginal_values is None:
+        raise NoPlanError(f"no plan for this scenario ({plan.status}), so no marginal values")
+    values = plan.marginal_values
+    if kind is not None:
+        values = values[values["kind"] == kind]
+    return values.sort_values("value", ascending=False, ignore_index=True)

@@ -107,6 +107,9 @@ def checked_options(options: SolveOptions) -> tuple[SolveOptions, list[str]]:
 
 @dataclass
 class SolveResult:
+    """How the solver stopped (``termination``) apart from what solution exists
+    (``solution``), with objective, best bound, gap and times."""
+
     termination: Termination
     solution: SolutionStatus
     objective_musd: float | None

@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import itertools
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError, create_model
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem, ScenarioError, closest
 from optimizer.scenario import Scenario
 from optimizer.schema import Identifier, StrictModel
 
 Multiplier = Annotated[float, Field(gt=0.0, le=100.0)]
+MAPPING_SOURCE = "<sweep>"
+"""What problems of a sweep given as a mapping (not a file) name as their file."""
 
 
 class CaseSettings(StrictModel):
@@ -112,20 +115,26 @@ class SweepFile(StrictModel):
         return out
 
 
-def load_sweep(path: str | Path, scenario: Scenario) -> SweepFile:
+def load_sweep(path: str | Path | Mapping[str, Any], scenario: Scenario) -> SweepFile:
     """Read and validate a sweep file against ``scenario`` (zones and regions named must
-    exist). Raises :class:`ScenarioError` naming file, line and field of every problem."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError([Problem(str(file), f"cannot be read ({e})")]) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ScenarioError([Problem(str(file), "not valid YAML", row=row)]) from None
+    exist). Raises :class:`ScenarioError` naming file, line and field of every problem.
+
+    ``path`` may also be the file's content as a mapping (``{"axes": {...}, "cases":
+    [...]}``), validated the same way; its problems name ``<sweep>`` and the field."""
+    if isinstance(path, Mapping):
+        file, root, data = Path(MAPPING_SOURCE), None, dict(path)
+    else:
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+            root = yaml.compose(text)
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ScenarioError([Problem(str(file), f"cannot be read ({e})")]) from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            row = mark.line + 1 if mark is not None else None
+            raise ScenarioError([Problem(str(file), "not valid YAML", row=row)]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(str(file), "expected a mapping with axes and/or cases")])
     problems = _not_variable(file, root, data)
@@ -209,8 +218,8 @@ def _unknown_places(file: Path, root: Any, sweep: SweepFile, scenario: Scenario)
                     problems.append(
                         Problem(
                             str(file),
-                            f"no {what} {key!r} in the scenario; expected one of "
-                            f"{', '.join(sorted(known))}",
+                            f"no {what} {key!r} in the scenario{closest(key, sorted(known))} "
+                            f"(expected one of {', '.join(sorted(known))})",
                             row=_line(root, (*loc, key)),
                             field=".".join(map(str, (*loc, key))),
                         )

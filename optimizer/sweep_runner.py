@@ -122,9 +122,9 @@ def sweep(
     cases = sweep_cases(path, sweep_file, options)
     (out / "rows").mkdir(parents=True, exist_ok=True)
     rows = _done_rows(out, cases)
+    done_before = len(rows)
     todo = [c for c in cases if c.case_id not in rows]
     cancel = cancel or threading.Event()
-    solved = 0
     if todo:
         with _client(workers, scheduler) as client, _progress(console) as progress:
             task = progress.add_task("cases", total=len(cases), completed=len(rows))
@@ -150,18 +150,22 @@ def sweep(
                         if row is None:  # cancelled before or while it ran
                             continue
                         rows[row["case_id"]] = row
-                        solved += 1
                         failed = sum(r["status"] == "failed" for r in rows.values())
+                        to_go = len(cases) - len(rows)
                         progress.update(
                             task,
                             advance=1,
-                            description=f"cases (failed {failed}, to go {len(todo) - solved})",
+                            description=f"cases (failed {failed}, to go {to_go})",
                         )
                         _write_table(out, cases, rows)
                 except KeyboardInterrupt:
                     cancel.set()
-                    _settle(list(futures), timeout_s=60)
-                    rows = _done_rows(out, cases)
+            if cancel.is_set():
+                _settle(client, list(futures), timeout_s=60)
+        # The files are the record: a case a worker finished and recorded just as the sweep
+        # was cancelled has a cancelled future here but its row on disk.
+        rows = _done_rows(out, cases)
+    solved = len(rows) - done_before
     table = _write_table(out, cases, rows)
     robustness = _robustness(cases, rows)
     robustness.to_csv(out / "robustness.csv", index=False, float_format="%.6g")
@@ -189,10 +193,16 @@ def _result(
     return None if row["status"] == "cancelled" else row
 
 
-def _settle(futures: list[Future], timeout_s: float) -> None:
-    """Wait until no task is pending (cancelled, or stopped within about a second)."""
+def _settle(client: Client, futures: list[Future], timeout_s: float) -> None:
+    """Wait until no case of this sweep still runs on a worker (cancelled tasks stop within
+    about a second: HiGHS watches the sweep's Event); a cancelled future says nothing of
+    that, the scheduler's list of tasks in progress does."""
+    keys = {f.key for f in futures}
     deadline = time.monotonic() + timeout_s
-    while any(f.status == "pending" for f in futures) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        running = {k for tasks in client.processing().values() for k in tasks}
+        if not keys & running:
+            return
         time.sleep(0.1)
 
 

@@ -20,7 +20,7 @@ import pytest
 from optimizer import Scenario, ScenarioError, load_scenario, solve
 from optimizer.audit import audit_plan
 from optimizer.plan import Plan
-from optimizer.sweep_file import CaseSettings, apply_case
+from optimizer.sweep_file import CaseSettings, apply_case, load_sweep
 from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
 
 
@@ -412,3 +412,20 @@ def test_a_sweep_case_is_the_same_edits(tmp_path: Path) -> None:
         "upgrades.a_230kv.capex_musd",
         "upgrades.a_230kv.lead_periods",
     }
+
+
+def test_a_sweep_given_as_a_mapping_is_checked_like_a_file(tmp_path: Path) -> None:
+    base = two_zones(tmp_path)
+    grid = load_sweep(
+        {"axes": {"price_multiplier_by_region": [{"r": 1.0}, {"r": 2.0}]}, "cases": []}, base
+    )
+    assert [name for name, _ in grid.expand()] == [
+        "price_multiplier_by_region.r=1",
+        "price_multiplier_by_region.r=2",
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep({"cases": [{"name": "x", "price_multiplier_by_region": {"R": 2.0}}]}, base)
+    assert str(caught.value) == (
+        "<sweep>: cases.0.price_multiplier_by_region.R: no region 'R' in the scenario; "
+        "did you mean 'r'? (expected one of q, r)"
+    )

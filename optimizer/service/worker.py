@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from distributed import Client, Future, get_client, get_worker, rejoin, secede
+from distributed import get_worker, rejoin, secede
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import DBAPIError
 
@@ -42,7 +42,7 @@ from optimizer.scenario import Scenario, load_scenario
 from optimizer.service.store import Store
 from optimizer.solver import SolveOptions
 from optimizer.sweep_file import SweepFile, load_sweep
-from optimizer.sweep_runner import sweep, sweep_cases
+from optimizer.sweep_runner import sweep
 
 PROGRESS_EVERY_S = 0.5
 
@@ -309,23 +309,24 @@ def _run_sweep(
     """The library's sweep, its cases on this task's own Dask cluster. The folder is the
     job's, not the attempt's: a re-queued sweep (a killed worker) skips the cases done."""
     folder = out.parent / "sweep"
-    s = o.grid.solver
-    options = options_for(scenario, time_limit_s=s.time_limit_s, mip_gap_frac=s.mip_gap_frac)
-    keys = [f"case-{c.case_id}" for c in sweep_cases(scenario.path, o.grid, options)]
-    address, client = get_worker().scheduler.address, get_client()
+    address = get_worker().scheduler.address
+    cancel = threading.Event()
     secede()  # wait for the cases without holding one of the worker's threads
     try:
-        with _cancel_cases(watch, client, keys):
-            result = sweep(scenario.path, o.grid, folder, scheduler=address)
+        with _cancel_on_request(watch, cancel):
+            result = sweep(scenario.path, o.grid, folder, scheduler=address, cancel=cancel)
     finally:
         rejoin()
-    statuses = result.table["status"].value_counts()
+    statuses: dict[str, int] = {}
+    if len(result.table):  # a sweep cancelled before its first case ended has no rows
+        statuses = {str(k): int(v) for k, v in result.table["status"].value_counts().items()}
     return {
         "artifact": str(folder),
         "cases": len(result.table),
         "solved_now": result.solved,
-        "failed": result.failed,
-        "by_status": {str(k): int(v) for k, v in statuses.items()},
+        "failed": statuses.get("failed", 0),
+        "cancelled": result.cancelled,
+        "by_status": statuses,
         "robust_campuses": [
             str(r["site_id"]) for r in result.robustness.to_dict("records") if r["open_share"] == 1
         ],
@@ -333,16 +334,16 @@ def _run_sweep(
 
 
 @contextmanager
-def _cancel_cases(watch: Watch, client: Client, keys: list[str]) -> Iterator[None]:
-    """While a sweep runs: once its job is cancelled, cancel its case tasks not yet finished
-    (by the keys :func:`optimizer.sweep_runner.sweep` gives them), so the sweep ends after
-    the cases already solving. A lost lease cancels nothing: a new attempt shares the keys."""
+def _cancel_on_request(watch: Watch, cancel: threading.Event) -> Iterator[None]:
+    """While a sweep runs: once its job is cancelled, set the sweep's ``cancel`` (its queued
+    cases are dropped, its running HiGHS solves interrupted). A lost lease sets nothing: the
+    new attempt shares the job's folder and the cases' keys."""
     done = threading.Event()
 
     def watch_for_cancel() -> None:
         while not done.wait(PROGRESS_EVERY_S):
             if watch.stop.is_set() and watch.cancel_asked():
-                client.cancel([Future(k, client) for k in keys], force=True)
+                cancel.set()
                 return
 
     thread = threading.Thread(target=watch_for_cancel, name=f"sweep-cancel-{watch.task.job_id}")
