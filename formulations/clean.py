@@ -20,13 +20,13 @@ Emissions are counted hour by hour (``energy``): matched energy carries none. Ma
 per zone, where the price and carbon profiles are. No contracts: no components.
 
 Matching is stated only at the hours where it can differ, exactly (``matching_hours``): an
-hour at which no contract of the zone produces has nothing to match (matched_mw = 0, no
-rows), and hours of a zone with the same contract outputs per MW, the same PUE of every
-(campus, cooling) pair of the zone and the same carbon intensity have identical rows, so
-one matched_mw with their summed weight stands for them all (any feasible hourly values
-average to a feasible common value with the same weighted sum, and a common value is
-feasible hourly). Zones with on-site options (hourly dispatch in ``within_load``) keep each
-producing hour.
+hour at which no contract of the zone produces, or a period before any campus of the zone
+can hold IT, has nothing to match (matched_mw = 0, no rows); hours of a zone with the same
+contract outputs per MW, the same PUE of every (campus, cooling) pair of the zone and the
+same carbon intensity have identical rows, so one matched_mw with their summed weight stands
+for them all (any feasible hourly values average to a feasible common value with the same
+weighted sum, and a common value is feasible hourly). Zones with on-site options (hourly
+dispatch in ``within_load``) keep each producing hour.
 """
 
 from __future__ import annotations
@@ -96,13 +96,15 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     in_zone: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c, p in m.CONTRACT_PERIODS:
         in_zone[zone_of[c], p].append(c)
+    # Periods in which a campus of the zone can hold IT: before, there is no load to match.
+    loaded = [(z, p) for z, p in in_zone if any(m.techs_at.get((s, p)) for s in campuses[z])]
     dispatched = {s for s, _, _ in getattr(m, "ONSITE_SITE_HOURS", ())}
     b.hours_of = matching_hours(data, zone_of, campuses, m.SITE_COOLING, dispatched)
     m.MATCH_HOURS = pyo.Set(
         dimen=3,
         ordered=True,
         doc="(zone, period, hour) standing for the zone's hours with the same rows",
-        initialize=[(z, p, h) for (z, p) in in_zone for h in b.hours_of[z]],
+        initialize=[(z, p, h) for (z, p) in loaded for h in b.hours_of[z]],
     )
     b.matched_mw = pyo.Var(
         m.MATCH_HOURS, within=pyo.NonNegativeReals, doc="Campus load matched by contracts"
@@ -139,7 +141,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         doc="Campus grid energy matched by contracts in a year of the period, MWh",
         rule=lambda b, p: sum(
             b.weight_h[z, h] * b.matched_mw[z, p, h]
-            for (z, q) in in_zone
+            for (z, q) in loaded
             if q == p
             for h in b.hours_of[z]
         ),

@@ -217,3 +217,20 @@ def test_matching_at_standing_hours_keeps_the_optimum_of_every_hour(
     plain = solved()
     assert reduced[0] < plain[0]
     assert reduced[1:] == pytest.approx(plain[1:], rel=1e-9)
+
+
+def test_no_matching_rows_before_a_campus_of_the_zone_can_hold_it(tmp_path: Path) -> None:
+    """The campus can be energized from 2027H1 only (a period of construction); the contract
+    exists from 2026H2 but there is no load to match then: matching rows in 2027H1 alone.
+    50 % in 2027H1 as in ``test_half_matched_takes_the_smallest_contract_that_covers_it``:
+    208.33 MW."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = wind(tmp_path, 0.5).periods("2026H2", "2027H1", [0.0, 100.0])
+    tiny.sites[0]["earliest_period"] = "2026H2"  # energized one period later
+    model = build_model(prepare(load_scenario(tiny.write("rows"))))
+    assert {p for _, p, _ in model.MATCH_HOURS} == {"2027H1"}
+    plan = tiny.solve()
+    assert contracted(plan) == pytest.approx(547_500 / 2628)
