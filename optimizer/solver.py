@@ -180,6 +180,13 @@ class HighsModel:
         self.nonzeros = int(form.A.nnz)
         self.numerics = _coefficient_ranges(form.A.data, lp.col_cost_, np.asarray(form.rhs))
         h = self.highs
+        self.configure(options)
+        h.passModel(lp)
+        self.handoff_seconds = time.perf_counter() - start
+
+    def configure(self, options: SolveOptions) -> None:
+        """HiGHS's options and callbacks for ``options``: log, limits, gaps (relative, and
+        the absolute gap that goes with it), the MIP options, threads, seed, cancel, progress."""
         self._set("output_flag", options.log_to_console)
         self._set("time_limit", float(options.time_limit_s))
         self._set("mip_rel_gap", float(options.mip_gap_frac))
@@ -192,8 +199,6 @@ class HighsModel:
             self._stop_on(options.cancel)
         if options.progress is not None:
             self._report_to(options.progress)
-        h.passModel(lp)
-        self.handoff_seconds = time.perf_counter() - start
 
     def _set(self, option: str, value: bool | int | float) -> None:
         if self.highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
@@ -673,15 +678,7 @@ def _reconfigure(live: HighsModel, options: SolveOptions) -> None:
     ):
         callback.clear()
     live.options = options
-    live._set("output_flag", options.log_to_console)
-    live._set("time_limit", float(options.time_limit_s))
-    live._set("mip_rel_gap", float(options.mip_gap_frac))
-    live._set("threads", int(options.threads))
-    live._set("random_seed", int(options.random_seed))
-    if options.cancel is not None:
-        live._stop_on(options.cancel)
-    if options.progress is not None:
-        live._report_to(options.progress)
+    live.configure(options)
 
 
 def violated_constraints(live: HighsModel, tol: float = 1e-6) -> list[Any]:
