@@ -175,14 +175,16 @@ def _knee(table: pd.DataFrame, first: str, second: str) -> int:
 
 
 def plot_front(front: Front, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The front as a PNG, drawn on its own Agg canvas: no pyplot, so a notebook's backend
+    (inline plots) is left as it was."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     x = front.table[PLAN_COLUMN[front.second]]
     y = front.table[PLAN_COLUMN[front.first]]
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig = Figure(figsize=(7, 4.5), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     ax.plot(x, y, "o-", color="#1f5f8b", label="epsilon-constraint plans")
     ax.plot(
         x.iloc[front.knee],
@@ -199,4 +201,3 @@ def plot_front(front: Front, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
