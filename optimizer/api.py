@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 
 # Imported where used: the command line reads DEFAULT_SCENARIO without the solver stack.
 if TYPE_CHECKING:
+    import pandas as pd
+
     from formulations import Concern
     from optimizer.plan import Plan
     from optimizer.scenario import Scenario
-    from optimizer.solver import SolveOptions
+    from optimizer.solver import ReusableHighs, SolveOptions
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "default"
 
@@ -93,6 +95,7 @@ def solve(
     extra: Sequence[Concern] = (),
     write_model: str | Path | None = None,
     clock: RunClock | None = None,
+    reuse: ReusableHighs | None = None,
 ) -> Plan:
     """Prepare, build and solve ``scenario``; the plan says how the solver stopped.
 
@@ -104,6 +107,8 @@ def solve(
     ``marginals``: also compute marginal values of the binding limits (fixed-decision LP).
     ``extra``: a planner's own concerns, built with the model's (after those they need).
     ``write_model``: also write the model as ``.mps`` or ``.lp`` for another solver.
+    ``reuse``: update its live HiGHS model in place when only coefficients changed
+    (:class:`optimizer.solver.ReusableHighs`; a sweep worker's, a :class:`Session`'s).
     Implausible values (:mod:`optimizer.plausibility`) and numerically dangerous input are
     named in ``plan.warnings``; an infeasible scenario comes with ``plan.diagnosis``
     (:func:`optimizer.diagnose.diagnose`)."""
@@ -125,7 +130,8 @@ def solve(
     model = build_model(data, extra=extra)
     build_seconds = time.perf_counter() - start
     clock.next("hand-off")
-    highs = HighsModel(model, replace(options, deadline=clock.deadline))
+    timed = replace(options, deadline=clock.deadline)
+    highs = HighsModel(model, timed) if reuse is None else reuse.load(model, timed)
     unwritten = []
     if write_model is not None and highs.infeasible_message:
         unwritten.append(f"{write_model} not written: {highs.infeasible_message}")
@@ -150,3 +156,46 @@ def solve(
         plan.diagnosis = diagnose(scenario, options, extra).to_dict()
         clock.stage = "plan"
     return plan
+
+
+# --------------------------------------------------------------------------- trade-offs
+
+
+def marginal_values(
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    *,
+    kind: str | None = None,
+    extra: Sequence[Concern] = (),
+) -> pd.DataFrame:
+    """Solve ``scenario`` and return its plan's marginal values, highest value first: one
+    row per binding limit with ``kind`` (``headroom``, ``zone_limit``, ``ramp``, ``water``,
+    ``supply``, ``permit``, or a planner's own), ``subject`` (campus, zone or ``portfolio``),
+    ``period``, ``value``, ``unit`` and ``effect`` (sign convention in
+    :mod:`optimizer.marginal`). The same table as ``solve(..., marginals=True)`` puts in
+    ``plan.marginal_values``; ``kind`` keeps one kind only. Raises ``ValueError`` for a kind
+    no concern reports and :class:`~optimizer.pareto.NoPlanError` when there is no plan."""
+    from formulations import CONCERNS
+    from optimizer.errors import closest
+    from optimizer.pareto import NoPlanError
+
+    kinds = sorted(
+        {
+            f.marginal.kind
+            for c in (*CONCERNS, *extra)
+            for f in c.families.values()
+            if f.marginal is not None
+        }
+    )
+    if kind is not None and kind not in kinds:
+        raise ValueError(
+            f"no marginal values of kind {kind!r}{closest(kind, kinds)}; "
+            f"expected one of {', '.join(kinds)}"
+        )
+    plan = solve(scenario, options, marginals=True, extra=extra)
+    if plan.marginal_values is None:
+        raise NoPlanError(f"no plan for this scenario ({plan.status}), so no marginal values")
+    values = plan.marginal_values
+    if kind is not None:
+        values = values[values["kind"] == kind]
+    return values.sort_values("value", ascending=False, ignore_index=True)

@@ -572,6 +572,12 @@ def sweep_command(
     result = sweep(
         s.path, sweep_file, folder, workers=workers or 2, scheduler=scheduler, console=err
     )
+    if result.cancelled:
+        err.print(
+            f"interrupted: {len(result.table)} cases done, kept in {result.folder}; "
+            "the same command resumes."
+        )
+        raise typer.Exit(128 + signal.SIGINT)
     out.print(robustness_table(result.robustness))
     counts = result.table["status"].value_counts().to_dict()
     out.print(

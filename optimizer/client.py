@@ -10,6 +10,7 @@ with Client("http://127.0.0.1:8000", key) as gs:
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
 from pathlib import Path
@@ -89,16 +90,33 @@ class Client:
             params["state"] = state
         return self._json(self.http.get("/v1/jobs", params=params))["jobs"]  # type: ignore[no-any-return]
 
-    def wait(self, job_id: str, timeout_s: float = 600.0, poll_s: float = 0.2) -> dict[str, Any]:
-        """Poll until the job is done (succeeded, failed or cancelled); the job."""
+    def wait(self, job_id: str, timeout_s: float = 600.0, retry_s: float = 0.5) -> dict[str, Any]:
+        """Follow the job's server-sent events until it is done (succeeded, failed or
+        cancelled): one request, no polling. A dropped stream or a 503 (the job store down
+        for a moment) is retried every ``retry_s``. The job."""
         deadline = time.monotonic() + timeout_s
-        while True:
-            job = self.job(job_id)
-            if job["state"] in DONE:
-                return job
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} still {job['state']} after {timeout_s:g} s")
-            time.sleep(poll_s)
+        state = "unknown"
+        while time.monotonic() < deadline:
+            try:
+                with self.http.stream(
+                    "GET", f"/v1/jobs/{job_id}/events", timeout=deadline - time.monotonic()
+                ) as stream:
+                    if stream.status_code >= 400:
+                        stream.read()
+                        self._json(stream)
+                    for line in stream.iter_lines():
+                        if line.startswith("data: "):
+                            job: dict[str, Any] = json.loads(line.removeprefix("data: "))
+                            state = job["state"]
+                            if state in DONE:
+                                return job
+            except httpx.TransportError:
+                pass  # the stream broke (a server restart): follow it again
+            except ServiceError as e:
+                if e.status != 503:
+                    raise
+            time.sleep(retry_s)
+        raise TimeoutError(f"job {job_id} still {state} after {timeout_s:g} s")
 
     def plan(self, job_id: str) -> dict[str, Any]:
         """The job's plan.json."""

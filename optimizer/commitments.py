@@ -38,6 +38,8 @@ FAMILIES = {
     "commitments.keeps_onsite": "MW",
     "commitments.keeps_contract": "MW",
 }
+MISSING = "commitments.missing"
+"""The family the diagnosis names a commitment to an object the new data removed by."""
 
 
 @dataclass
@@ -54,8 +56,9 @@ class Commitments:
     """Upgrades not ordered by ``through`` -> earliest period they can now be in service."""
     onsite_mw: dict[tuple[str, str], float] = field(default_factory=dict)
     contracted_mw: dict[tuple[str, str], float] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
-    """Commitments to objects the new scenario no longer has (a cancelled upgrade, ...)."""
+    missing: list[Relaxation] = field(default_factory=list)
+    """Commitments to objects the new scenario no longer has (a cancelled upgrade, ...),
+    as the diagnosis names them (family ``commitments.missing``)."""
     notes: list[str] = field(default_factory=list)
     """What :meth:`fix` found worth saying that breaks nothing (an upgrade delayed past the
     horizon)."""
@@ -63,9 +66,10 @@ class Commitments:
     def committed(self, period: str) -> bool:
         return Period.parse(period) <= Period.parse(self.through)
 
-    def fix(self, m: pyo.ConcreteModel) -> list[str]:
+    def fix(self, m: pyo.ConcreteModel) -> list[Relaxation]:
         """Fix the committed variables of the re-plan's model; returns the commitments it
-        cannot hold (a committed variable the new model does not have)."""
+        cannot hold (an object the new scenario no longer has, a committed variable the new
+        model does not have), as the diagnosis names them."""
         broken = list(self.missing)
         for (s, k, p), var in m.phasing.it_mw.items():
             if self.committed(p):
@@ -75,7 +79,8 @@ class Commitments:
                 var.fix(1 if self.site_mw.get((s, p), 0.0) > 0 else 0)
         for (s, k, p), mw in self.it_mw.items():
             if mw > 0 and (s, k, p) not in m.phasing.it_mw:
-                broken.append(f"{p}: {mw:,.0f} MW energized at {s} ({k}) cannot exist")
+                message = f"{p}: {mw:,.0f} MW energized at {s} ({k}) cannot exist"
+                broken.append(Relaxation(MISSING, s, p, mw, "MW", message))
         ordered_from = self._upgrade_periods(m)
         for (u, p), var in m.interconnection.upgrade_online.items():
             if u in ordered_from:
@@ -87,7 +92,7 @@ class Commitments:
         self.notes = [
             f"committed upgrade {u} is now in service after the horizon"
             for u in self.upgrades
-            if u not in ordered_from and not any(u in note for note in self.missing)
+            if u not in ordered_from and not any(r.subject == u for r in self.missing)
         ]
         for name, values in (
             ("onsite", self.onsite_mw),
@@ -99,7 +104,8 @@ class Commitments:
                 if key in variables:
                     variables[key].fix(mw)
                 elif mw > 0:
-                    broken.append(f"{key[1]}: {mw:,.0f} MW of {key[0]} cannot exist")
+                    message = f"{key[1]}: {mw:,.0f} MW of {key[0]} cannot exist"
+                    broken.append(Relaxation(MISSING, key[0], key[1], mw, "MW", message))
         return broken
 
     def _upgrade_periods(self, m: pyo.ConcreteModel) -> dict[str, Period]:
@@ -204,9 +210,17 @@ def commitments_from(plan: Plan, through: str, data: xr.Dataset) -> Commitments:
             c.upgrades[u] = when
         else:
             c.earliest_upgrade[u] = max(after + int(lead_periods), first).label
-    # A cancelled upgrade's lead time is unknown: committed if it was in service by then.
+    # A cancelled upgrade's lead time is unknown (the plan does not record it): committed
+    # for certain if it was in service by then.
     c.missing = [
-        f"committed upgrade {u} (in service {when}) is not in the new scenario"
+        Relaxation(
+            MISSING,
+            u,
+            when,
+            1.0,
+            "upgrade",
+            f"{when}: committed upgrade {u} (in service {when}) is not in the new scenario",
+        )
         for u, when in previous.items()
         if when and u not in lead and _ordered_by(when, 0, through)
     ]

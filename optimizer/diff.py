@@ -71,6 +71,8 @@ class TotalChange:
 
 @dataclass
 class PlanDiff:
+    """What changed between two plans: campuses, upgrades and totals."""
+
     campuses: list[CampusChange] = field(default_factory=list)
     upgrades: list[UpgradeChange] = field(default_factory=list)
     totals: list[TotalChange] = field(default_factory=list)

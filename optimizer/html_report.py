@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from optimizer.plan import Plan
 from optimizer.plots import cost_figure, map_figure, period_figure, ramp_figure
+from optimizer.report import status_line
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PERIOD_COLUMNS = [  # (header, totals column, digits); values are scaled in _period_rows
@@ -62,7 +63,7 @@ def _context(plan: Plan) -> dict[str, Any]:
         "summary": _summary(plan),
         "status": plan.status,
         "facts": [
-            ("status", f"{plan.status} ({r.termination}: {r.message})"),
+            ("status", status_line(plan)),
             ("objective (NPV)", _musd(r.objective_musd)),
             ("best bound", _musd(r.best_bound_musd)),
             ("gap", "-" if r.mip_gap_frac is None else f"{100 * r.mip_gap_frac:.3f} %"),

@@ -53,6 +53,8 @@ class NoPlanError(Exception):
 
 @dataclass
 class Front:
+    """A trade-off front: its points' metrics, their plans and the knee."""
+
     first: str
     second: str
     table: pd.DataFrame

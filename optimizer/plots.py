@@ -10,22 +10,27 @@ no tile server, no network.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
+from matplotlib.text import Annotation
 from matplotlib.ticker import StrMethodFormatter
 from matplotlib.transforms import Bbox
 
+from optimizer.diff import PlanDiff, diff_plans
 from optimizer.plan import Plan
 
-STATES_TOPOJSON = Path(__file__).resolve().parent.parent / "data" / "geo" / "us-states-10m.json"
+STATES_TOPOJSON = resources.files("optimizer") / "geo" / "us-states-10m.json"  # data/geo/
 LOWER_48_BOUNDS_DEG = (-125.0, -66.5, 24.3, 49.6)  # lon min, lon max, lat min, lat max
 MARKER_PT2_PER_MW = 0.6
 """Marker area of an open campus in points² per MW of final IT capacity (area ∝ MW)."""
@@ -174,51 +179,75 @@ def _dot(colour: str, label: str, edge: str = "black", size_pt: float = 8.0) -> 
     )
 
 
-def _label_campuses(fig: Figure, ax: Axes, markers: list[CampusMarker]) -> None:
-    """Name and MW beside each open campus (campuses at one point share a label), put right,
-    left, above or below its marker, wherever it covers no marker and no earlier label."""
+LABEL_DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1))
+"""Where a label may sit around its marker (x, y in display units): right, left, above, below,
+then the diagonals."""
+LABEL_RINGS = (1.0, 2.2, 3.6)
+"""Distances tried, in multiples of the marker's radius plus 2 pt; beyond the first ring a thin
+leader line joins the label to its marker."""
+
+
+def _label_campuses(
+    fig: Figure, ax: Axes, markers: list[CampusMarker], labels: dict[str, str] | None = None
+) -> None:
+    """Name and MW beside each open campus (campuses at one point share a label), top of the
+    map first. Each label takes the first place around its marker (right, left, above, below,
+    the diagonals; then farther out with a leader line) that stays inside the axes and covers
+    no marker and no earlier label; where none is free, the place covering least. ``labels``
+    (site id -> text) labels only those campuses; the others still keep their space."""
     height_px = fig.get_figheight() * fig.dpi
     groups: dict[tuple[float, float], list[CampusMarker]] = {}
     for m in markers:
-        groups.setdefault((m.x_px, m.y_px), []).append(m)
+        if labels is None or m.site_id in labels:
+            groups.setdefault((m.x_px, m.y_px), []).append(m)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    inside = ax.get_window_extent(renderer)
     taken = [  # display boxes (origin bottom left), a pixel inside each marker's edge
         Bbox.from_bounds(m.x_px - r, height_px - m.y_px - r, 2 * r, 2 * r)
         for m in markers
         for r in [max(m.radius_px - 1, 1)]
     ]
     for (x_px, y_px), members in sorted(groups.items(), key=lambda g: g[0][1]):
-        text = "\n".join(f"{m.site_id} {m.it_mw:,.0f} MW" for m in members)
+        text = "\n".join(
+            labels[m.site_id] if labels is not None else f"{m.site_id} {m.it_mw:,.0f} MW"
+            for m in members
+        )
         xy = (x_px, height_px - y_px)
-        gap = max(m.radius_px for m in members) * 72 / fig.dpi + 2  # points
-        placements = [(gap, 0.0, "left", "center"), (-gap, 0.0, "right", "center")]
-        placements += [(0.0, gap, "center", "bottom"), (0.0, -gap, "center", "top")]
-        for dx, dy, ha, va in placements:
-            label = ax.annotate(
-                text,
-                xy,
-                xycoords="figure pixels",
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=6,
-            )
-            box = label.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in taken):
+        radius_pt = max(m.radius_px for m in members) * 72 / fig.dpi
+        best: tuple[float, Annotation] | None = None
+        for ring, scale in enumerate(LABEL_RINGS):
+            for dx, dy in LABEL_DIRECTIONS:
+                gap = radius_pt * scale + 2  # points
+                label = ax.annotate(
+                    text,
+                    xy,
+                    xycoords="figure pixels",
+                    xytext=(dx * gap, dy * gap),
+                    textcoords="offset points",
+                    ha={1: "left", -1: "right", 0: "center"}[dx],
+                    va={1: "bottom", -1: "top", 0: "center"}[dy],
+                    fontsize=6,
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#555555"} if ring else None,
+                )
+                box = label.get_window_extent(renderer)
+                covered = sum(_area(Bbox.intersection(box, other)) for other in taken)
+                covered += box.width * box.height - _area(Bbox.intersection(box, inside))
+                if best is None or covered < best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (covered, label)
+                else:
+                    label.remove()
+                if covered == 0:
+                    break
+            if best is not None and best[0] == 0:
                 break
-            label.remove()
-        else:  # crowded everywhere: right of the marker
-            label = ax.annotate(
-                text,
-                xy,
-                xycoords="figure pixels",
-                xytext=(gap, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=6,
-            )
-        taken.append(label.get_window_extent(renderer))
+        assert best is not None
+        taken.append(best[1].get_window_extent(renderer))
+
+
+def _area(box: Bbox | None) -> float:
+    return 0.0 if box is None else float(box.width * box.height)
 
 
 def _markers(fig: Figure, ax: Axes, plan: Plan) -> list[CampusMarker]:
@@ -331,3 +360,155 @@ def plot_ramp(plan: Plan, path: Path) -> Path:
     """Write the ramp by region (see :func:`ramp_figure`)."""
     ramp_figure(plan).savefig(path)
     return path
+
+
+def small_multiples_figure(plans: Sequence[Plan], titles: Sequence[str]) -> Figure:
+    """One small map per plan side by side, on the same states and scale: open campuses with
+    area ∝ final IT MW, coloured by cooling (one colour per technology across all panels,
+    one shared legend), the other candidates as grey rings. For what changes along a front
+    or across cases."""
+    if len(plans) != len(titles) or not plans:
+        raise ValueError("small_multiples_figure needs one title per plan, and a plan")
+    opened = [p.sites["open"].to_numpy(dtype=bool) for p in plans]
+    techs = sorted({t for p, o in zip(plans, opened, strict=True) for t in p.sites["cooling"][o]})
+    colours = dict(zip(techs, _palette(len(techs)), strict=True))
+    fig = _figure(4.6 * len(plans), 3.9)
+    axes = fig.subplots(1, len(plans), squeeze=False)[0]
+    for ax, plan, chosen, title in zip(axes, plans, opened, titles, strict=True):
+        ds, sites = plan.dataset, plan.sites
+        lon = ds["site_longitude_deg"].to_numpy()
+        lat = ds["site_latitude_deg"].to_numpy()
+        draw_states(ax, map_bounds(lon, lat))
+        ax.scatter(lon[~chosen], lat[~chosen], s=6, facecolor="none", edgecolor="#8c8c8c", lw=0.5)
+        order = [i for i in sites["it_mw"].to_numpy().argsort()[::-1] if chosen[i]]
+        ax.scatter(
+            lon[order],
+            lat[order],
+            s=SMALL_MARKER_PT2_PER_MW * sites["it_mw"].to_numpy()[order],
+            c=[colours[t] for t in sites["cooling"].to_numpy()[order]],
+            alpha=0.75,
+            edgecolor="black",
+            lw=0.4,
+            gid="campuses",
+            zorder=2,
+        )
+        mw = float(sites.loc[chosen, "it_mw"].sum())
+        ax.set_title(f"{title}\n{int(chosen.sum())} campuses, {mw:,.0f} MW", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(labelsize=6)
+    fig.legend(
+        handles=[_dot(colours[t], t) for t in techs]
+        + [_dot("none", CANDIDATE_LABEL, edge="#8c8c8c")],
+        title="cooling (area ∝ final IT MW)",
+        loc="lower center",
+        ncol=len(techs) + 1,
+        fontsize=8,
+        title_fontsize=8,
+    )
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
+SMALL_MARKER_PT2_PER_MW = 0.15
+"""Marker area on the small multiples, points² per MW of final IT (a quarter of the map's)."""
+
+DIFF_STYLE = {  # change -> (face colour, edge colour)
+    "added": ("#2ca02c", "black"),
+    "dropped": ("none", "#d62728"),
+    "resized": ("#ff7f0e", "black"),
+    "cooling switched": ("#9467bd", "black"),
+    "rephased": ("#bcbd22", "black"),
+    "unchanged": ("#c7c7c7", "#7f7f7f"),
+}
+"""How each kind of campus change is drawn on the diff map (dropped: an empty red ring)."""
+
+
+def diff_kinds(diff: PlanDiff, after: Plan) -> dict[str, str]:
+    """The one change drawn for each campus open in either plan: the first of added,
+    dropped, resized, cooling switched, rephased that applies, else unchanged."""
+    changes: dict[str, list[str]] = {}
+    for c in diff.campuses:
+        changes.setdefault(c.site_id, []).append(c.change)
+    still_open = after.sites.loc[after.sites["open"], "site_id"].astype(str)
+    kinds = {s: "unchanged" for s in still_open}
+    for site, found in changes.items():
+        kinds[site] = next(k for k in DIFF_STYLE if k in found)
+    return kinds
+
+
+def diff_map_figure(
+    before: Plan, after: Plan, diff: PlanDiff | None = None, title: str | None = None
+) -> Figure:
+    """What changed from ``before`` to ``after`` on the states: one marker per campus open in
+    either plan, area ∝ its final IT MW (after; before for a dropped one), coloured by its
+    change (:data:`DIFF_STYLE`), each changed campus labelled with what changed. ``diff``
+    defaults to :func:`optimizer.diff.diff_plans` of the two."""
+    diff = diff if diff is not None else diff_plans(before, after)
+    kinds = diff_kinds(diff, after)
+    ds = after.dataset
+    ids = ds["site"].to_numpy().astype(str).tolist()
+    lon = ds["site_longitude_deg"].to_numpy()
+    lat = ds["site_latitude_deg"].to_numpy()
+    was, now = before.sites.set_index("site_id"), after.sites.set_index("site_id")
+    fig = _figure(10, 6.2)
+    ax = fig.add_subplot()
+    draw_states(ax, map_bounds(lon, lat))
+    handles, drawn = [], []
+    for kind, (face, edge) in DIFF_STYLE.items():
+        members = [s for s in ids if kinds.get(s) == kind]
+        if not members:
+            continue
+        index = [ids.index(s) for s in members]
+        mw = np.array([(was if kind == "dropped" else now).loc[s, "it_mw"] for s in members])
+        ax.scatter(
+            lon[index],
+            lat[index],
+            s=MARKER_PT2_PER_MW * mw,
+            facecolor=face,
+            edgecolor=edge,
+            lw=1.6 if kind == "dropped" else 0.5,
+            alpha=0.8,
+            gid=f"diff-{kind}",
+            zorder=1 if kind == "unchanged" else 2,
+        )
+        handles.append(_dot(face, f"{kind} ({len(members)})", edge=edge))
+        drawn += list(zip(members, index, mw, strict=True))
+    ax.legend(handles=handles, title="campus", loc="lower left", fontsize=8, title_fontsize=8)
+    npv = next((t for t in diff.totals if t.metric == "npv_musd"), None)
+    changed = sum(k != "unchanged" for k in kinds.values())
+    ax.set_title(
+        (title or f"{before.dataset.attrs['scenario']} → {ds.attrs['scenario']}")
+        + f": {changed} campuses changed"
+        + (f", NPV {npv.delta:+,.0f} M USD" if npv is not None else "")
+    )
+    fig.tight_layout()
+    fig.canvas.draw()
+    height_px = fig.get_figheight() * fig.dpi
+    markers = []
+    for s, i, mw_ in drawn:
+        x, y = ax.transData.transform((float(lon[i]), float(lat[i])))
+        radius_pt = np.sqrt(MARKER_PT2_PER_MW * float(mw_)) / 2
+        markers.append(
+            CampusMarker(
+                s, float(mw_), float(x), float(height_px - y), radius_pt * fig.dpi / 72, ""
+            )
+        )
+    labels = {s: _change_label(s, kinds[s], was, now) for s, *_ in drawn if kinds[s] != "unchanged"}
+    _label_campuses(fig, ax, markers, labels)
+    return fig
+
+
+def _change_label(site: str, kind: str, was: pd.DataFrame, now: pd.DataFrame) -> str:
+    """``site 500→300 MW``; ``site dry→evap``; ``site 300 MW, rephased`` (MW by period moved,
+    or ``opens 2028H1→2029H1``)."""
+    a, b = was.loc[site], now.loc[site]
+    if kind == "cooling switched":
+        return f"{site} {a['cooling']}→{b['cooling']}"
+    if kind == "rephased":
+        opens = a["open_period"] == b["open_period"]
+        when = "rephased" if opens else f"opens {a['open_period']}→{b['open_period']}"
+        return f"{site} {b['it_mw']:,.0f} MW, {when}"
+    mw_a = a["it_mw"] if a["open"] else 0.0
+    mw_b = b["it_mw"] if b["open"] else 0.0
+    return f"{site} {mw_a:,.0f}→{mw_b:,.0f} MW"

@@ -11,13 +11,18 @@ less any campus or upgrade that breaks a constraint on its own, and HiGHS comple
 made of the start. A re-plan that cannot hold its commitments is infeasible and diagnosed
 with the commitments as relaxable families, so the diagnosis names them.
 
-The model is rebuilt from the new data, not updated in place: on the default scenario the
-build and hand-off are about 5 % of a re-plan (benchmarks/bench_reoptimize.py).
+In a live Python session, :class:`Session` keeps one HiGHS model across solves and re-plans:
+a re-plan whose model differs from the previous one only in coefficients (prices, targets,
+limits) updates it in place (:class:`optimizer.solver.ReusableHighs`) instead of passing a new
+one; a structural change (another horizon, commitment date, upgrade set) rebuilds it.
+
+    session = Session()
+    base = session.solve(scenario)
+    plan = session.reoptimize(changed, base, "2027H2")   # in place if only coefficients changed
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import replace
 
@@ -27,7 +32,7 @@ from pyomo.core.expr.visitor import identify_variables
 
 from formulations import build_model
 from formulations.core import previous as previous_period
-from optimizer.api import options_for
+from optimizer.api import options_for, solve
 from optimizer.commitments import commitments_from
 from optimizer.diagnose import diagnose
 from optimizer.extract import extract_plan
@@ -36,7 +41,7 @@ from optimizer.periods import Period
 from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
-from optimizer.solver import HighsModel, SolveOptions
+from optimizer.solver import HighsModel, ReusableHighs, SolveOptions, violated_constraints
 
 
 def reoptimize(
@@ -46,9 +51,11 @@ def reoptimize(
     options: SolveOptions | None = None,
     *,
     start: bool = True,
+    reuse: ReusableHighs | None = None,
 ) -> Plan:
     """Re-plan ``scenario`` keeping what ``previous`` decided through ``commit_through``;
-    ``start=False`` gives HiGHS no MIP start (to measure what the start is worth).
+    ``start=False`` gives HiGHS no MIP start (to measure what the start is worth); ``reuse``
+    updates its live HiGHS model in place when only coefficients changed (:class:`Session`).
 
     Raises ``ValueError`` when the period is not in both horizons or the previous plan has no
     solution."""
@@ -62,11 +69,15 @@ def reoptimize(
     broken = commitments.fix(model)
     if broken:  # HiGHS then reports the model infeasible, and the diagnosis says why
         model.commitments_hold = pyo.Constraint(rule=lambda _: pyo.Constraint.Infeasible)
-    repaired = _seed(model, previous, data) if start else ""
     build_seconds = time.perf_counter() - begin
-    result = HighsModel(model, replace(options, warm_start=start)).solve()
+    warm = replace(options, warm_start=start)
+    highs = HighsModel(model, warm) if reuse is None else reuse.load(model, warm)
+    seeding = time.perf_counter()
+    repaired = _seed(model, previous, data, highs) if start else ""
+    build_seconds += time.perf_counter() - seeding
+    result = highs.solve()
     plan = extract_plan(model, data, result, build_seconds)
-    plan.warnings = numerics_warnings(data) + [f"broken commitment: {b}" for b in broken]
+    plan.warnings = numerics_warnings(data) + [f"broken commitment: {b.message}" for b in broken]
     plan.warnings += commitments.notes
     if repaired:
         plan.warnings.append(
@@ -75,13 +86,54 @@ def reoptimize(
         )
     plan.dataset.attrs["commit_through"] = commit_through
     if plan.status == "infeasible":
-        plan.diagnosis = diagnose(scenario, options, commitments=[commitments.concern()]).to_dict()
+        diagnosis = diagnose(scenario, options, commitments=[commitments.concern()])
+        if broken:  # objects the model no longer has: named first, whatever else relaxes
+            diagnosis.feasible = False
+            diagnosis.relaxations[:0] = broken
+        plan.diagnosis = diagnosis.to_dict()
     return plan
 
 
-def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset) -> str:
+class Session:
+    """Solves and re-plans in a live Python session that share one HiGHS model, updated in
+    place where only coefficients change (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.highs = ReusableHighs()
+
+    def solve(self, scenario: Scenario, options: SolveOptions | None = None) -> Plan:
+        """:func:`optimizer.solve` on the session's HiGHS model."""
+        return solve(scenario, options, reuse=self.highs)
+
+    def reoptimize(
+        self,
+        scenario: Scenario,
+        previous: Plan,
+        commit_through: str,
+        options: SolveOptions | None = None,
+        *,
+        start: bool = True,
+    ) -> Plan:
+        """:func:`reoptimize` on the session's HiGHS model."""
+        return reoptimize(
+            scenario, previous, commit_through, options, start=start, reuse=self.highs
+        )
+
+    @property
+    def updates(self) -> int:
+        """Solves that updated the live HiGHS model in place (not rebuilt)."""
+        return self.highs.updates
+
+    @property
+    def builds(self) -> int:
+        """HiGHS models built whole."""
+        return self.highs.builds
+
+
+def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset, highs: HighsModel) -> str:
     """Load the previous plan into the free variables as a MIP start, repaired if it breaks a
-    constraint of the new model. Returns the first broken constraint ('' if none)."""
+    constraint of the new model (checked on the arrays ``highs`` holds). Returns the first
+    broken constraint ('' if none)."""
     ds = previous.dataset
     periods = previous.periods
     sites = {str(s): i for i, s in enumerate(ds["site"].to_numpy())}
@@ -117,7 +169,7 @@ def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset) -> str:
         when = str(online.get(u, ""))
         _start(var, 1.0 if when and Period.parse(when) <= Period.parse(p) else 0.0)
     _seed_capacity(model, ds, periods)
-    violated = _violated(model)
+    violated = violated_constraints(highs)
     if violated:
         _repair(model, violated)
     return violated[0].name if violated else ""
@@ -160,19 +212,3 @@ def _seed_capacity(model: pyo.ConcreteModel, ds: xr.Dataset, periods: list[str])
 def _start(var: pyo.Var, value: float) -> None:
     if not var.fixed:
         var.set_value(value, skip_validation=True)
-
-
-def _violated(model: pyo.ConcreteModel, tol: float = 1e-6) -> list[pyo.Constraint]:
-    """The active constraints the variables' current values break; a constraint with a
-    variable without value is not checked."""
-    out = []
-    for con in model.component_data_objects(pyo.Constraint, active=True):
-        body = pyo.value(con.body, exception=False)
-        if body is None or not math.isfinite(body):
-            continue
-        scale = tol * max(1.0, abs(body))
-        if (con.lower is not None and body < pyo.value(con.lower) - scale) or (
-            con.upper is not None and body > pyo.value(con.upper) + scale
-        ):
-            out.append(con)
-    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 
 from optimizer.pareto import Front
@@ -27,7 +28,8 @@ def render(plan: Plan) -> Group:
 def _head(plan: Plan) -> Table:
     r = plan.result
     head = Table.grid(padding=(0, 2))
-    head.add_row("status", f"[bold]{_status(plan)}[/] ({r.termination}: {r.message})")
+    more = _solver_said(plan)
+    head.add_row("status", f"[bold]{_status(plan)}[/]" + (f" ({escape(more)})" if more else ""))
     head.add_row("objective (NPV)", f"{_fmt(r.objective_musd, 1)} M USD")
     head.add_row("best bound", f"{_fmt(r.best_bound_musd, 1)} M USD")
     gap = "-" if r.mip_gap_frac is None else f"{100 * r.mip_gap_frac:.3f} %"
@@ -121,6 +123,31 @@ def _status(plan: Plan) -> str:
     if plan.status in ("optimal", "feasible") and gap is not None and gap > 0:
         return f"{plan.status} within {100 * gap:.2f} %"
     return plan.status
+
+
+def status_line(plan: Plan) -> str:
+    """The plan's status once (``optimal within 0.30 %``), then what the solver said only when
+    it says more: ``feasible within 2.10 % (Time limit reached)``, ``infeasible (Primal
+    infeasible or unbounded)``; not ``optimal (optimal: Optimal)``."""
+    more = _solver_said(plan)
+    return f"{_status(plan)} ({more})" if more else _status(plan)
+
+
+def _solver_said(plan: Plan) -> str:
+    """HiGHS's words for why it stopped, or ``""`` when they only repeat the status: its
+    message when the termination differs from the status (the time limit stopped a feasible
+    plan), or when the message says more than the termination's name."""
+    r = plan.result
+    message = r.message.strip()
+    if r.termination != plan.status:
+        return message or r.termination.replace("_", " ")
+    if _letters(message).startswith(_letters(r.termination)):
+        return ""
+    return message
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalpha())
 
 
 def _has_opex_tail(plan: Plan) -> bool:

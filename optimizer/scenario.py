@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from optimizer import variants
 from optimizer.errors import Problem, ScenarioError
 from optimizer.scenario_checks import cross_check
 from optimizer.scenario_csv import Table, load_table, read_text
@@ -74,6 +75,83 @@ class Scenario:
         """The CSV line of row ``index`` (0-based) of ``table``."""
         lines = self.lines.get(table)
         return lines[index] if lines is not None else index + 2
+
+    # ----------------------------------------------------------------------- variants
+    # A planner's common edits, one call each: a new validated scenario, this one unchanged
+    # (implemented and documented in :mod:`optimizer.variants`; a sweep's cases use them too).
+
+    def scale_prices(
+        self, factor: float, *, zone: str | None = None, region: str | None = None
+    ) -> Scenario:
+        """Hourly prices times ``factor``: of a ``zone``, of a ``region``'s zones, or all."""
+        return variants.scale_prices(self, factor, zone=zone, region=region)
+
+    def with_target(
+        self, period: str | None = None, *, mw: float | None = None, factor: float | None = None
+    ) -> Scenario:
+        """The ramp target of ``period`` (``None``: every period) set to ``mw`` or times
+        ``factor``."""
+        return variants.with_target(self, period, mw=mw, factor=factor)
+
+    def without_campus(self, site_id: str) -> Scenario:
+        """Without the candidate campus ``site_id`` and the rows that belong to it."""
+        return variants.without_campus(self, site_id)
+
+    def with_headroom(
+        self,
+        mw: float | None = None,
+        *,
+        factor: float | None = None,
+        site: str | None = None,
+        zone: str | None = None,
+        region: str | None = None,
+    ) -> Scenario:
+        """Existing grid headroom set to ``mw`` or times ``factor``, at a ``site``, the
+        campuses of a ``zone`` or ``region``, or all."""
+        return variants.with_headroom(self, mw, factor=factor, site=site, zone=zone, region=region)
+
+    def with_water_limit(
+        self,
+        m3_per_year: float | None = None,
+        *,
+        factor: float | None = None,
+        site: str | None = None,
+        zone: str | None = None,
+        region: str | None = None,
+    ) -> Scenario:
+        """Annual water limit set to ``m3_per_year`` or times ``factor`` (no limit stays
+        none), at a ``site``, the campuses of a ``zone`` or ``region``, or all."""
+        return variants.with_water_limit(
+            self, m3_per_year, factor=factor, site=site, zone=zone, region=region
+        )
+
+    def delay_upgrades(
+        self, periods: int, *, upgrade: str | None = None, site: str | None = None
+    ) -> Scenario:
+        """Upgrade lead times ``periods`` longer: an ``upgrade``, a ``site``'s, or all."""
+        return variants.delay_upgrades(self, periods, upgrade=upgrade, site=site)
+
+    def scale_upgrade_capex(
+        self, factor: float, *, upgrade: str | None = None, site: str | None = None
+    ) -> Scenario:
+        """Upgrade capex times ``factor``: an ``upgrade``, a ``site``'s, or all."""
+        return variants.scale_upgrade_capex(self, factor, upgrade=upgrade, site=site)
+
+    def with_carbon_price(self, usd_per_t: float) -> Scenario:
+        """The carbon price on energy bought and generated, USD per t CO2e."""
+        return variants.with_carbon_price(self, usd_per_t)
+
+    def with_energy_weight(self, usd_per_mwh: float) -> Scenario:
+        """The extra weight on each MWh bought, USD per MWh."""
+        return variants.with_energy_weight(self, usd_per_mwh)
+
+    def with_accelerator_supply(self, it_mw_per_period: float | None) -> Scenario:
+        """The most IT MW of accelerators delivered per period (``None``: no limit)."""
+        return variants.with_accelerator_supply(self, it_mw_per_period)
+
+    def with_name(self, name: str) -> Scenario:
+        """Renamed (the plan folder and the plan's ``scenario`` follow the name)."""
+        return variants.with_name(self, name)
 
 
 def load_scenario(path: str | Path) -> Scenario:

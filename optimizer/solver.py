@@ -8,6 +8,7 @@ The result keeps *why the solver stopped* (``termination``) apart from *what sol
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -85,6 +86,9 @@ def checked_options(options: SolveOptions) -> tuple[SolveOptions, list[str]]:
 
 @dataclass
 class SolveResult:
+    """How the solver stopped (``termination``) apart from what solution exists
+    (``solution``), with objective, best bound, gap and times."""
+
     termination: Termination
     solution: SolutionStatus
     objective_musd: float | None
@@ -474,3 +478,189 @@ def _coefficient_ranges(a: np.ndarray, cost: np.ndarray, rhs: np.ndarray) -> dic
         low, high = span(np.asarray(x, dtype=float))
         out[f"{name}_min"], out[f"{name}_max"] = low, high
     return out
+
+
+class ReusableHighs:
+    """HiGHS models kept alive across solves (a sweep's cases on one worker, the re-plans of
+    a session), keyed by their structure: a new Pyomo model whose structure matches a live
+    one is solved by updating that one in place (costs, column and row bounds, matrix values,
+    objective offset), keeping what HiGHS holds (its basis); otherwise a new one is built and
+    kept (the least recently used of more than ``size`` is dropped).
+
+    *Structure* is the compiled shape: number of columns and rows, the matrix's sparsity
+    pattern (column starts and row indices) and which columns are integer. With those equal,
+    setting every value of the new arrays makes the model HiGHS holds exactly the one
+    :class:`HighsModel` would pass for the new Pyomo model, whatever the columns' names; the
+    live model's columns and rows are then mapped to the new Pyomo variables and constraints.
+    The new arrays are compared with the model as HiGHS holds it now (not with a copy kept
+    aside), so changes made to it since (fixed decisions for marginal values, a column
+    bound) are undone by the same update. A sweep whose axes change the structure (a
+    headroom multiplier that removes a block) keeps one live model per structure."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.models: dict[bytes, HighsModel] = {}
+        """Live models by structure key, least recently used first."""
+        self.live: HighsModel | None = None
+        """The model of the last :meth:`load`."""
+        self.builds = 0
+        """HiGHS models built (passed whole)."""
+        self.updates = 0
+        """Solves that updated a live model in place."""
+        self.changed: dict[str, int] = {}
+        """What the last in-place update changed: costs, column bounds, row bounds, matrix
+        values (counts); empty after a build."""
+
+    def load(self, model: pyo.ConcreteModel, options: SolveOptions) -> HighsModel:
+        """A live HiGHS model of ``model``'s structure updated to it, else a new one."""
+        start = time.perf_counter()
+        if not self.models:
+            return self._build(model, options)
+        try:
+            form = LinearStandardFormCompiler().write(model, mixed_form=True)
+        except InfeasibleConstraintException:
+            return self._build(model, options)
+        columns = list(form.columns)
+        integer = np.array([v.is_integer() for v in columns], dtype=bool)
+        new = _highs_lp(form, integer)
+        key = _structure_key(new)
+        live = self.models.pop(key, None)
+        if live is None:
+            return self._build(model, options)
+        held = live.highs.getLp()
+        if not _same_structure(held, new):  # changed since it was kept: not reusable
+            return self._build(model, options)
+        self.models[key] = live  # most recently used last
+        self.changed = _update(live.highs, held, new)
+        live.model, live.columns, live.integer = model, columns, integer
+        live.row_of = {}
+        for i, row in enumerate(form.rows):
+            live.row_of.setdefault(row.constraint, i)
+        live.nonzeros = int(form.A.nnz)
+        live.numerics = _coefficient_ranges(form.A.data, new.col_cost_, np.asarray(form.rhs))
+        live.start_accepted = False
+        _reconfigure(live, options)
+        live.handoff_seconds = time.perf_counter() - start
+        self.updates += 1
+        self.live = live
+        return live
+
+    def _build(self, model: pyo.ConcreteModel, options: SolveOptions) -> HighsModel:
+        live = HighsModel(model, options)
+        self.builds += 1
+        self.changed = {}
+        self.live = live
+        if live.columns and not live.infeasible_message:
+            self.models[_structure_key(live.highs.getLp())] = live
+            while len(self.models) > self.size:
+                del self.models[next(iter(self.models))]
+        return live
+
+
+def _structure_key(lp: highspy.HighsLp) -> bytes:
+    """A digest of the structure (see :class:`ReusableHighs`)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.array([lp.num_col_, lp.num_row_], dtype=np.int64).tobytes())
+    h.update(np.asarray(lp.a_matrix_.start_, dtype=np.int64).tobytes())
+    h.update(np.asarray(lp.a_matrix_.index_, dtype=np.int64).tobytes())
+    kinds = [t != highspy.HighsVarType.kContinuous for t in lp.integrality_]
+    h.update(np.array(kinds or [False] * lp.num_col_, dtype=bool).tobytes())
+    return h.digest()
+
+
+def _same_structure(held: highspy.HighsLp, new: highspy.HighsLp) -> bool:
+    """Same columns, rows, sparsity pattern and integrality (see :class:`ReusableHighs`)."""
+    if (held.num_col_, held.num_row_) != (new.num_col_, new.num_row_):
+        return False
+    a, b = held.a_matrix_, new.a_matrix_
+    if a.format_ != highspy.MatrixFormat.kColwise:
+        return False
+    same = np.array_equal(np.asarray(a.start_), np.asarray(b.start_)) and np.array_equal(
+        np.asarray(a.index_), np.asarray(b.index_)
+    )
+    held_int = [t != highspy.HighsVarType.kContinuous for t in held.integrality_]
+    new_int = [t != highspy.HighsVarType.kContinuous for t in new.integrality_]
+    return same and (held_int or [False] * held.num_col_) == (new_int or [False] * new.num_col_)
+
+
+def _update(h: highspy.Highs, held: highspy.HighsLp, new: highspy.HighsLp) -> dict[str, int]:
+    """Change in ``h`` every coefficient where ``new`` differs from ``held``; returns counts."""
+
+    def differ(x: Any, y: Any) -> np.ndarray:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        return np.flatnonzero(~((x == y) | (np.isnan(x) & np.isnan(y))))
+
+    cost = np.asarray(new.col_cost_, dtype=float)
+    j = differ(held.col_cost_, cost)
+    if j.size:
+        h.changeColsCost(j.size, j.astype(np.int32), cost[j])
+    lower, upper = np.asarray(new.col_lower_, float), np.asarray(new.col_upper_, float)
+    jb = np.union1d(differ(held.col_lower_, lower), differ(held.col_upper_, upper))
+    if jb.size:
+        h.changeColsBounds(jb.size, jb.astype(np.int32), lower[jb], upper[jb])
+    row_lower, row_upper = np.asarray(new.row_lower_, float), np.asarray(new.row_upper_, float)
+    ib = np.union1d(differ(held.row_lower_, row_lower), differ(held.row_upper_, row_upper))
+    if ib.size:
+        # highspy 1.15 has changeRowsBounds, its type stubs do not
+        h.changeRowsBounds(ib.size, ib.astype(np.int32), row_lower[ib], row_upper[ib])  # type: ignore[attr-defined]
+    values = np.asarray(new.a_matrix_.value_, dtype=float)
+    k = differ(held.a_matrix_.value_, values)
+    if k.size:
+        starts = np.asarray(new.a_matrix_.start_)
+        col_of = np.searchsorted(starts, k, side="right") - 1
+        rows = np.asarray(new.a_matrix_.index_)[k]
+        for i, c, v in zip(rows.tolist(), col_of.tolist(), values[k].tolist(), strict=True):
+            h.changeCoeff(int(i), int(c), float(v))
+    if float(held.offset_) != float(new.offset_):
+        h.changeObjectiveOffset(float(new.offset_))
+    return {
+        "costs": int(j.size),
+        "column_bounds": int(jb.size),
+        "row_bounds": int(ib.size),
+        "matrix_values": int(k.size),
+    }
+
+
+def _reconfigure(live: HighsModel, options: SolveOptions) -> None:
+    """The live model's options and callbacks set to ``options``, as a new one's would be."""
+    h = live.highs
+    for callback in (
+        h.cbSimplexInterrupt,
+        h.cbIpmInterrupt,
+        h.cbMipInterrupt,
+        h.cbMipImprovingSolution,
+    ):
+        callback.clear()
+    live.options = options
+    live._set("output_flag", options.log_to_console)
+    live._set("time_limit", float(options.time_limit_s))
+    live._set("mip_rel_gap", float(options.mip_gap_frac))
+    live._set("threads", int(options.threads))
+    live._set("random_seed", int(options.random_seed))
+    if options.cancel is not None:
+        live._stop_on(options.cancel)
+    if options.progress is not None:
+        live._report_to(options.progress)
+
+
+def violated_constraints(live: HighsModel, tol: float = 1e-6) -> list[Any]:
+    """The constraints whose rows the Pyomo variables' current values break, in row order,
+    computed on the arrays HiGHS holds (a row with a column without value is not checked;
+    fixed variables are in the row bounds). A row breaks by more than ``tol`` times its
+    activity (at least 1)."""
+    if not live.columns:
+        return []
+    lp = live.highs.getLp()
+    x = np.array([np.nan if v.value is None else float(v.value) for v in live.columns])
+    a = lp.a_matrix_
+    starts, rows = np.asarray(a.start_), np.asarray(a.index_)
+    cols = np.repeat(np.arange(lp.num_col_), np.diff(starts))
+    activity = np.zeros(lp.num_row_)
+    np.add.at(activity, rows, np.asarray(a.value_, dtype=float) * x[cols])
+    scale = tol * np.maximum(1.0, np.abs(activity))
+    with np.errstate(invalid="ignore"):
+        broken = (activity < np.asarray(lp.row_lower_) - scale) | (
+            activity > np.asarray(lp.row_upper_) + scale
+        )
+    constraint_of = {i: con for con, i in live.row_of.items()}
+    return [constraint_of[int(i)] for i in np.flatnonzero(broken) if int(i) in constraint_of]

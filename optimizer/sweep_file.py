@@ -15,21 +15,22 @@ naming the file, its line and the field, and nothing is run.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import yaml
 from pydantic import Field, ValidationError, create_model
 
-from optimizer.errors import Problem, ScenarioError
-from optimizer.scenario import Profiles, Scenario
+from optimizer.errors import Problem, ScenarioError, closest
+from optimizer.scenario import Scenario
 from optimizer.schema import Identifier, StrictModel
 
 Multiplier = Annotated[float, Field(gt=0.0, le=100.0)]
+MAPPING_SOURCE = "<sweep>"
+"""What problems of a sweep given as a mapping (not a file) name as their file."""
 
 
 class CaseSettings(StrictModel):
@@ -114,20 +115,26 @@ class SweepFile(StrictModel):
         return out
 
 
-def load_sweep(path: str | Path, scenario: Scenario) -> SweepFile:
+def load_sweep(path: str | Path | Mapping[str, Any], scenario: Scenario) -> SweepFile:
     """Read and validate a sweep file against ``scenario`` (zones and regions named must
-    exist). Raises :class:`ScenarioError` naming file, line and field of every problem."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError([Problem(str(file), f"cannot be read ({e})")]) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ScenarioError([Problem(str(file), "not valid YAML", row=row)]) from None
+    exist). Raises :class:`ScenarioError` naming file, line and field of every problem.
+
+    ``path`` may also be the file's content as a mapping (``{"axes": {...}, "cases":
+    [...]}``), validated the same way; its problems name ``<sweep>`` and the field."""
+    if isinstance(path, Mapping):
+        file, root, data = Path(MAPPING_SOURCE), None, dict(path)
+    else:
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+            root = yaml.compose(text)
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ScenarioError([Problem(str(file), f"cannot be read ({e})")]) from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            row = mark.line + 1 if mark is not None else None
+            raise ScenarioError([Problem(str(file), "not valid YAML", row=row)]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(str(file), "expected a mapping with axes and/or cases")])
     problems = _not_variable(file, root, data)
@@ -211,8 +218,8 @@ def _unknown_places(file: Path, root: Any, sweep: SweepFile, scenario: Scenario)
                     problems.append(
                         Problem(
                             str(file),
-                            f"no {what} {key!r} in the scenario; expected one of "
-                            f"{', '.join(sorted(known))}",
+                            f"no {what} {key!r} in the scenario{closest(key, sorted(known))} "
+                            f"(expected one of {', '.join(sorted(known))})",
                             row=_line(root, (*loc, key)),
                             field=".".join(map(str, (*loc, key))),
                         )
@@ -250,78 +257,28 @@ def _line(node: Any, loc: tuple[Any, ...]) -> int | None:
 
 
 def apply_case(scenario: Scenario, case: CaseSettings) -> Scenario:
-    """``scenario`` with the case's changes; re-validated row by row (a change that takes a
-    value out of its range raises ``ValueError`` naming the field)."""
-    config = scenario.config.model_dump()
-    portfolio, objective = config["portfolio"], config["objective"]
+    """``scenario`` with the case's changes, made by the scenario's variant edits
+    (:mod:`optimizer.variants`), so validated the same way: a change that takes a value out of
+    its range raises :class:`ScenarioError` naming the table, row and field."""
+    s = scenario
+    for zone, factor in (case.price_multiplier_by_zone or {}).items():
+        s = s.scale_prices(factor, zone=zone)
+    for region, factor in (case.price_multiplier_by_region or {}).items():
+        s = s.scale_prices(factor, region=region)
     if case.target_multiplier is not None:
-        targets = portfolio["target_it_mw_by_period"]
-        portfolio["target_it_mw_by_period"] = {
-            p: v * case.target_multiplier for p, v in targets.items()
-        }
+        s = s.with_target(factor=case.target_multiplier)
     if case.accelerator_supply_it_mw_per_period is not None:
-        portfolio["accelerator_supply_it_mw_per_period"] = case.accelerator_supply_it_mw_per_period
+        s = s.with_accelerator_supply(case.accelerator_supply_it_mw_per_period)
     if case.carbon_price_usd_per_t is not None:
-        objective["carbon_price_usd_per_t"] = case.carbon_price_usd_per_t
+        s = s.with_carbon_price(case.carbon_price_usd_per_t)
     if case.energy_weight_usd_per_mwh is not None:
-        objective["energy_weight_usd_per_mwh"] = case.energy_weight_usd_per_mwh
-    sites = [
-        _scaled(
-            row,
-            headroom_mw=case.headroom_multiplier,
-            water_limit_m3_per_year=case.water_limit_multiplier,
-        )
-        for row in scenario.sites
-    ]
-    upgrades = [_scaled(row, capex_musd=case.upgrade_capex_multiplier) for row in scenario.upgrades]
+        s = s.with_energy_weight(case.energy_weight_usd_per_mwh)
+    if case.headroom_multiplier is not None:
+        s = s.with_headroom(factor=case.headroom_multiplier)
+    if case.water_limit_multiplier is not None:
+        s = s.with_water_limit(factor=case.water_limit_multiplier)
+    if case.upgrade_capex_multiplier is not None:
+        s = s.scale_upgrade_capex(case.upgrade_capex_multiplier)
     if case.upgrade_lead_delay_periods:
-        upgrades = [
-            _validated(row, lead_periods=row.lead_periods + case.upgrade_lead_delay_periods)
-            for row in upgrades
-        ]
-    try:
-        new_config = type(scenario.config).model_validate(config)
-    except ValidationError as e:
-        raise ValueError(_first(e, "scenario")) from None
-    return dataclasses.replace(
-        scenario,
-        config=new_config,
-        sites=tuple(sites),
-        upgrades=tuple(upgrades),
-        profiles=_prices(scenario, case),
-    )
-
-
-def _scaled(row: Any, **factors: float | None) -> Any:
-    update = {
-        name: getattr(row, name) * factor
-        for name, factor in factors.items()
-        if factor is not None and getattr(row, name) is not None
-    }
-    return _validated(row, **update) if update else row
-
-
-def _validated(row: Any, **update: Any) -> Any:
-    try:
-        return type(row).model_validate({**row.model_dump(), **update})
-    except ValidationError as e:
-        raise ValueError(_first(e, type(row).__name__)) from None
-
-
-def _first(e: ValidationError, where: str) -> str:
-    err = e.errors()[0]
-    return f"{where}: {'.'.join(map(str, err['loc']))}: {err['msg']}"
-
-
-def _prices(scenario: Scenario, case: CaseSettings) -> Profiles:
-    factor: dict[str, float] = {}
-    for z in scenario.zones:
-        factor[z.zone_id] = (case.price_multiplier_by_region or {}).get(z.region, 1.0) * (
-            case.price_multiplier_by_zone or {}
-        ).get(z.zone_id, 1.0)
-    if all(f == 1.0 for f in factor.values()):
-        return scenario.profiles
-    frames = dict(scenario.profiles.frames)
-    price = frames["price_usd_per_mwh"]
-    frames["price_usd_per_mwh"] = price * pd.Series(factor).reindex(price.columns).fillna(1.0)
-    return Profiles(frames=frames, hour_weights=scenario.profiles.hour_weights)
+        s = s.delay_upgrades(case.upgrade_lead_delay_periods)
+    return s

@@ -16,6 +16,15 @@ finished one solves nothing. As rows arrive the client rewrites ``results.parque
 per case: inputs, status, NPV and its terms, energy, water, carbon, campuses, gap, times);
 at the end it writes ``results.nc`` (the same with a ``case`` dimension, plus IT MW and cooling
 per case and campus) and ``robustness.csv`` (per campus: how often it opens, its MW, cooling).
+
+Each worker keeps its last case's HiGHS model (:class:`optimizer.solver.ReusableHighs`): a
+case whose model differs from the previous one on that worker only in coefficients (prices,
+targets, limits) updates it in place instead of passing a new one.
+
+Cancelling (``cancel`` set from any thread, e.g. the service's; or Ctrl-C, i.e.
+``KeyboardInterrupt`` in the client) cancels the cases not started and interrupts the HiGHS
+solves running on the workers (a ``distributed.Event`` each running case watches); finished
+cases keep their rows, interrupted ones record nothing, so a rerun resumes with them.
 """
 
 from __future__ import annotations
@@ -24,17 +33,20 @@ import functools
 import hashlib
 import json
 import os
+import signal
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Event, Future, LocalCluster, as_completed
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -42,7 +54,7 @@ from rich.table import Table
 from optimizer.api import options_for, solve
 from optimizer.audit import audit_plan
 from optimizer.scenario import Scenario, load_scenario
-from optimizer.solver import SolveOptions
+from optimizer.solver import ReusableHighs, SolveOptions
 from optimizer.sweep_file import CaseSettings, SweepFile, apply_case
 
 
@@ -63,6 +75,8 @@ class SweepResult:
     """One row per campus opened in some case (``robustness.csv``)."""
     solved: int
     """Cases solved by this run (the others were done already)."""
+    cancelled: bool = False
+    """The sweep was cancelled: ``table`` holds the cases finished so far; rerun to resume."""
 
     @property
     def failed(self) -> int:
@@ -94,9 +108,13 @@ def sweep(
     workers: int = 2,
     scheduler: str | None = None,
     console: Console | None = None,
+    cancel: threading.Event | None = None,
+    reuse: bool = True,
 ) -> SweepResult:
     """Run every case of ``sweep_file`` not done yet in ``out_dir`` on Dask; see the module
-    docstring for what is written."""
+    docstring for what is written. Setting ``cancel`` (from any thread) or Ctrl-C stops the
+    sweep: the result then has ``cancelled`` set and the cases finished so far.
+    ``reuse=False`` rebuilds every case's HiGHS model (to measure what reuse is worth)."""
     path, out = Path(scenario_path).resolve(), Path(out_dir).resolve()
     scenario = load_scenario(path)
     s = sweep_file.solver
@@ -104,37 +122,112 @@ def sweep(
     cases = sweep_cases(path, sweep_file, options)
     (out / "rows").mkdir(parents=True, exist_ok=True)
     rows = _done_rows(out, cases)
+    done_before = len(rows)
     todo = [c for c in cases if c.case_id not in rows]
+    cancel = cancel or threading.Event()
     if todo:
         with _client(workers, scheduler) as client, _progress(console) as progress:
             task = progress.add_task("cases", total=len(cases), completed=len(rows))
+            stop = Event(f"gridsite-sweep-cancel-{uuid.uuid4().hex}", client=client)
             futures = {
                 client.submit(
-                    run_case, str(path), c, options, str(out), key=f"case-{c.case_id}", pure=False
+                    run_case,
+                    str(path),
+                    c,
+                    options,
+                    str(out),
+                    stop.name,
+                    reuse,
+                    key=f"case-{c.case_id}",
+                    pure=False,
                 ): c
                 for c in todo
             }
-            for finished, future in enumerate(as_completed(futures), start=1):
-                case = futures[future]
+            with _cancelling(cancel, stop, client, list(futures)):
                 try:
-                    row = future.result()
-                except Exception as e:  # the worker died: record it, go on
-                    row = _row(case, status="failed", reason=f"{type(e).__name__}: {e}")
-                    _record(out, row)
-                rows[case.case_id] = row
-                failed = sum(r["status"] == "failed" for r in rows.values())
-                progress.update(
-                    task,
-                    advance=1,
-                    description=f"cases (failed {failed}, to go {len(todo) - finished})",
-                )
-                _write_table(out, cases, rows)
+                    for future in as_completed(futures):
+                        row = _result(future, futures[future], out, cancel)
+                        if row is None:  # cancelled before or while it ran
+                            continue
+                        rows[row["case_id"]] = row
+                        failed = sum(r["status"] == "failed" for r in rows.values())
+                        to_go = len(cases) - len(rows)
+                        progress.update(
+                            task,
+                            advance=1,
+                            description=f"cases (failed {failed}, to go {to_go})",
+                        )
+                        _write_table(out, cases, rows)
+                except KeyboardInterrupt:
+                    cancel.set()
+            if cancel.is_set():
+                _settle(client, list(futures), timeout_s=60)
+        # The files are the record: a case a worker finished and recorded just as the sweep
+        # was cancelled has a cancelled future here but its row on disk.
+        rows = _done_rows(out, cases)
+    solved = len(rows) - done_before
     table = _write_table(out, cases, rows)
     robustness = _robustness(cases, rows)
     robustness.to_csv(out / "robustness.csv", index=False, float_format="%.6g")
-    _dataset(table, cases, rows).to_netcdf(out / ".results.nc.tmp", engine="netcdf4")
-    os.replace(out / ".results.nc.tmp", out / "results.nc")
-    return SweepResult(out, table, robustness, solved=len(todo))
+    if len(table):  # a sweep cancelled before its first case ended has no results yet
+        _dataset(table, cases, rows).to_netcdf(out / ".results.nc.tmp", engine="netcdf4")
+        os.replace(out / ".results.nc.tmp", out / "results.nc")
+    return SweepResult(out, table, robustness, solved=solved, cancelled=cancel.is_set())
+
+
+def _result(
+    future: Future, case: Case, out: Path, cancel: threading.Event
+) -> dict[str, Any] | None:
+    """The row a finished task returned; a task that died is recorded as failed, unless the
+    sweep is being cancelled (Ctrl-C may have reached the workers too); None for a task
+    cancelled before or while it ran (nothing recorded: a rerun solves it)."""
+    if future.cancelled():
+        return None
+    try:
+        row: dict[str, Any] = future.result()
+    except Exception as e:  # the worker died: record it, go on
+        if cancel.is_set():
+            return None
+        row = _row(case, status="failed", reason=f"{type(e).__name__}: {e}")
+        _record(out, row)
+    return None if row["status"] == "cancelled" else row
+
+
+def _settle(client: Client, futures: list[Future], timeout_s: float) -> None:
+    """Wait until no case of this sweep still runs on a worker (cancelled tasks stop within
+    about a second: HiGHS watches the sweep's Event); a cancelled future says nothing of
+    that, the scheduler's list of tasks in progress does."""
+    keys = {f.key for f in futures}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        running = {k for tasks in client.processing().values() for k in tasks}
+        if not keys & running:
+            return
+        time.sleep(0.1)
+
+
+@contextmanager
+def _cancelling(
+    cancel: threading.Event, stop: Event, client: Client, futures: list[Future]
+) -> Iterator[None]:
+    """While the block runs, a set ``cancel`` sets ``stop`` (the workers' HiGHS solves
+    watch it) and cancels the tasks not finished."""
+    over = threading.Event()
+
+    def watch() -> None:
+        while not over.is_set():
+            if cancel.wait(timeout=0.2):
+                stop.set()
+                client.cancel([f for f in futures if not f.done()])
+                return
+
+    watcher = threading.Thread(target=watch, name="sweep-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        over.set()
+        watcher.join()
 
 
 @contextmanager
@@ -143,13 +236,27 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Client]:
         with Client(scheduler) as client:
             yield client
         return
-    with (
-        LocalCluster(
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    with cluster, Client(cluster) as client:
         yield client
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Worker processes started in the block ignore SIGINT (an ignored signal stays ignored
+    in a child, and Python then installs no handler): Ctrl-C in a terminal reaches the whole
+    process group, and only the client should act on it (cancel, keep what is done)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -173,13 +280,82 @@ def _scenario(path: str) -> Scenario:
     return load_scenario(path)
 
 
-def run_case(scenario_path: str, case: Case, options: SolveOptions, out_dir: str) -> dict[str, Any]:
-    """Solve one case (on a worker) and record its row; never raises for a bad case."""
-    start = time.perf_counter()
+_LIVE = threading.local()
+"""This worker thread's last HiGHS model (``_LIVE.highs``, a :class:`ReusableHighs`)."""
+
+
+def _live_highs() -> ReusableHighs:
+    if not hasattr(_LIVE, "highs"):
+        _LIVE.highs = ReusableHighs()
+    highs: ReusableHighs = _LIVE.highs
+    return highs
+
+
+@contextmanager
+def _cancel_flag(name: str | None) -> Iterator[threading.Event]:
+    """A local flag set within about half a second once the sweep's ``distributed.Event``
+    ``name`` is set (a thread waits on it while the block runs): HiGHS's cancel."""
+    flag = threading.Event()
+    if name is None:
+        yield flag
+        return
+    event = Event(name)  # through this worker's client
+    over = threading.Event()
+
+    def watch() -> None:
+        while not over.is_set():
+            try:
+                if event.wait(timeout=0.5):
+                    flag.set()
+                    return
+            except Exception:  # the scheduler is gone: nothing left to cancel
+                return
+
+    watcher = threading.Thread(target=watch, name="case-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield flag
+    finally:
+        over.set()
+        watcher.join()
+
+
+def run_case(
+    scenario_path: str,
+    case: Case,
+    options: SolveOptions,
+    out_dir: str,
+    cancel: str | None = None,
+    reuse: bool = True,
+) -> dict[str, Any]:
+    """Solve one case (on a worker) and record its row; never raises for a bad case.
+    ``cancel`` names the sweep's ``distributed.Event``: once set, HiGHS stops and the case
+    returns status ``cancelled`` and records nothing. ``reuse``: update this worker's last
+    HiGHS model in place when only coefficients changed."""
+    started_at, start, cpu = time.time(), time.perf_counter(), time.thread_time()
     out = Path(out_dir)
+    with _cancel_flag(cancel) as stopped:
+        if stopped.wait(timeout=0) or (cancel is not None and Event(cancel).is_set()):
+            return _row(case, status="cancelled", reason="sweep cancelled")
+        row = _solve_case(scenario_path, case, replace(options, cancel=stopped), out, reuse)
+        if stopped.is_set():
+            return _row(case, status="cancelled", reason="sweep cancelled")
+    row["wall_seconds"] = time.perf_counter() - start
+    row["cpu_seconds"] = time.thread_time() - cpu
+    row["started_at"], row["ended_at"] = started_at, time.time()
+    row["worker_pid"] = os.getpid()
+    _record(out, row)
+    return row
+
+
+def _solve_case(
+    scenario_path: str, case: Case, options: SolveOptions, out: Path, reuse: bool
+) -> dict[str, Any]:
     try:
         scenario = apply_case(_scenario(scenario_path), case.settings)
-        plan = solve(scenario, options)  # diagnosed when infeasible
+        live = _live_highs() if reuse else None
+        updates = live.updates if live else 0
+        plan = solve(scenario, options, reuse=live)  # diagnosed when infeasible
         reason = ""
         if plan.diagnosis is not None:
             reason = "; ".join(plan.diagnosis["summary"])
@@ -191,11 +367,9 @@ def run_case(scenario_path: str, case: Case, options: SolveOptions, out_dir: str
             audit = "ok" if audit_plan(scenario, folder).ok else "violations"
         row = _row(case, status=plan.status, reason=reason, audit=audit)
         row.update(_figures(plan))
+        row["highs_reused"] = bool(live and live.updates > updates)
     except Exception as e:  # one case's failure is its row, not the sweep's end
         row = _row(case, status="failed", reason=f"{type(e).__name__}: {e}")
-    row["wall_seconds"] = time.perf_counter() - start
-    row["worker_pid"] = os.getpid()
-    _record(out, row)
     return row
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -54,15 +56,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(artifacts: Path, port: int, log: Path, *options: str) -> subprocess.Popen[bytes]:
+#: Dask re-runs a task whose worker died this many times before it gives up (KilledWorker,
+#: default 3). The test servers set 0: every lost worker is at once the job store's retry,
+#: so a test sees each attempt after one kill.
+NO_DASK_RETRIES = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+
+
+def start_server(
+    artifacts: Path, port: int, log: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """``gridsite serve`` on 127.0.0.1:``port`` in a session of its own (so its Dask worker
-    processes can be found and stopped with it), once ``/healthz`` answers."""
+    processes can be found and stopped with it), once ``/healthz`` answers; ``env`` added to
+    this process's environment."""
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [GRIDSITE, "serve", "--port", str(port), "--artifacts", str(artifacts), *options],
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -89,3 +101,43 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait()
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+POSTGRES_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+
+
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster (Debian's binaries) in a temporary folder on a free
+    port, trust auth on 127.0.0.1, that a test may stop and start: never the shared one at
+    5432. As root the server runs as the ``postgres`` user (``runuser``), as PostgreSQL
+    refuses to run as root."""
+
+    def __init__(self) -> None:
+        self.bin = POSTGRES_BINARIES[-1].parent
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="gridsite-pg-"))
+        self.data = self.folder / "data"
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.folder, "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "postgres.log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

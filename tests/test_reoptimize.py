@@ -12,6 +12,7 @@ from optimizer import load_scenario
 from optimizer.audit import audit_plan
 from optimizer.cli import app
 from optimizer.replan import reoptimize
+from tests.test_diff import two_period
 from tests.tiny import EXACT, Tiny, site
 
 runner = CliRunner()
@@ -142,3 +143,30 @@ def test_cli_reoptimize_writes_plan_and_diff(tmp_path: Path) -> None:
     bad = runner.invoke(app, [*args, "--commit-through", "2031H1", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "2031H1" in bad.output
     assert not (tmp_path / "x").exists()
+
+
+def test_cancelled_upgrade_is_diagnosed(tmp_path: Path) -> None:
+    """tests/test_diff.py's two periods: a holds one block on its 125 MW headroom, u1 (+125 MW,
+    in service 2027H1) lets it hold the second; the optimum (230 M USD) builds a to 200 MW
+    with u1. The new data cancels u1. Committed through 2027H1, u1 was in service, so bought:
+    the re-plan cannot keep it, is infeasible, and the diagnosis names u1 first, then a's
+    second block (100 MW), which cannot be kept on 125 MW of headroom."""
+    tiny = two_period(tmp_path)
+    previous = tiny.solve("before")
+    assert previous.dataset["upgrade_online_period"].to_pandas().to_dict() == {"u1": "2027H1"}
+    tiny.upgrades = []
+    plan = reoptimize(load_scenario(tiny.write("after")), previous, "2027H1", EXACT)
+    assert plan.status == "infeasible"
+    assert plan.diagnosis is not None and not plan.diagnosis["feasible"]
+    named = [
+        (r["family"], r["subject"], r["period"], r["amount"]) for r in plan.diagnosis["relaxations"]
+    ]
+    assert named == [
+        ("commitments.missing", "u1", "2027H1", 1.0),
+        ("commitments.keeps_it", "a", "2027H1", 100.0),
+    ]
+    assert any(
+        "committed upgrade u1 (in service 2027H1) is not in the new scenario" in line
+        for line in plan.diagnosis["summary"]
+    )
+    assert "broken commitment: 2027H1: committed upgrade u1" in " ".join(plan.warnings)

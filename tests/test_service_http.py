@@ -21,15 +21,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import psutil
 import pytest
+import schemathesis
+import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from schemathesis import Case
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.result import Ok
 from typer.testing import CliRunner
 
 from optimizer import DEFAULT_SCENARIO
 from optimizer.cli import app
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
-from tests.service_fixtures import free_port, start_server, stop_server
+from tests.service_fixtures import NO_DASK_RETRIES, free_port, start_server, stop_server
+from tests.test_sweep import two_sites
 from tests.tiny import Tiny
 
 MAX_UPLOAD_MB = 2.0
@@ -63,8 +76,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     other_key = store.create_key("someone else")
     store.close()
     port = free_port()
-    options = ("--lease", "5", "--max-upload-mb", str(MAX_UPLOAD_MB))
-    process = start_server(artifacts, port, folder / "server.log", *options)
+    options = ("--lease", "3", "--max-upload-mb", str(MAX_UPLOAD_MB))
+    process = start_server(artifacts, port, folder / "server.log", *options, env=NO_DASK_RETRIES)
     try:
         url = f"http://127.0.0.1:{port}"
         yield Server(url, key, other_key, artifacts, Tiny(folder).write(), process)
@@ -178,6 +191,93 @@ def test_cancel_interrupts_a_running_solve_and_keeps_its_best_plan(server: Serve
         assert {"sites.csv", "build.csv"} <= set(done["files"])
 
 
+def test_a_sweep_job_runs_its_cases_on_the_cluster_and_serves_every_file(
+    server: Server, tmp_path: Path
+) -> None:
+    """tests.test_sweep.two_sites: target x1 costs 105.475 M USD, x2 210.95; x30 is more
+    than the two campuses hold (infeasible, recorded, the others go on)."""
+    grid = {
+        "axes": {"target_multiplier": [1.0, 2.0]},
+        "cases": [{"name": "too-much", "target_multiplier": 30}],
+        "solver": {"mip_gap_frac": 0},
+    }
+    with server.client() as gs:
+        scenario = gs.upload(two_sites(tmp_path))["id"]
+        done = gs.wait(gs.submit(scenario, "sweep", {"grid": grid})["id"], timeout_s=180)
+        assert done["state"] == "succeeded", done
+        result = done["result"]
+        assert (result["cases"], result["failed"], result["cancelled"]) == (3, 0, False)
+        assert result["by_status"] == {"optimal": 2, "infeasible": 1}
+        assert result["robust_campuses"] == ["a"]
+        assert {"results.parquet", "results.nc", "robustness.csv"} <= set(done["files"])
+        table = pd.read_parquet(gs.download(done["id"], "results.parquet", tmp_path / "r.pq"))
+        npv = table.set_index("target_multiplier")["npv_musd"].round(6).to_dict()
+        assert npv[1.0] == 105.475 and npv[2.0] == 210.95
+        gs.download(done["id"], "results.nc", tmp_path / "r.nc")
+        with xr.open_dataset(tmp_path / "r.nc") as ds:
+            assert ds.sizes["case"] == 3
+        optimal = table[table["status"] == "optimal"]
+        assert (optimal["audit"] == "ok").all()  # the sweep audits each case's plan
+        for case_id in optimal["case_id"]:
+            assert f"cases/{case_id}/plan.json" in done["files"]
+        [base] = table[table["target_multiplier"] == 1.0]["case_id"]  # the scenario as is
+        plan = tmp_path / "base"
+        plan.mkdir()
+        for name in done["files"]:
+            if name.startswith(f"cases/{base}/"):
+                gs.download(done["id"], name, plan / name.rsplit("/", 1)[1])
+        audited = CliRunner().invoke(app, ["audit", str(two_sites(tmp_path)), str(plan)])
+        assert audited.exit_code == 0, audited.output
+        for name in ("cases/../../gridsite.db", "cases/..%2F..%2Fgridsite.db", "rows/.x"):
+            answer = gs.http.get(f"/v1/jobs/{done['id']}/files/{name}")
+            assert answer.status_code == 404, (name, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"axes": {"hedroom_multiplier": [2]}}, "options.grid.axes.hedroom_multiplier"),
+        ({"axes": {"target_multiplier": []}}, "options.grid.axes.target_multiplier"),
+        ({"axes": {"target_multiplier": [-1]}}, "options.grid.axes.target_multiplier.0"),
+        (
+            {"cases": [{"name": "x", "price_multiplier_by_region": {"nowhere": 2}}]},
+            "options.grid.cases.0.price_multiplier_by_region.nowhere: no region 'nowhere'",
+        ),
+        ({"cases": [], "solver": {"mip_gap_frac": 0}}, "options.grid.grid: no cases"),
+    ],
+)
+def test_a_bad_sweep_is_refused_with_its_field(
+    server: Server, grid: dict[str, object], message: str
+) -> None:
+    with server.client() as gs:
+        scenario = gs.upload(server.scenario)["id"]
+        before = len(gs.jobs(limit=500))
+        with pytest.raises(ServiceError) as refused:
+            gs.submit(scenario, "sweep", {"grid": grid})
+        assert refused.value.status == 422 and message in str(refused.value.detail)
+        assert len(gs.jobs(limit=500)) == before
+
+
+def test_cancel_stops_a_sweep_after_the_cases_running(server: Server, tmp_path: Path) -> None:
+    """60 tiny cases on one worker take tens of seconds; DELETE once the first rows are in:
+    the job ends cancelled with the cases finished so far, the others not solved."""
+    multipliers = [1 + i / 100 for i in range(60)]
+    grid = {"axes": {"target_multiplier": multipliers}, "solver": {"mip_gap_frac": 0}}
+    with server.client() as gs:
+        scenario = gs.upload(two_sites(tmp_path))["id"]
+        job = gs.submit(scenario, "sweep", {"grid": grid})["id"]
+        rows = server.artifacts / "jobs" / job / "sweep" / "rows"
+        _wait_until(lambda: rows.is_dir() and len(list(rows.iterdir())) >= 2, "two cases")
+        asked = gs.cancel(job)
+        assert asked is not None and asked["cancel_requested"]
+        done = gs.wait(job, timeout_s=120)
+        assert done["state"] == "cancelled", done
+        result = done["result"]
+        assert result["cancelled"] and result["stopped"]
+        assert 2 <= result["cases"] < 60 and result["by_status"] == {"optimal": result["cases"]}
+        assert "results.parquet" in done["files"]
+
+
 def _zip(entries: dict[str, bytes], link: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -281,14 +381,53 @@ def test_keys_and_ownership(server: Server) -> None:
     assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
 
 
-#: The default scenario to a 1 % gap: long enough (seconds) to be killed in the middle.
-SOLVE = {"mip_gap_frac": 0.01, "time_limit_s": 300, "plots": False}
+def test_every_operation_keeps_its_openapi_contract(server: Server) -> None:
+    """schemathesis against the real server's /openapi.json with a valid key: 25 examples per
+    operation, no 5xx, and every answer's status code, content type and body are the ones
+    the schema declares. (One loop over the operations: schemathesis's pytest fixture loader
+    does not run on this pytest.)"""
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    failures = {}
+    operations = 0
+    for found in schema.get_all_operations():
+        assert isinstance(found, Ok), found  # an operation the schema describes wrongly
+        operation = found.ok()
+        operations += 1
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        def keeps_contract(case: Case) -> None:
+            headers = {"Authorization": f"Bearer {server.key}"}
+            case.call_and_validate(base_url=server.url, headers=headers, checks=checks)
+
+        try:
+            keeps_contract()
+        except (Exception, BaseExceptionGroup) as e:
+            failures[operation.label] = str(e)[:3000]
+    assert operations >= 9
+    assert failures == {}
+
+
+#: The default scenario to a 1 % gap, at most 20 s: long enough to be killed in the middle.
+SOLVE = {"mip_gap_frac": 0.01, "time_limit_s": 20, "plots": False}
 
 
 def _worker_processes(server_pid: int) -> list[psutil.Process]:
     """The Dask worker processes the server's local cluster spawned."""
-    children = psutil.Process(server_pid).children(recursive=True)
-    return [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+    found = []
+    for child in psutil.Process(server_pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # gone, or a zombie not reaped yet
+            pass
+    return found
 
 
 def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180) -> None:
@@ -298,23 +437,59 @@ def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180
         time.sleep(0.2)
 
 
+def _kill_the_worker_running(server: Server, gs: Client, job_id: str, attempt: int) -> None:
+    """SIGKILL the worker process once it runs ``attempt`` of the job (its progress thread
+    reported), then wait until the nanny has started a new one."""
+
+    def running() -> bool:
+        job = gs.job(job_id)
+        updated = job["progress"]["updated_at"]
+        return (
+            job["state"] == "running"
+            and job["attempts"] == attempt
+            and updated is not None
+            and updated > job["started_at"]
+        )
+
+    _wait_until(running, f"attempt {attempt} on the worker")
+    [worker] = _worker_processes(server.process.pid)
+    worker.send_signal(signal.SIGKILL)
+    _wait_until(
+        lambda: [p.pid for p in _worker_processes(server.process.pid)] not in ([], [worker.pid]),
+        "a new worker",
+    )
+
+
+def test_a_job_whose_worker_dies_every_time_fails_with_the_reason(server: Server) -> None:
+    """Each SIGKILL of the worker is Dask's KilledWorker (the test server allows Dask no
+    retry of its own); the job store re-queues the job (attempts 2, 3), and after the third
+    lost worker (max_attempts 3) the job fails saying why: never lost, never left running."""
+    with server.client() as gs:
+        default = gs.upload(DEFAULT_SCENARIO)["id"]
+        job = gs.submit(default, "solve", SOLVE)["id"]
+        for attempt in (1, 2, 3):
+            _kill_the_worker_running(server, gs, job, attempt)
+        done = gs.wait(job, timeout_s=120)
+        assert done["state"] == "failed" and done["attempts"] == 3, done
+        assert done["error"].startswith("gave up after 3 attempts; attempt 3: KilledWorker")
+        assert gs.jobs(state="running") == [] and gs.jobs(state="queued") == []
+
+
 def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
     """Faults, for real (last in this module: it kills the module's server).
 
-    1. SIGKILL the worker process while it solves: Dask restarts the worker and re-runs the
-    task; the job succeeds. 2. SIGKILL the server while a solve runs and two jobs wait: a
-    new server on the same job store finds the expired lease, re-queues the job (attempt 2)
-    and every job succeeds. No job is lost or left running."""
+    1. SIGKILL the worker process while it solves: Dask reports KilledWorker, the job store
+    re-queues the job and its second attempt succeeds. 2. SIGKILL the server while a solve
+    runs and two jobs wait: a new server on the same job store finds the expired lease,
+    re-queues the job (attempt 2) and every job succeeds. No job is lost or left running."""
     with server.client() as gs:
         default = gs.upload(DEFAULT_SCENARIO)["id"]
         first = gs.submit(default, "solve", SOLVE)["id"]
         _wait_until(lambda: gs.job(first)["progress"]["incumbent_musd"] is not None, "the MIP")
-        [worker] = _worker_processes(server.process.pid)
-        worker.send_signal(signal.SIGKILL)
+        _kill_the_worker_running(server, gs, first, attempt=1)
         done = gs.wait(first, timeout_s=300)
-        assert done["state"] == "succeeded", done
+        assert done["state"] == "succeeded" and done["attempts"] == 2, done
         assert done["result"]["status"] in ("optimal", "feasible"), done
-        assert [p.pid for p in _worker_processes(server.process.pid)] != [worker.pid]
 
         second = gs.submit(default, "solve", SOLVE)["id"]
         tiny = gs.upload(server.scenario)["id"]
@@ -324,7 +499,7 @@ def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
     stop_server(server.process)  # what is left of it (its worker) dies with the machine
     port = free_port()
     log = server.artifacts.parent / "server.log"
-    restarted = start_server(server.artifacts, port, log, "--lease", "5")
+    restarted = start_server(server.artifacts, port, log, "--lease", "3")
     try:
         with Client(f"http://127.0.0.1:{port}", server.key) as gs:
             jobs = [gs.wait(job_id, timeout_s=300) for job_id in [second, *waiting]]

@@ -152,3 +152,29 @@ def test_cancel_stops_queued_jobs_at_once_and_flags_running_ones(store: Store, k
     assert len(store.jobs(key, limit=1)) == 1 and len(store.jobs(key, offset=1)) == 1
     assert not store.delete(running.job_id, key)  # still running
     assert store.delete(queued.job_id, key) and store.job(queued.job_id) is None
+
+
+def test_a_lost_worker_requeues_the_job_then_fails_it_with_the_reason(
+    store: Store, key: str
+) -> None:
+    """``release``: what the dispatcher calls on Dask's KilledWorker. Only the claim holding
+    the job may release it; the job is queued again until its attempts are used up, then
+    failed with the reason; a job asked to cancel is cancelled instead."""
+    job, _ = store.submit(key, "d" * 64, "solve", {}, max_attempts=2)
+    first = store.claim("server", lease_s=30)
+    assert first is not None
+    assert store.release(job.job_id, "other-server", 1, "KilledWorker: x") is None
+    requeued = store.release(job.job_id, "server", 1, "KilledWorker: worker died")
+    assert requeued is not None and requeued.state == "queued"
+    assert requeued.error == "attempt 1: KilledWorker: worker died"
+    assert store.release(job.job_id, "server", 1, "again") is None  # no longer held
+    second = store.claim("server", lease_s=30)
+    assert second is not None and second.attempts == 2
+    failed = store.release(job.job_id, "server", 2, "KilledWorker: worker died")
+    assert failed is not None and failed.state == "failed" and failed.lease_owner is None
+    assert failed.error == "gave up after 2 attempts; attempt 2: KilledWorker: worker died"
+    cancelled, _ = store.submit(key, "d" * 64, "solve", {})
+    claim = store.claim("server", lease_s=30)
+    assert claim is not None and store.cancel(cancelled.job_id, key) is not None
+    gone = store.release(cancelled.job_id, "server", claim.attempts, "KilledWorker: y")
+    assert gone is not None and gone.state == "cancelled"

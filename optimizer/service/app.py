@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 
+from optimizer.service import web
 from optimizer.service.jobs import Invalid, JobService, NotFound, Settings
 from optimizer.service.models import DONE, STATES
 from optimizer.service.store import JobRecord, ScenarioRecord
@@ -26,6 +27,8 @@ from optimizer.service.uploads import UploadError
 from optimizer.service.worker import JobKind
 
 log = logging.getLogger("gridsite.service")
+EVENTS_EVERY_S = 0.2
+"""How often a server-sent event stream looks at its job (one indexed read)."""
 _bearer = HTTPBearer(auto_error=False, description="An API key from `gridsite keys create`.")
 
 
@@ -34,6 +37,29 @@ class Problem(BaseModel):
     row: int | None
     field: str | None
     message: str
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[dict[str, Any]]
+    """What is wrong, in a sentence (a malformed request: FastAPI's list of field errors)."""
+    problems: list[Problem] | None = None
+    """A refused scenario upload: the loader's problems, one per file, row and field."""
+
+
+def _errors_declared(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries of the error answers (one body shape for all)."""
+    what = {
+        400: "A malformed upload (not a zip, an entry escaping its folder, a link).",
+        401: "No API key, or not a valid one.",
+        404: "No such object for this key (another key's object is not found either).",
+        413: "The upload, or what it unpacks to, is larger than the server takes.",
+        422: "A request the service refuses, naming the field (and the scenario's problems).",
+        503: "The job store is unavailable for a moment; retry after Retry-After seconds.",
+    }
+    return {s: {"model": ErrorOut, "description": what[s]} for s in statuses}
+
+
+COMMON_ERRORS = _errors_declared(401, 404, 422, 503)
 
 
 class ScenarioOut(BaseModel):
@@ -114,7 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         await run_in_threadpool(service.stop)
 
-    app = FastAPI(title="gridsite", version="1", lifespan=lifespan)
+    app = FastAPI(title="gridsite", version="1", lifespan=lifespan, responses=COMMON_ERRORS)
     app.state.service = service
 
     def job_out(job: JobRecord) -> JobOut:
@@ -152,7 +178,9 @@ def create_app(settings: Settings) -> FastAPI:
         service.store.ping()
         return {"status": "ok"}
 
-    @app.post("/v1/scenarios", status_code=201, tags=["scenarios"])
+    @app.post(
+        "/v1/scenarios", status_code=201, tags=["scenarios"], responses=_errors_declared(400, 413)
+    )
     async def upload_scenario(request: Request, file: UploadFile, key_id: Key) -> ScenarioOut:
         """Upload a scenario folder as a zip (multipart field ``file``); validated by the
         CLI's loader (422 naming file, row and field), stored under its content hash."""
@@ -168,7 +196,12 @@ def create_app(settings: Settings) -> FastAPI:
     def get_scenario(scenario_id: str, key_id: Key) -> ScenarioOut:
         return scenario_out(service.scenario(key_id, scenario_id))
 
-    @app.post("/v1/jobs", status_code=201, tags=["jobs"])
+    @app.post(
+        "/v1/jobs",
+        status_code=201,
+        tags=["jobs"],
+        responses={200: {"model": JobOut, "description": "The job of an earlier submit."}},
+    )
     def submit_job(
         body: JobIn,
         key_id: Key,
@@ -189,7 +222,7 @@ def create_app(settings: Settings) -> FastAPI:
         key_id: Key,
         state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     ) -> JobList:
         """The key's jobs, newest first."""
         jobs = service.store.jobs(key_id, state=state, limit=limit, offset=offset)
@@ -199,19 +232,39 @@ def create_app(settings: Settings) -> FastAPI:
     def get_job(job_id: str, key_id: Key) -> JobOut:
         return job_out(service.job(key_id, job_id))
 
-    @app.get("/v1/jobs/{job_id}/plan", tags=["jobs"], response_class=FileResponse)
+    @app.get(
+        "/v1/jobs/{job_id}/plan",
+        tags=["jobs"],
+        response_class=FileResponse,
+        responses={200: {"content": {"application/json": {}}, "description": "plan.json"}},
+    )
     def get_plan(job_id: str, key_id: Key) -> FileResponse:
         """The job's plan.json."""
         return FileResponse(
             service.file(key_id, job_id, "plan.json"), media_type="application/json"
         )
 
-    @app.get("/v1/jobs/{job_id}/files/{name}", tags=["jobs"], response_class=FileResponse)
+    @app.get(
+        "/v1/jobs/{job_id}/files/{name:path}",
+        tags=["jobs"],
+        response_class=FileResponse,
+        responses={200: {"content": {"*/*": {}}, "description": "The file."}},
+    )
     def get_file(job_id: str, name: str, key_id: Key) -> FileResponse:
-        """One file of the job's result folder (CSV, NetCDF, plots, JSON)."""
-        return FileResponse(service.file(key_id, job_id, name), filename=name)
+        """One file of the job's result folder (CSV, NetCDF, plots, JSON) by its path as
+        listed in ``files`` (a sweep's case plans: ``cases/<case_id>/plan.json``)."""
+        path = service.file(key_id, job_id, name)
+        return FileResponse(path, filename=path.name)
 
-    @app.delete("/v1/jobs/{job_id}", tags=["jobs"], responses={204: {"description": "deleted"}})
+    @app.delete(
+        "/v1/jobs/{job_id}",
+        tags=["jobs"],
+        status_code=202,
+        responses={
+            202: {"model": JobOut, "description": "Cancel asked (the job as it is now)."},
+            204: {"description": "The finished job and its files were deleted."},
+        },
+    )
     def delete_job(job_id: str, key_id: Key) -> Response:
         """Cancel a queued or running job (202 with the job: a running solve stops and keeps
         its best plan so far); delete a finished one and its files (204)."""
@@ -220,7 +273,12 @@ def create_app(settings: Settings) -> FastAPI:
             return Response(status_code=204)
         return JSONResponse(job_out(job).model_dump(mode="json"), status_code=202)
 
-    @app.get("/v1/jobs/{job_id}/events", tags=["jobs"])
+    @app.get(
+        "/v1/jobs/{job_id}/events",
+        tags=["jobs"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "Job events."}},
+    )
     async def job_events(job_id: str, key_id: Key) -> StreamingResponse:
         """Server-sent events: the job (as GET /v1/jobs/{id}) each time it changes, until
         it is done."""
@@ -236,10 +294,11 @@ def create_app(settings: Settings) -> FastAPI:
                     last = body
                 if job.state in DONE:
                     return
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(EVENTS_EVERY_S)
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    app.include_router(web.router)  # the page for people: GET /, /signin, /jobs/{id}
     _errors(app)
     _request_log(app)
     return app

@@ -21,14 +21,26 @@ from pathlib import Path
 from typing import Any
 
 from distributed import Client, Future, LocalCluster
+from distributed.scheduler import KilledWorker
 from pydantic import ValidationError
 
 from optimizer.service import uploads
 from optimizer.service.store import JobRecord, ScenarioRecord, Store, sqlite_url
-from optimizer.service.worker import KINDS, AuditJob, ReoptimizeJob, Task, run_task
+from optimizer.service.worker import (
+    KINDS,
+    AuditJob,
+    ReoptimizeJob,
+    SweepJob,
+    Task,
+    check_sweep,
+    run_task,
+)
 
 log = logging.getLogger("gridsite.service")
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+"""One part of a file's path in a result folder (never ``..``, never hidden)."""
+MAX_DEPTH = 3
+"""``cases/<case_id>/plan.json`` of a sweep is the deepest file served."""
 
 
 class NotFound(Exception):
@@ -174,6 +186,10 @@ class JobService:
             where = ".".join(str(x) for x in first["loc"]) or "options"
             raise Invalid(f"options.{where}: {first['msg']}") from None
         self.scenario(key_id, scenario_id)
+        if isinstance(checked, SweepJob):
+            problem = check_sweep(self.artifacts / "scenarios" / scenario_id, options["grid"])
+            if problem is not None:
+                raise Invalid(f"options.grid.{problem}")
         if isinstance(checked, AuditJob | ReoptimizeJob):
             plan_job = self.store.job(checked.plan_job_id, key_id)
             if plan_job is None or plan_job.artifact is None:
@@ -208,22 +224,39 @@ class JobService:
         return None
 
     def file(self, key_id: str, job_id: str, name: str) -> Path:
-        """A file of the job's result folder, by plain name."""
+        """A file of the job's result folder by its relative path (``sites.csv``; in a
+        sweep also ``cases/<case_id>/sites.csv``); no link, nothing outside the folder."""
         job = self.job(key_id, job_id)
         if job.artifact is None:
             raise NotFound(f"job {job_id} has no files (state {job.state})")
-        if not FILE_NAME.match(name):
-            raise NotFound(f"no file {name!r} in job {job_id}")
-        path = Path(job.artifact) / name
-        if not path.is_file():
-            raise NotFound(f"no file {name!r} in job {job_id}")
+        parts = name.split("/")
+        missing = NotFound(f"no file {name!r} in job {job_id}")
+        if len(parts) > MAX_DEPTH or not all(FILE_NAME.match(p) for p in parts):
+            raise missing
+        root = Path(job.artifact)
+        path = root.joinpath(*parts)
+        if any(p.is_symlink() for p in [path, *path.parents][: len(parts)]):
+            raise missing
+        if not path.is_file() or not path.resolve().is_relative_to(root.resolve()):
+            raise missing
         return path
 
     def files(self, job: JobRecord) -> list[str]:
+        """Relative paths of the job's result files (what :meth:`file` serves)."""
         if job.artifact is None or not Path(job.artifact).is_dir():
             return []
-        found = Path(job.artifact).iterdir()
-        return sorted(p.name for p in found if p.is_file() and FILE_NAME.match(p.name))
+        root = Path(job.artifact)
+        found = []
+        for path in root.rglob("*"):
+            parts = path.relative_to(root).parts
+            if (
+                len(parts) <= MAX_DEPTH
+                and all(FILE_NAME.match(p) for p in parts)
+                and path.is_file()
+                and not path.is_symlink()
+            ):
+                found.append("/".join(parts))
+        return sorted(found)
 
     # The dispatcher -------------------------------------------------------------------
 
@@ -299,6 +332,11 @@ class JobService:
         error = run.future.exception()
         if error is not None:
             message = f"{type(error).__name__}: {error}".splitlines()[0][:500]
+            if isinstance(error, KilledWorker):  # the worker died, not the job: try again
+                again = self.store.release(job.job_id, self.owner, job.attempts, message)
+                if again is not None:
+                    _log(f"worker lost, job {again.state}", job_id=job.job_id, error=again.error)
+                return
             self.store.finish(job.job_id, self.owner, job.attempts, "failed", error=message)
             _log("job failed", job_id=job.job_id, error=message)
             return
@@ -312,7 +350,8 @@ class JobService:
         ):
             _log(f"job {state}", job_id=job.job_id, result=summary)
         else:  # a stale attempt: its lease went to another claim
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder.name.startswith("attempt-"):  # a sweep's folder is the next attempt's
+                shutil.rmtree(folder, ignore_errors=True)
             _log("stale result dropped", job_id=job.job_id, attempt=job.attempts)
 
 

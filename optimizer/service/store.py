@@ -391,17 +391,24 @@ class Store:
                 .with_for_update(skip_locked=True)
             ).all()
             for job in expired:
-                lost = f"attempt {job.attempts}: lease of {job.lease_owner} expired"
-                if job.cancel_requested:
-                    job.state, job.error, job.finished_at = "cancelled", f"cancelled ({lost})", now
-                elif job.attempts >= job.max_attempts:
-                    job.state, job.finished_at = "failed", now
-                    job.error = f"gave up after {job.attempts} attempts; {lost}"
-                else:
-                    job.state, job.error = "queued", lost
-                job.lease_owner = job.lease_expires_at = None
+                _give_back(job, f"attempt {job.attempts}: lease of {job.lease_owner} expired", now)
                 changed.append(_record(job))
         return changed
+
+    def release(self, job_id: str, owner: str, attempt: int, reason: str) -> JobRecord | None:
+        """The claim ``(owner, attempt)`` lost its worker (e.g. Dask's ``KilledWorker``):
+        re-queue the job as an expired lease is, up to ``max_attempts``, then fail it with
+        the reason. ``None`` if that claim no longer holds the job."""
+        with self._tx() as s:
+            job = s.scalars(
+                select(Job)
+                .where(*self._held(job_id, attempt), Job.lease_owner == owner)
+                .with_for_update()
+            ).first()
+            if job is None:
+                return None
+            _give_back(job, f"attempt {attempt}: {reason}", time.time())
+            return _record(job)
 
     def cancel(self, job_id: str, key_id: str) -> JobRecord | None:
         """Cancel a queued job now; ask a running one to stop (its worker sees the flag)."""
@@ -428,6 +435,19 @@ class Store:
                 s.delete(artifact)
             s.delete(job)
             return True
+
+
+def _give_back(job: Job, lost: str, now: float) -> None:
+    """A running job whose attempt was lost (``lost`` says how): queued again, failed once
+    it used up its attempts, cancelled if a cancel was asked."""
+    if job.cancel_requested:
+        job.state, job.error, job.finished_at = "cancelled", f"cancelled ({lost})", now
+    elif job.attempts >= job.max_attempts:
+        job.state, job.finished_at = "failed", now
+        job.error = f"gave up after {job.attempts} attempts; {lost}"
+    else:
+        job.state, job.error = "queued", lost
+    job.lease_owner = job.lease_expires_at = None
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

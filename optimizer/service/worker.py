@@ -1,27 +1,37 @@
 """What a Dask worker runs: the same library calls as the CLI, on a stored scenario.
 
 Each job kind is one entry in :data:`KINDS`: a pydantic model of its options and a function
-that runs it into a folder and returns a small JSON summary. A new kind (sweep) is one more
-entry. While a job runs, a :class:`Watch` thread pushes HiGHS's latest progress
-to the job store and learns from it whether to stop (a cancel, or a lost lease).
+that runs it into a folder and returns a small JSON summary. While a job runs, a
+:class:`Watch` thread pushes HiGHS's latest progress to the job store and learns from it
+whether to stop (a cancel, or a lost lease).
+
+A sweep job is one task like the others; on its worker it *secedes* from the worker's thread
+pool and runs :func:`optimizer.sweep.sweep` against the same Dask scheduler, so its cases are
+tasks of that cluster (spread over all its workers) and the seceded sweep task holds no thread
+while it waits for them: no deadlock on a one-thread worker, no second engine.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from distributed import get_worker, rejoin, secede
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.exc import DBAPIError
 
 from optimizer.api import options_for, solve
 from optimizer.audit import audit_plan
 from optimizer.diagnose import diagnose
 from optimizer.diff import diff_plans
+from optimizer.errors import ScenarioError
 from optimizer.output import replace_folder
 from optimizer.pareto import METRICS, NoPlanError, pareto_front
 from optimizer.plan import Plan
@@ -31,6 +41,8 @@ from optimizer.replan import reoptimize
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.service.store import Store
 from optimizer.solver import SolveOptions
+from optimizer.sweep_file import SweepFile, load_sweep
+from optimizer.sweep_runner import sweep
 
 PROGRESS_EVERY_S = 0.5
 
@@ -84,6 +96,27 @@ class ReoptimizeJob(_Options):
     """Last committed period, e.g. 2027H2: the previous plan's decisions through it hold."""
 
 
+class SweepJob(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grid: SweepFile
+    """The sweep: what a ``gridsite sweep --grid`` file holds (axes, cases, solver)."""
+
+
+def check_sweep(scenario_dir: Path, grid: dict[str, Any]) -> str | None:
+    """The CLI's own sweep-file checks that need the scenario (zones and regions named,
+    fixed fields, an empty product): the first problem as ``field: message``, else ``None``."""
+    with tempfile.TemporaryDirectory(prefix="gridsite-sweep-") as tmp:
+        file = Path(tmp) / "sweep.yaml"
+        file.write_text(json.dumps(grid))  # JSON is YAML
+        try:
+            load_sweep(file, load_scenario(scenario_dir))
+        except ScenarioError as e:
+            first = e.problems[0]
+            return f"{first.field or 'grid'}: {first.message}"
+    return None
+
+
 @dataclass(frozen=True)
 class Kind:
     options: type[BaseModel]
@@ -133,8 +166,22 @@ class Watch:
 
     def _push(self, store: Store) -> None:
         latest = self._latest or (None, None, None)
-        if store.report_progress(self.task.job_id, self.task.attempt, *latest):
-            self.stop.set()
+        try:
+            if store.report_progress(self.task.job_id, self.task.attempt, *latest):
+                self.stop.set()
+        except DBAPIError:
+            pass  # the store is down for a while: the job goes on, the next push retries
+
+    def cancel_asked(self) -> bool:
+        """Whether the stop is a cancel (not a lost lease); ``False`` if the store is down."""
+        store = Store(self.task.database_url)
+        try:
+            job = store.job(self.task.job_id)
+            return job is not None and job.cancel_requested
+        except DBAPIError:
+            return False
+        finally:
+            store.close()
 
     def __enter__(self) -> Watch:
         self._thread.start()
@@ -161,7 +208,7 @@ def run_task(task: Task) -> dict[str, Any]:
         summary = kind.run(scenario, options, out, watch, plan_dir)
         summary["stopped"] = watch.stop.is_set()
     summary["run_seconds"] = time.perf_counter() - start
-    return {**summary, "artifact": str(out)}
+    return {"artifact": str(out), **summary}
 
 
 def _write(out: Path, kind: str, files: dict[str, str]) -> None:
@@ -256,11 +303,64 @@ def _run_audit(
     return {"ok": report.ok, "status": report.status, "violations": len(report.violations)}
 
 
+def _run_sweep(
+    scenario: Scenario, o: SweepJob, out: Path, watch: Watch, _plan: Path | None
+) -> dict[str, Any]:
+    """The library's sweep, its cases on this task's own Dask cluster. The folder is the
+    job's, not the attempt's: a re-queued sweep (a killed worker) skips the cases done."""
+    folder = out.parent / "sweep"
+    address = get_worker().scheduler.address
+    cancel = threading.Event()
+    secede()  # wait for the cases without holding one of the worker's threads
+    try:
+        with _cancel_on_request(watch, cancel):
+            result = sweep(scenario.path, o.grid, folder, scheduler=address, cancel=cancel)
+    finally:
+        rejoin()
+    statuses: dict[str, int] = {}
+    if len(result.table):  # a sweep cancelled before its first case ended has no rows
+        statuses = {str(k): int(v) for k, v in result.table["status"].value_counts().items()}
+    return {
+        "artifact": str(folder),
+        "cases": len(result.table),
+        "solved_now": result.solved,
+        "failed": statuses.get("failed", 0),
+        "cancelled": result.cancelled,
+        "by_status": statuses,
+        "robust_campuses": [
+            str(r["site_id"]) for r in result.robustness.to_dict("records") if r["open_share"] == 1
+        ],
+    }
+
+
+@contextmanager
+def _cancel_on_request(watch: Watch, cancel: threading.Event) -> Iterator[None]:
+    """While a sweep runs: once its job is cancelled, set the sweep's ``cancel`` (its queued
+    cases are dropped, its running HiGHS solves interrupted). A lost lease sets nothing: the
+    new attempt shares the job's folder and the cases' keys."""
+    done = threading.Event()
+
+    def watch_for_cancel() -> None:
+        while not done.wait(PROGRESS_EVERY_S):
+            if watch.stop.is_set() and watch.cancel_asked():
+                cancel.set()
+                return
+
+    thread = threading.Thread(target=watch_for_cancel, name=f"sweep-cancel-{watch.task.job_id}")
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 KINDS: dict[str, Kind] = {
     "solve": Kind(SolveJob, _run_solve),
     "diagnose": Kind(DiagnoseJob, _run_diagnose),
     "pareto": Kind(ParetoJob, _run_pareto),
     "audit": Kind(AuditJob, _run_audit),
     "reoptimize": Kind(ReoptimizeJob, _run_reoptimize),
+    "sweep": Kind(SweepJob, _run_sweep),
 }
-JobKind = Literal["solve", "diagnose", "pareto", "audit", "reoptimize"]
+JobKind = Literal["solve", "diagnose", "pareto", "audit", "reoptimize", "sweep"]
