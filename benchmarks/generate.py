@@ -31,6 +31,14 @@ the same arguments write byte-identical folders:
   ``data/build_default.py``) to the facility MW the ramp needs; accelerator supply scales by
   the same factor. So an instance of any size is about as feasible, and as tight, as the
   default: its tightest period is as tight (up to rounding the ramp down to whole blocks).
+* **Demand regions** (``regions``, default none; README "Demand regions and latency"). Each
+  region sits near a campus drawn at random (±2° in latitude and longitude, about 220 km,
+  well within the ``latency_ms`` round trip of 25 ms, about 1,670 km of great-circle distance
+  at the default fiber model), so every region has campuses in reach; its weight is lognormal
+  (σ 1) and it needs that share of ``INFERENCE_SHARE_FRAC`` (30 %, as the worked example
+  ``data/examples/inference.py``) of each period's target as inference IT MW; network cost
+  20,000 USD per MW-year per 1,000 km (the example's assumption). Drawn after everything
+  else, from its own seeded generator, so adding regions leaves the rest byte-identical.
 * **Profiles.** The default's 8,760-hour weather (TMY3 stations, unchanged) and prices; the
   representative days come from ``typical_days`` plus the extreme days tsam keeps.
 """
@@ -65,6 +73,10 @@ ZONE_LIMIT_STEP_MW = 100.0
 HEADROOM_STEP_MW = 50.0
 SITES_PER_ZONE = 8
 """Zones when none are given: ``max(default zones, sites // SITES_PER_ZONE)``."""
+INFERENCE_SHARE_FRAC = 0.30
+"""Share of each period's target that regions need served as inference (as the example)."""
+NETWORK_COST_USD_PER_MW_YEAR_PER_1000KM = 20_000.0
+REGION_OFFSET_DEG = 2.0
 SPEC_FILE = "generator.json"
 """Written next to the scenario: the arguments that made it and what they gave (zones,
 upgrades, ramp); ``load_scenario`` ignores it."""
@@ -85,12 +97,18 @@ class Spec:
     """Grid zones. None: ``max(default zones, sites // SITES_PER_ZONE)``."""
     upgrade_tiers: int = 2
     seed: int = 0
+    regions: int = 0
+    """Demand regions of inference users; 0: none (no serving in the model)."""
+    latency_ms: float = 25.0
+    """Round-trip latency limit of every region, ms."""
 
 
 def generate(spec: Spec, out_dir: str | Path, base_dir: str | Path = DEFAULT_BASE) -> Path:
     """Write the scenario of ``spec`` into ``out_dir`` (which must not hold a scenario)."""
     if spec.sites < 1:
         raise ValueError("at least one site")
+    if spec.regions < 0 or spec.latency_ms <= 0:
+        raise ValueError("regions >= 0 and latency_ms > 0")
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty")
@@ -121,6 +139,8 @@ def generate(spec: Spec, out_dir: str | Path, base_dir: str | Path = DEFAULT_BAS
         "cooling_technologies.csv": [c.model_dump() for c in cooling],
         "cooling_curves.csv": [c.model_dump() for c in curves],
     }
+    if spec.regions:
+        tables.update(_regions(spec, sites, config["portfolio"]["target_it_mw_by_period"]))
     write_scenario(out, config, tables, _profiles(base, zones))
     summary = {
         "spec": asdict(spec),
@@ -129,6 +149,7 @@ def generate(spec: Spec, out_dir: str | Path, base_dir: str | Path = DEFAULT_BAS
         "cooling": [c.cooling_id for c in cooling],
         "target_it_mw_by_period": config["portfolio"]["target_it_mw_by_period"],
         "accelerator_supply_it_mw_per_period": supply,
+        "regions": spec.regions,
     }
     (out / SPEC_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return out
@@ -485,6 +506,41 @@ def _profiles(base: Scenario, zones: list[Zone]) -> dict[str, pd.DataFrame]:
     }
 
 
+def _regions(
+    spec: Spec, sites: list[SiteRow], targets: dict[str, float]
+) -> dict[str, list[dict[str, Any]]]:
+    """``demand_regions.csv`` and ``inference_demand.csv`` (see the module docstring)."""
+    rng = np.random.default_rng([spec.seed, 11])  # its own stream: the rest stays as it is
+    anchors = rng.integers(0, len(sites), spec.regions)
+    offset = rng.uniform(-REGION_OFFSET_DEG, REGION_OFFSET_DEG, (spec.regions, 2))
+    weight = rng.lognormal(0.0, 1.0, spec.regions)
+    share = weight / weight.sum()
+    ids = [f"r{i:04d}" for i in range(spec.regions)]
+    regions = [
+        {
+            "region_id": rid,
+            "name": f"region {i} near {sites[a].site_id}",
+            "latitude_deg": round(float(np.clip(sites[a].latitude_deg + offset[i, 0], -90, 90)), 4),
+            "longitude_deg": round(
+                float(np.clip(sites[a].longitude_deg + offset[i, 1], -180, 180)), 4
+            ),
+            "latency_limit_ms": spec.latency_ms,
+            "network_cost_usd_per_mw_year_per_1000km": NETWORK_COST_USD_PER_MW_YEAR_PER_1000KM,
+        }
+        for i, (rid, a) in enumerate(zip(ids, anchors, strict=True))
+    ]
+    demand = [
+        {
+            "region_id": rid,
+            "period": period,
+            "inference_it_mw": round(INFERENCE_SHARE_FRAC * target * float(share[i]), 1),
+        }
+        for period, target in targets.items()
+        for i, rid in enumerate(ids)
+    ]
+    return {"demand_regions.csv": regions, "inference_demand.csv": demand}
+
+
 def _round_to(value: float, step: float) -> float:
     return math.floor(value / step + 0.5) * step
 
@@ -500,6 +556,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upgrade-tiers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--base", type=Path, default=DEFAULT_BASE)
+    parser.add_argument("--regions", type=int, default=0, help="demand regions (default none)")
+    parser.add_argument("--latency-ms", type=float, default=25.0, help="regions' round trip")
     args = parser.parse_args(argv)
     spec = Spec(
         sites=args.sites,
@@ -509,6 +567,8 @@ def main(argv: list[str] | None = None) -> None:
         zones=args.zones,
         upgrade_tiers=args.upgrade_tiers,
         seed=args.seed,
+        regions=args.regions,
+        latency_ms=args.latency_ms,
     )
     out = generate(spec, args.out_dir, args.base)
     print(f"{out}\n{(out / SPEC_FILE).read_text()}")

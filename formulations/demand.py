@@ -10,6 +10,15 @@ its installed IT capacity:
     serve_mw[r,s,p] <= inference_demand_mw[r,p] * site_open[s,p]       (only_from_open)
     cost = sum serve_mw[r,s,p] * network_cost_musd_per_mw_year[r,s] * opex_weight_years_p
 
+Two exact reductions where ``formulations.strength`` bounds a campus by what it can deliver
+(``deliverable_it_mw``, largest over k: ``cap[s,p]``; its rows give
+``sum_k it_mw[s,k,p] <= cap[s,p] * site_open[s,p]``): a pair is left out in a period where
+``cap[s,p] = 0`` (it could serve nothing; kept if the region has no other pair then, so that
+an unservable region is still reported as such), and ``only_from_open`` is left out where
+``inference_demand_mw[r,p] >= cap[s,p]``, since within_capacity and strength imply it there,
+in the LP as in the MIP. At 200 sites and 40 regions (``benchmarks/generate.py --regions
+40``): rows 64,490 -> 61,466, columns 49,595 -> 48,285, LP bound unchanged (296,037.55).
+
 With everything energy-related left out (no prices, capex, ramp) this is the capacitated
 facility-location problem with split demand: fixed cost = development capex, capacity =
 max_it_mw, assignment cost = network cost. No regions in the scenario: no components.
@@ -41,14 +50,27 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     techs = m.techs_at
     site_index = {s: j for j, s in enumerate(sites)}
     live = {(s, p) for s, p in m.SITE_PERIODS}
-    triples = [
-        (r, s, p)
+    # as formulations.strength: its rows bound IT by deliverable_it_mw, except in the
+    # diagnosis's elastic copy (time rules opened), where nothing is reduced
+    strong = "site_rule_first_index" not in data
+    cap_mw = data["deliverable_it_mw"].to_numpy().max(axis=1)  # (site, period)
+    reach = [
+        (r, s, p, i, t)
         for i, r in enumerate(regions)
         for s in m.SITES
         if allowed[i, site_index[s]]
         for t, p in enumerate(periods)
         if demand[i, t] > 0 and (s, p) in live
     ]
+    can_deliver = {(r, p) for r, s, p, _, t in reach if cap_mw[site_index[s], t] > 0}
+    triples = [
+        (r, s, p)
+        for r, s, p, _, t in reach
+        if not strong or cap_mw[site_index[s], t] > 0 or (r, p) not in can_deliver
+    ]
+    implied = {
+        (r, s, p) for r, s, p, i, t in reach if strong and demand[i, t] >= cap_mw[site_index[s], t]
+    }
     m.REGION_SITE_PERIODS = pyo.Set(
         dimen=3,
         ordered=True,
@@ -86,14 +108,15 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             m.phasing.it_mw[s, k, p] for k in techs[s, p]
         )
 
-    @b.Constraint(m.REGION_SITE_PERIODS)
+    @b.Constraint([key for key in triples if key not in implied])
     def only_from_open(b: pyo.Block, r: str, s: str, p: str) -> object:
         """serve_mw[r,s,p] <= inference_demand_mw[r,p] * site_open[s,p]: a closed campus
         serves nothing, and no region needs more than its demand from one campus. Implied
         by within_capacity for every plan that serves no more than is asked (any optimum:
         serving costs), it is the disaggregated row that makes the LP of facility location
         tight: the aggregated big-M (max_it_mw x site_open) alone opens campuses in part
-        (``benchmarks/facility_location.py``)."""
+        (``benchmarks/facility_location.py``). Left out where the demand is at least what
+        the campus can deliver (implied, see the module docstring)."""
         return b.serve_mw[r, s, p] <= need[r, p] * m.siting.site_open[s, p]
 
     region_index = {r: i for i, r in enumerate(regions)}

@@ -9,8 +9,8 @@ factor), so PUE and WUE, being data, collapse into per (site, cooling) coefficie
 * ``water_m3_per_mw_year[s,k]`` = LF x sum_h w_h WUE_{s,k,h}  (L/kWh = m3/MWh of IT energy).
 
 Only the zonal limit needs hours (campuses in a zone peak at different hours): it keeps the
-hours not dominated by another hour for every (site, cooling) pair of the zone, which gives the
-same feasible set as all hours.
+hours whose PUE vector over the zone's (site, cooling) pairs is not below a convex combination
+of other hours' vectors, which gives the same feasible set as all hours.
 """
 
 from __future__ import annotations
@@ -416,7 +416,9 @@ def _add_cooling_performance(
 
 
 def _add_zone_hours(ds: xr.Dataset, sites: pd.DataFrame) -> None:
-    """Mark, per zone, the hours at which the zonal limit can bind (non-dominated hours)."""
+    """Mark, per zone, the hours at which the zonal limit can bind: not dominated by another
+    hour (:func:`_non_dominated`, cheap) and not below a convex combination of the others
+    (:func:`_hull_hours`, one small LP per remaining hour)."""
     binding = np.zeros((ds.sizes["zone"], ds.sizes["hour"]), dtype=bool)
     pue = ds["pue"].to_numpy()
     allowed = ds["allowed"].to_numpy()
@@ -427,7 +429,8 @@ def _add_zone_hours(ds: xr.Dataset, sites: pd.DataFrame) -> None:
         columns = pue[members][allowed[members]]  # (pairs, hour)
         if columns.size == 0:
             continue
-        binding[z, _non_dominated(columns.T)] = True
+        candidates = _non_dominated(columns.T)
+        binding[z, candidates[_hull_hours(columns[:, candidates])]] = True
     ds["zone_binding_hour"] = (("zone", "hour"), binding)
 
 
@@ -443,3 +446,91 @@ def _non_dominated(rows: np.ndarray) -> np.ndarray:
         kept.append(best)
         remaining = remaining[~np.all(rows[remaining] <= rows[best], axis=1)]
     return np.array(sorted(kept), dtype=int)
+
+
+def _strict_argmax_hours(vectors: np.ndarray, samples: int = 512) -> np.ndarray:
+    """Mask of hours that are the strict maximum of ``w . pue[:,h]`` for some weights w >= 0
+    (each pair alone, all pairs, each hour's excess over the mean, seeded random mixes): no
+    convex combination of other hours lies above such an hour (w . it would be smaller), so
+    it is kept without an LP."""
+    rng = np.random.default_rng(0)
+    n_pairs = vectors.shape[0]
+    excess = np.maximum(vectors - vectors.mean(axis=1, keepdims=True), 0.0).T  # (hours, pairs)
+    weights = np.vstack(
+        [
+            np.eye(n_pairs),
+            np.ones(n_pairs),
+            excess,
+            excess**2,
+            rng.dirichlet(np.ones(n_pairs), samples),
+        ]
+    )
+    scores = weights @ vectors  # (weights, hours)
+    order = np.sort(scores, axis=1)
+    strict = order[:, -1] > order[:, -2] + HULL_MARGIN_PUE
+    vertex = np.zeros(vectors.shape[1], dtype=bool)
+    vertex[np.argmax(scores, axis=1)[strict]] = True
+    return vertex
+
+
+def _below_a_segment(point: np.ndarray, others: np.ndarray) -> bool:
+    """Whether ``point`` + margin <= lam a + (1 - lam) b for two columns a, b of ``others``
+    and some lam in [0, 1] (a point itself when a = b): a convex combination of two, found
+    without an LP. Per pair, each coordinate j bounds lam: lam (a_j - b_j) >= point_j - b_j."""
+    a, b = others[:, :, None], others[:, None, :]  # (pairs, a, b)
+    step = a - b
+    need = point[:, None, None] + HULL_MARGIN_PUE - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = need / step
+    low = np.where(step > 0, ratio, np.where((step == 0) & (need > 0), np.inf, -np.inf))
+    high = np.where(step < 0, ratio, np.inf)
+    lo = np.maximum(low.max(axis=0), 0.0)
+    hi = np.minimum(high.min(axis=0), 1.0)
+    return bool(np.any(lo <= hi))
+
+
+#: Above this many hours the pairwise segment test costs more than the LP it saves.
+SEGMENT_CHECK_HOURS = 80
+
+#: A dropped hour's PUE must lie this far below the convex combination in every pair, so the
+#: LP's feasibility tolerance never lets a row go that could bind by a hair.
+HULL_MARGIN_PUE = 1e-6
+
+
+def _hull_hours(columns: np.ndarray) -> np.ndarray:
+    """Mask of the columns (hours) of ``columns`` (pairs x hours) to keep: those whose vector
+    is not <= a convex combination of the kept others. The zonal row at hour h is
+    ``sum_j x_j pue[j,h] <= L`` with x >= 0, so if ``pue[:,h] <= sum_g lam_g pue[:,g]``
+    (lam >= 0, sum 1) the row at h is implied by the rows at the g's: dropping it is exact.
+    Hours are tested one by one, least total PUE first, against the hours still kept, so a
+    dropped hour is implied by kept rows directly or through hours dropped after it
+    (whose rows are implied by hours kept at that time): by induction by the final set.
+    Identical pairs (same weather station and technology) give one LP column."""
+    from scipy.optimize import linprog
+
+    vectors = np.unique(columns, axis=0)
+    n = vectors.shape[1]
+    keep = np.ones(n, dtype=bool)
+    if n < 3:  # two non-dominated hours are both vertices
+        return keep
+    vertex = _strict_argmax_hours(vectors)
+    for h in np.argsort(vectors.sum(axis=0), kind="stable"):
+        if vertex[h]:
+            continue
+        others = np.flatnonzero(keep & (np.arange(n) != h))
+        if others.size <= SEGMENT_CHECK_HOURS and _below_a_segment(
+            vectors[:, h], vectors[:, others]
+        ):
+            keep[h] = False
+            continue
+        found = linprog(
+            np.zeros(others.size),
+            A_ub=-vectors[:, others],
+            b_ub=-(vectors[:, h] + HULL_MARGIN_PUE),
+            A_eq=np.ones((1, others.size)),
+            b_eq=[1.0],
+            bounds=(0, None),
+            method="highs-ds",
+        )
+        keep[h] = found.status != 0  # no convex combination above it: the row can bind
+    return keep

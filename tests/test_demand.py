@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from optimizer.prepare import great_circle_km
+from formulations import build_model
+from optimizer import load_scenario
+from optimizer.prepare import great_circle_km, prepare
 from tests.tiny import Tiny, site
 
 FIXED = {"A": 50.0, "B": 40.0, "C": 35.0}  # M USD
@@ -22,7 +25,7 @@ COST = {  # M USD per MW served
 }
 
 
-def facility_location(tiny: Tiny) -> Tiny:
+def facility_location(tiny: Tiny, demand: dict[str, float] = DEMAND) -> Tiny:
     """Everything energy-related left out: no ramp target, no building or cooling capex, no
     prices; one half-year at a 0 % discount rate, so a MW-year of network cost counts 0.5:
     serving.csv gives 2 x COST per MW-year. Development capex is the fixed cost."""
@@ -48,7 +51,7 @@ def facility_location(tiny: Tiny) -> Tiny:
         for r in DEMAND
     ]
     tiny.demand = [
-        {"region_id": r, "period": "2026H2", "inference_it_mw": d} for r, d in DEMAND.items()
+        {"region_id": r, "period": "2026H2", "inference_it_mw": d} for r, d in demand.items()
     ]
     tiny.serving = [
         {
@@ -63,10 +66,10 @@ def facility_location(tiny: Tiny) -> Tiny:
     return tiny
 
 
-def brute_force() -> float:
+def brute_force(demand: dict[str, float] = DEMAND) -> float:
     """Every set of open sites, each with its transportation LP (scipy, not Pyomo)."""
     best = np.inf
-    regions, sites = list(DEMAND), list(FIXED)
+    regions, sites = list(demand), list(FIXED)
     for n in range(1, len(sites) + 1):
         for open_ in itertools.combinations(sites, n):
             c = [COST[r][s] for r in regions for s in open_]
@@ -77,7 +80,7 @@ def brute_force() -> float:
                 A_ub=a_ub,
                 b_ub=[CAPACITY[s] for s in open_],
                 A_eq=a_eq,
-                b_eq=[DEMAND[r] for r in regions],
+                b_eq=[demand[r] for r in regions],
             )
             if lp.status == 0:
                 best = min(best, lp.fun + sum(FIXED[s] for s in open_))
@@ -96,6 +99,54 @@ def test_capacitated_facility_location_by_hand_and_by_enumeration(tmp_path: Path
     serving = plan.serving.groupby("region_id")["serve_mw"].sum()
     assert serving.to_dict() == pytest.approx(DEMAND)
     assert plan.cost_npv_musd["serving"] == pytest.approx(140.0)
+
+
+def textbook_lp(demand: dict[str, float]) -> float:
+    """LP relaxation of the textbook model with every disaggregated row (scipy): y in [0, 1],
+    sum_j x_ij = d_i, sum_i x_ij <= u_j y_j, x_ij <= d_i y_j."""
+    regions, sites = list(demand), list(FIXED)
+    n_x = len(regions) * len(sites)
+    col = {(r, s): i * len(sites) + j for i, r in enumerate(regions) for j, s in enumerate(sites)}
+    c = [COST[r][s] for r in regions for s in sites] + [FIXED[s] for s in sites]
+    a_eq = np.zeros((len(regions), n_x + len(sites)))
+    for (r, _s), k in col.items():
+        a_eq[regions.index(r), k] = 1.0
+    a_ub = np.zeros((len(sites) + n_x, n_x + len(sites)))
+    for (r, s), k in col.items():
+        j = sites.index(s)
+        a_ub[j, k] = 1.0
+        a_ub[len(sites) + k, k], a_ub[len(sites) + k, n_x + j] = 1.0, -demand[r]
+    for j, s in enumerate(sites):
+        a_ub[j, n_x + j] = -CAPACITY[s]
+    bounds = [(0, None)] * n_x + [(0, 1)] * len(sites)
+    lp = linprog(
+        c, A_ub=a_ub, b_ub=np.zeros(len(a_ub)), A_eq=a_eq, b_eq=list(demand.values()), bounds=bounds
+    )
+    assert lp.status == 0
+    return float(lp.fun)
+
+
+def test_only_from_open_left_out_where_demand_exceeds_the_campus_keeps_the_lp(
+    tmp_path: Path,
+) -> None:
+    """r1 needs 60 MW, more than C can deliver (50): serve[r1,C] <= 60 x open[C] is implied
+    by serve[r1,C] <= it[C] <= 50 x open[C] (within_capacity, strength.within_open), so the
+    row is not built; the LP bound equals the textbook LP with every disaggregated row
+    (scipy), which the kept rows are needed for (without them it falls), and the MIP optimum
+    the enumeration: open A and B (90), r1 60 from A, r2 40
+    from B, r3 from A or B: 60 + 40 + 60 = 160 -> 250."""
+    from tests.test_strength import lp_bound
+
+    demand = {**DEMAND, "r1": 60.0}
+    tiny = facility_location(Tiny(tmp_path), demand)
+    model = build_model(prepare(load_scenario(tiny.write("rows"))))
+    rows = set(model.demand.only_from_open)
+    assert ("r1", "C", "2026H2") not in rows
+    assert {("r1", "A", "2026H2"), ("r2", "C", "2026H2"), ("r3", "C", "2026H2")} <= rows
+    assert lp_bound(tiny) == pytest.approx(textbook_lp(demand), rel=1e-9)
+    assert lp_bound(tiny, "demand.only_from_open") < textbook_lp(demand) - 1.0  # rows pay
+    assert tiny.solve().result.objective_musd == pytest.approx(brute_force(demand))
+    assert brute_force(demand) == pytest.approx(250.0)
 
 
 def test_latency_limit_keeps_inference_near_its_users(tmp_path: Path) -> None:
@@ -171,3 +222,34 @@ def test_worked_example_on_the_default_scenario(tmp_path: Path) -> None:
     assert la["period"].min() == "2026H2"
     assert all(lon[s] < -100.0 for s in la["site_id"])
     assert longitude.loc["quincy_wa", "open"]
+
+
+def test_generated_regions_are_in_reach_and_need_their_share_of_the_target(
+    tmp_path: Path,
+) -> None:
+    """benchmarks/generate.py --regions: every region is within its 25 ms round trip of a
+    campus (it sits within 2 degrees of one: at most about 310 km, 2 x 310 x 1.5 / 200 =
+    4.65 ms), and each period
+    the regions need 30 % of the target between them (up to rounding to 0.1 MW each); the
+    rest of the instance is the one generated without regions."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
+    spec = importlib.util.spec_from_file_location("generate_instances", path)
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = gen  # its dataclasses look their module up
+    spec.loader.exec_module(gen)
+    with_regions = load_scenario(
+        gen.generate(gen.Spec(sites=12, periods=2, regions=6), tmp_path / "r")
+    )
+    without = load_scenario(gen.generate(gen.Spec(sites=12, periods=2), tmp_path / "n"))
+    assert with_regions.sites == without.sites
+    assert len(with_regions.demand_regions) == 6
+    data = prepare(with_regions)
+    assert data["serving_allowed"].to_numpy().any(axis=1).all()
+    assert float(data["latency_ms"].min("site").max()) < 4.7
+    targets = with_regions.config.portfolio.target_it_mw_by_period
+    need = data["inference_demand_mw"].sum("region").to_numpy()
+    share = np.array([gen.INFERENCE_SHARE_FRAC * targets[p] for p in data["period"].to_numpy()])
+    assert need == pytest.approx(share, abs=6 * 0.05 + 1e-9)

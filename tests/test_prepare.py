@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from optimizer import load_scenario
-from optimizer.prepare import _non_dominated, prepare
+from optimizer.prepare import _hull_hours, _non_dominated, prepare
 from tests.tiny import Tiny
 
 
@@ -45,6 +45,34 @@ def test_non_dominated_hours_keep_every_hour_that_can_bind() -> None:
     duplicates hour 1; hours 0 and 1 each peak one column."""
     rows = np.array([[1.5, 1.0], [1.0, 1.5], [1.2, 0.9], [1.0, 1.5]])
     assert _non_dominated(rows).tolist() == [0, 1]
+
+
+def test_hull_hours_drop_an_hour_below_a_mix_of_two_others() -> None:
+    """Columns are hours, rows (site, cooling) PUEs. No hour dominates another, but hour 2
+    (1.2, 1.2) lies below the midpoint (1.25, 1.25) of hours 0 and 1: for any draw x >= 0,
+    x . h2 <= (x . h0 + x . h1) / 2 <= the limit, so its row never binds first. Hour 3
+    (1.4, 1.15) lies above every mix of 0 and 1 (lam 1.5 + (1 - lam) 1.0 >= 1.4 needs
+    lam >= 0.8, lam 1.0 + (1 - lam) 1.5 >= 1.15 needs lam <= 0.7): x = (1, 1) draws 2.55
+    there against 2.5 at 0 and 1."""
+    columns = np.array([[1.5, 1.0, 1.2, 1.4], [1.0, 1.5, 1.2, 1.15]])
+    assert _non_dominated(columns.T).tolist() == [0, 1, 2, 3]
+    assert _hull_hours(columns).tolist() == [True, True, False, True]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hull_hours_keep_the_peak_draw_of_every_mix(seed: int) -> None:
+    """Exactness: for draws x >= 0, the largest zonal draw over the kept hours equals the
+    largest over all hours, so the kept rows allow exactly the plans all rows allow."""
+    rng = np.random.default_rng(seed)
+    columns = 1.0 + rng.uniform(0.0, 0.5, (int(rng.integers(2, 7)), 40)) ** 3
+    hours = _non_dominated(columns.T)
+    kept = hours[_hull_hours(columns[:, hours])]
+    assert kept.size < 40
+    draws = rng.uniform(0.0, 1.0, (2000, columns.shape[0])) ** 4
+    draws[: columns.shape[0]] = np.eye(columns.shape[0])
+    peak_all = (draws @ columns).max(axis=1)
+    peak_kept = (draws @ columns[:, kept]).max(axis=1)
+    assert np.allclose(peak_kept, peak_all, rtol=0, atol=1e-12)
 
 
 def year_profiles(tmp_path: Path, typical_days: int) -> Tiny:
