@@ -382,6 +382,30 @@ def test_keys_and_ownership(server: Server) -> None:
     assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
 
 
+def test_a_database_error_that_is_no_outage_is_a_500_that_leaks_nothing(server: Server) -> None:
+    """With the job_progress table renamed away (SQLite's "no such table" is an
+    OperationalError, like a refused connection), reading a job's progress is a fault, not
+    an outage: 500 (no Retry-After), a generic message, the reason in the server's log."""
+    with server.client() as gs:
+        job = gs.wait(gs.submit(gs.upload(server.scenario)["id"], "diagnose")["id"])
+    store = server.store()
+    try:
+        with store.engine.begin() as c:
+            c.exec_driver_sql("ALTER TABLE job_progress RENAME TO job_progress_away")
+        answer = httpx.get(
+            f"{server.url}/v1/jobs/{job['id']}/progress",
+            headers={"Authorization": f"Bearer {server.key}"},
+        )
+    finally:
+        with store.engine.begin() as c:
+            c.exec_driver_sql("ALTER TABLE job_progress_away RENAME TO job_progress")
+        store.close()
+    assert answer.status_code == 500 and "retry-after" not in answer.headers
+    assert answer.json() == {"detail": "internal error in the job store (logged)"}
+    log = (server.artifacts.parent / "server.log").read_text()
+    assert "no such table: job_progress" in log and "job store error" in log
+
+
 def test_every_operation_keeps_its_openapi_contract(server: Server) -> None:
     """schemathesis against the real server's /openapi.json with a valid key: 25 examples per
     operation, no 5xx, and every answer's status code, content type and body are the ones

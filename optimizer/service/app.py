@@ -100,8 +100,8 @@ class ProgressPointOut(BaseModel):
 
 class ProgressHistory(BaseModel):
     points: list[ProgressPointOut]
-    """Each change of the job's progress, oldest first, over all its attempts (a long
-    history is thinned to at most a few hundred points, first and newest kept)."""
+    """Each change of the job's progress, oldest first, over all its attempts (a longer
+    history is thinned to at most ``PROGRESS_POINTS``, 200, first and newest kept)."""
 
 
 class JobOut(BaseModel):
