@@ -415,7 +415,7 @@ def test_a_viewer_arriving_after_the_solve_sees_its_whole_gap_curve(
         done = gs.wait(gs.submit(scenario, "solve", options)["id"], timeout_s=300)
         assert done["state"] == "succeeded", done
         history = gs.progress(done["id"])
-    theirs = {"Authorization": f"Bearer {server.other_key}"}
+    theirs = {"Authorization": f"Bearer {_fresh_key(server)}"}
     answer = httpx.get(f"{server.url}/v1/jobs/{done['id']}/progress", headers=theirs)
     assert answer.status_code == 404  # another key's job
     assert len(history) >= 2, history
@@ -465,11 +465,21 @@ def test_the_forms_dropdown_lists_a_scenario_uploaded_but_not_solved(server: Ser
         uploaded = gs.upload(unsolved)
         assert uploaded["id"] in [s["id"] for s in gs.scenarios()]
         assert [s["id"] for s in gs.scenarios(limit=1)] == [uploaded["id"]]  # newest first
-    with server.client(server.other_key) as theirs:
+    other = _fresh_key(server)  # (the module's other key is revoked by an earlier test)
+    with server.client(other) as theirs:
         assert uploaded["id"] not in [s["id"] for s in theirs.scenarios()]
     with server.http(server.key) as web:
         page = web.get("/")
     assert page.status_code == 200
     assert f'<option value="{uploaded["id"]}">never solved (' in page.text
-    with server.http(server.other_key) as web:
-        assert uploaded["id"] not in web.get("/").text
+    with server.http(other) as web:
+        theirs_page = web.get("/")
+    assert theirs_page.status_code == 200 and uploaded["id"] not in theirs_page.text
+
+
+def _fresh_key(server: Server) -> str:
+    store = Store(sqlite_url(server.artifacts / "gridsite.db"))
+    try:
+        return store.create_key("another planner")
+    finally:
+        store.close()
