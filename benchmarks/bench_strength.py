@@ -3,7 +3,7 @@ and the time HiGHS takes to prove the asked gap.
 
     python benchmarks/bench_strength.py [SCENARIO ...] [--gap 0.001] [--time-limit 120]
                                         [--no-start] [--repeats 1] [--highs NAME=VALUE]
-                                        [--without CONCERN]
+                                        [--without CONCERN] [--log-dir DIR]
 
 Each run is a fresh process (HiGHS on 1 thread). *LP bound* is the optimum of the model with
 every integer relaxed (what the LP sees before HiGHS's presolve and cuts); *root gap* is
@@ -50,6 +50,7 @@ def measure(
     start: bool,
     highs_options: list[str],
     without: list[str],
+    log: bool = False,
 ) -> dict[str, object]:
     """One run: build, LP bound, optional constructive start, MIP solve to ``gap``."""
     from formulations import CONCERNS, build_model
@@ -60,7 +61,9 @@ def measure(
     s = load_scenario(scenario)
     data = prepare(s)
     model = build_model(data, [c for c in CONCERNS if c.name not in without])
-    options = options_for(s, time_limit_s=time_limit_s, mip_gap_frac=gap, threads=1)
+    options = options_for(
+        s, time_limit_s=time_limit_s, mip_gap_frac=gap, threads=1, log_to_console=log
+    )
     highs = HighsModel(model, options)
     for option in highs_options:  # name=value, e.g. mip_heuristic_effort=0.01
         name, text = option.split("=")
@@ -108,11 +111,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--highs", action="append", default=[], help="HiGHS option name=value")
     parser.add_argument("--without", action="append", default=[], help="leave out a concern")
+    parser.add_argument("--log-dir", type=Path, help="keep each run's HiGHS log here")
+    parser.add_argument("--log", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         start = not args.no_start
-        run = measure(args.scenarios[0], args.gap, args.time_limit, start, args.highs, args.without)
+        run = measure(
+            args.scenarios[0], args.gap, args.time_limit, start, args.highs, args.without, args.log
+        )
         print(json.dumps(run))
         return
     print(
@@ -120,23 +127,29 @@ def main() -> None:
         f"{'start':>11} {'start s':>8} {'gap':>8} {'solve s':>8} {'CPU s':>7}  termination"
     )
     for scenario in args.scenarios:
-        for _ in range(args.repeats):
+        for repeat in range(args.repeats):
             command = [sys.executable, __file__, scenario, "--one", "--gap", str(args.gap)]
             command += ["--time-limit", str(args.time_limit)]
             command += ["--no-start"] if args.no_start else []
             command += [f"--highs={option}" for option in args.highs]
             command += [f"--without={module}" for module in args.without]
+            command += ["--log"] if args.log_dir else []
             out = subprocess.run(command, check=True, capture_output=True, text=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            if args.log_dir:
+                args.log_dir.mkdir(parents=True, exist_ok=True)
+                name = f"{Path(scenario).name}-{repeat}.log"
+                (args.log_dir / name).write_text(out.stdout)
+            lines = out.stdout.strip().splitlines()  # HiGHS's log may come after the figures
+            r = json.loads(next(x for x in reversed(lines) if x.startswith('{"scenario"')))
             best = r["objective_musd"]
             root_gap = (best - r["lp_bound_musd"]) / best if best else float("nan")
-            start = "-" if r["start_musd"] is None else f"{r['start_musd']:,.0f}"
+            start_text = "-" if r["start_musd"] is None else f"{r['start_musd']:,.0f}"
             if r["start_accepted"] is False:
-                start += "!"
+                start_text += "!"
             gap = "-" if r["gap"] is None else f"{100 * r['gap']:.3f}%"
             print(
                 f"{r['scenario']:<16} {r['lp_bound_musd']:>11,.1f} {best or 0:>11,.1f} "
-                f"{100 * root_gap:>8.2f}% {start:>11} {r['heuristic_seconds']:>8.1f} {gap:>8} "
+                f"{100 * root_gap:>8.2f}% {start_text:>11} {r['heuristic_seconds']:>8.1f} {gap:>8} "
                 f"{r['solve_seconds']:>8.1f} {r['solve_cpu_seconds']:>7.1f}  {r['termination']}"
             )
 

@@ -18,11 +18,21 @@ price and earns the zone's hourly price (term ``clean_contracts``, may be negati
 
 Emissions are counted hour by hour (``energy``): matched energy carries none. Matching is
 per zone, where the price and carbon profiles are. No contracts: no components.
+
+Matching is stated only at the hours where it can differ, exactly (``matching_hours``): an
+hour at which no contract of the zone produces, or a period before any campus of the zone
+can hold IT, has nothing to match (matched_mw = 0, no rows); hours of a zone with the same
+contract outputs per MW, the same PUE of every (campus, cooling) pair of the zone and the
+same carbon intensity have identical rows, so one matched_mw with their summed weight stands
+for them all (any feasible hourly values average to a feasible common value with the same
+weighted sum, and a common value is feasible hourly). Zones with on-site options (hourly
+dispatch in ``within_load``) keep each producing hour.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +67,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         return
     b = m.clean = pyo.Block()
     periods = list(m.PERIODS)
-    hours = list(m.HOURS)
     zone_of_site = series(data, "site_zone")
     campuses: dict[str, list[str]] = defaultdict(list)
     for s in m.SITES:
@@ -87,11 +96,15 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     in_zone: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c, p in m.CONTRACT_PERIODS:
         in_zone[zone_of[c], p].append(c)
+    # Periods in which a campus of the zone can hold IT: before, there is no load to match.
+    loaded = [(z, p) for z, p in in_zone if any(m.techs_at.get((s, p)) for s in campuses[z])]
+    dispatched = {s for s, _, _ in getattr(m, "ONSITE_SITE_HOURS", ())}
+    b.hours_of = matching_hours(data, zone_of, campuses, m.SITE_COOLING, dispatched)
     m.MATCH_HOURS = pyo.Set(
         dimen=3,
         ordered=True,
-        doc="(zone, period, hour) at which contract output can match campus load",
-        initialize=[(z, p, h) for (z, p) in in_zone for h in hours],
+        doc="(zone, period, hour) standing for the zone's hours with the same rows",
+        initialize=[(z, p, h) for (z, p) in loaded for h in b.hours_of[z]],
     )
     b.matched_mw = pyo.Var(
         m.MATCH_HOURS, within=pyo.NonNegativeReals, doc="Campus load matched by contracts"
@@ -117,11 +130,20 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         return b.matched_mw[z, p, h] <= consumption - onsite
 
     weight = data["hour_weight_h"].to_numpy()
+    # Weight of a standing hour: the summed weights of the hours it stands for, h per year.
+    b.weight_h = {
+        (z, h): float(weight[members].sum())
+        for z, group in b.hours_of.items()
+        for h, members in group.items()
+    }
     b.matched_mwh_per_year = pyo.Expression(
         m.PERIODS,
         doc="Campus grid energy matched by contracts in a year of the period, MWh",
         rule=lambda b, p: sum(
-            float(weight[h]) * b.matched_mw[z, p, h] for (z, q) in in_zone if q == p for h in hours
+            b.weight_h[z, h] * b.matched_mw[z, p, h]
+            for (z, q) in loaded
+            if q == p
+            for h in b.hours_of[z]
         ),
     )
     target = float(data.attrs["cfe_target_frac"])
@@ -150,6 +172,60 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
 
 
+#: Reduce the matching to the hours where it can differ (``matching_hours``); False states
+#: every hour of every zone on its own, the plain form the reduction is tested against.
+REDUCE_HOURS = True
+
+
+def matching_hours(
+    data: xr.Dataset,
+    zone_of: dict[str, str],
+    campuses: dict[str, list[str]],
+    pairs: Any,
+    dispatched: set[str],
+) -> dict[str, dict[int, list[int]]]:
+    """Per zone with contracts: standing hour -> the hours it stands for (itself first).
+
+    Hours at which no contract of the zone produces are left out; the others are grouped by
+    their rows' coefficients (contract output per MW, PUE of the zone's (campus, cooling)
+    pairs, carbon intensity), each group standing under its first hour. A zone with a campus
+    whose on-site output is dispatched hourly keeps every producing hour on its own."""
+    cf = data["capacity_factor_frac"].to_numpy()
+    pue = data["pue"].to_numpy()
+    carbon = data["zone_carbon_t_per_mwh"].to_numpy()
+    contract_row = positions(data, "contract")
+    site_row, cool_row, zone_row = (
+        positions(data, "site"),
+        positions(data, "cooling"),
+        positions(data, "zone"),
+    )
+    contracts: dict[str, list[int]] = defaultdict(list)
+    for c, z in zone_of.items():
+        contracts[z].append(contract_row[c])
+    groups: dict[str, dict[int, list[int]]] = {}
+    for z, rows in contracts.items():
+        if not REDUCE_HOURS:
+            groups[z] = {h: [h] for h in range(cf.shape[1])}
+            continue
+        output = cf[sorted(rows)]
+        producing = np.flatnonzero(output.sum(axis=0) > 0)
+        if any(s in dispatched for s in campuses[z]):
+            groups[z] = {int(h): [int(h)] for h in producing}
+            continue
+        zone_pairs = [(site_row[s], cool_row[k]) for s, k in pairs if s in set(campuses[z])]
+        rows_at = np.vstack(
+            [output, *(pue[i, j][None, :] for i, j in zone_pairs), carbon[zone_row[z]][None, :]]
+        )
+        group: dict[int, list[int]] = {}
+        first: dict[bytes, int] = {}
+        for h in producing:
+            key = rows_at[:, h].tobytes()
+            head = first.setdefault(key, int(h))
+            group.setdefault(head, []).append(int(h))
+        groups[z] = group
+    return groups
+
+
 #: The diagnosis weighs a MWh/yr of hourly-matched clean energy as a MW running all year.
 MATCHED_WEIGHT_PER_MWH = 1 / 8760
 
@@ -163,9 +239,13 @@ def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
     contracted = solution(
         m.clean.contracted_mw, (data.sizes["contract"], n_p), lambda i: (ci[i[0]], pi[i[1]])
     )
-    matched = solution(
+    standing = solution(
         m.clean.matched_mw, (data.sizes["zone"], n_p, n_h), lambda i: (zi[i[0]], pi[i[1]], i[2])
     )
+    matched = np.zeros_like(standing)
+    for z, group in m.clean.hours_of.items():
+        for h, members in group.items():
+            matched[zi[z]][:, members] = standing[zi[z], :, h][:, None]
     years = data["period_years"].to_numpy()
     weight = data["hour_weight_h"].to_numpy()
     cf = data["capacity_factor_frac"].to_numpy()

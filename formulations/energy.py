@@ -70,8 +70,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     if hasattr(m, "clean"):  # hour-by-hour accounting: matched energy carries no emissions
         carbon_zh = data["zone_carbon_t_per_mwh"].to_numpy()
         zone = {str(z): i for i, z in enumerate(data["zone"].to_numpy())}
-        for (z, p, h), matched in m.clean.matched_mw.items():
-            displaced_tco2[p] += float(weight[h] * carbon_zh[zone[z], h]) * matched
+        for (z, p, h), matched in m.clean.matched_mw.items():  # h stands for hours alike
+            displaced_tco2[p] += m.clean.weight_h[z, h] * float(carbon_zh[zone[z], h]) * matched
 
     b.energy_mwh = pyo.Expression(
         m.PERIODS,

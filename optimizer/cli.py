@@ -175,6 +175,12 @@ OutOption = Annotated[
 ]
 
 
+START_HELP = (
+    "Start HiGHS from a constructive plan (the LP relaxation rounded, repaired by a small "
+    "MIP; optimizer/heuristic.py)."
+)
+
+
 @app.command("solve")
 def solve_command(
     scenario: ScenarioArg = None,
@@ -206,6 +212,7 @@ def solve_command(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (see gridsite report).")
     ] = False,
+    start: Annotated[bool, typer.Option("--start/--no-start", help=START_HELP)] = False,
 ) -> None:
     """Solve a scenario, print the plan and write it (plan.json, sites.csv, build.csv,
     plan.nc). If it is infeasible, explain why (diagnosis.json) and exit 3. Ctrl-C during
@@ -239,7 +246,7 @@ def solve_command(
             err.print(f"error: --write-model {write_model}: give a file ending in .mps or .lp")
             raise typer.Exit(EXIT_INVALID)
         clock.limit_s = options.time_limit_s
-        options = replace(options, cancel=signals.cancel)
+        options = replace(options, cancel=signals.cancel, constructive_start=start)
         with ExitStack() as held:
             _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
             try:
@@ -350,6 +357,7 @@ def pareto_command(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", min=0.001, help="Seconds per point.")
     ] = None,
+    start: Annotated[bool, typer.Option("--start/--no-start", help=START_HELP)] = False,
 ) -> None:
     """Trace the trade-off between two metrics by epsilon-constraint: a table, a plot with
     the knee point, and a plan per point."""
@@ -367,6 +375,7 @@ def pareto_command(
             raise typer.Exit(EXIT_INVALID)
         folder = _out_path(out_dir, s, "-pareto")
         options = options_for(s, mip_gap_frac=mip_gap, time_limit_s=time_limit)
+        options = replace(options, constructive_start=start)
         with ExitStack() as held:
             _refuse_output(lambda: held.enter_context(claim(folder, inputs=[s.path], say=_say)))
             clock.stage = "pareto"

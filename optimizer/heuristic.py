@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.solver import HighsModel
@@ -64,4 +63,4 @@ def constructive_start(
         return None
     for var, x in zip(highs.columns, values, strict=True):
         var.set_value(float(x), skip_validation=True)
-    return float(np.dot(highs.highs.getLp().col_cost_, values) + highs.highs.getLp().offset_)
+    return highs.objective_of(values)

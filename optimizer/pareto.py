@@ -3,7 +3,7 @@
 Weighted sums miss the non-convex parts of a MILP front, so one metric is minimised while the
 other is bounded: ``minimise first s.t. second <= eps``. The model is built and handed to HiGHS
 once; each point only moves the bound of one column (the second metric) and starts from the
-previous plan. Each point is a full plan.
+plan of the next tighter bound, which meets it. Each point is a full plan.
 
 Metrics: ``cost`` (NPV, M USD), ``energy`` (MWh bought in the horizon), ``water`` (m3 in the
 horizon), ``carbon`` (t CO2e in the horizon).
@@ -24,11 +24,12 @@ import pyomo.environ as pyo
 
 from formulations import build_model
 from optimizer.extract import extract_plan
+from optimizer.heuristic import constructive_start
 from optimizer.output import replace_folder
 from optimizer.plan import Plan
 from optimizer.prepare import prepare
 from optimizer.scenario import Scenario
-from optimizer.solver import HighsModel, SolveOptions
+from optimizer.solver import HighsModel, SolveOptions, SolveResult
 from optimizer.surgery import metric_column, replace_objective
 
 #: metric -> (expression on the model, scale to model units, label with unit)
@@ -112,10 +113,12 @@ def pareto_front(
     column = highs.column_of(metric)
 
     # The two ends: least `first` (second unbounded), then least `second`.
-    loose = highs.solve()
+    started = options.constructive_start and constructive_start(model, highs) is not None
+    loose = highs.solve(warm_start=True if started else None)
     if loose.solution == "none":
         raise NoPlanError(f"no plan for this scenario ({loose.termination})")
     high = float(metric.value)
+    loose_plan = extract_plan(model, data, replace(loose), build_seconds)
     # The second metric often spans well under 1 % of its value: its minimum needs a gap
     # far tighter than the points' (which are judged on the first metric).
     highs.minimise_column(column)
@@ -125,17 +128,26 @@ def pareto_front(
     low = float(metric.value) if tight.solution != "none" else high
     highs.restore_objective()
 
+    # The points from the tight end to the loose one, so that each starts from a plan that
+    # meets its bound (the one before it, with less of the second metric). The loose end is
+    # the least-`first` plan itself: bounding the second metric at that plan's own value
+    # leaves it feasible, and its bound on the first metric still holds.
+    epsilons = np.linspace(high, low, points)
+    solved: dict[int, tuple[Plan, SolveResult]] = {0: (loose_plan, loose)}
+    for i in range(points - 1, 0, -1):
+        highs.set_column_upper(column, float(epsilons[i]) * (1 + 1e-9) + 1e-9)
+        result = highs.solve(warm_start=True)
+        solved[i] = (extract_plan(model, data, replace(result), build_seconds), result)
+
     rows: list[dict[str, Any]] = []
     plans: list[Plan] = []
-    for eps in np.linspace(high, low, points):
-        highs.set_column_upper(column, float(eps) * (1 + 1e-9) + 1e-9)
-        result = highs.solve(warm_start=True)
-        plan = extract_plan(model, data, replace(result), build_seconds)
+    for i, eps in enumerate(epsilons):
+        plan, result = solved[i]
         plans.append(plan)
         metrics = plan_metrics(plan) if plan.has_solution else {}
         rows.append(
             {
-                "point": len(rows),
+                "point": i,
                 f"{second}_bound": float(eps) / second_scale,
                 **metrics,
                 "status": plan.status,
@@ -163,14 +175,16 @@ def _knee(table: pd.DataFrame, first: str, second: str) -> int:
 
 
 def plot_front(front: Front, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The front as a PNG, drawn on its own Agg canvas: no pyplot, so a notebook's backend
+    (inline plots) is left as it was."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     x = front.table[PLAN_COLUMN[front.second]]
     y = front.table[PLAN_COLUMN[front.first]]
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig = Figure(figsize=(7, 4.5), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     ax.plot(x, y, "o-", color="#1f5f8b", label="epsilon-constraint plans")
     ax.plot(
         x.iloc[front.knee],
@@ -187,4 +201,3 @@ def plot_front(front: Front, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

@@ -65,6 +65,27 @@ class SolveOptions:
     relative gap, each ``None`` until HiGHS knows it (the service's live progress)."""
 
 
+OBJECTIVE_FLOOR_MUSD = 1.0
+"""The relative gap is measured against an objective of at least this (1 M USD, the
+model's unit): HiGHS's absolute gap is ``mip_gap_frac`` times it (:func:`absolute_gap`)."""
+HIGHS_ABS_GAP_DEFAULT = 1e-6
+"""HiGHS's own absolute gap (its default), kept as the least absolute gap: round-off."""
+
+
+def absolute_gap(mip_gap_frac: float) -> float:
+    """HiGHS's ``mip_abs_gap`` for a relative gap: ``mip_gap_frac`` x 1 M USD, never below
+    HiGHS's default. HiGHS stops at whichever gap it meets first, so the relative gap rules
+    for any objective above 1 M USD (every real plan) and the absolute one only near zero,
+    where ``|ub - lb| / |ub|`` means nothing (a tiny test, a metric at its minimum)."""
+    return max(HIGHS_ABS_GAP_DEFAULT, mip_gap_frac * OBJECTIVE_FLOOR_MUSD)
+
+
+HIGHS_MIP_OPTIONS: dict[str, bool | int | float] = {"mip_heuristic_run_rens": False}
+"""HiGHS options that differ from its defaults, each measured (benchmarks/RESULTS.md, issue 11):
+RENS, a sub-MIP heuristic HiGHS runs at the root, took most of the default's solve and
+found no better plan than its other heuristics; without it the default proves a 0.1 % gap
+in 9 CPU s instead of 14.5."""
+
 HIGHS_SEED_MAX = 2_147_483_647
 """HiGHS's ``random_seed`` range is [0, 2**31 - 1]; it refuses anything else."""
 
@@ -159,32 +180,32 @@ class HighsModel:
         self.nonzeros = int(form.A.nnz)
         self.numerics = _coefficient_ranges(form.A.data, lp.col_cost_, np.asarray(form.rhs))
         h = self.highs
+        self.configure(options)
+        h.passModel(lp)
+        self.handoff_seconds = time.perf_counter() - start
+
+    def configure(self, options: SolveOptions) -> None:
+        """HiGHS's options and callbacks for ``options``: log, limits, gaps (relative, and
+        the absolute gap that goes with it), the MIP options, threads, seed, cancel, progress."""
         self._set("output_flag", options.log_to_console)
         self._set("time_limit", float(options.time_limit_s))
         self._set("mip_rel_gap", float(options.mip_gap_frac))
+        self._set("mip_abs_gap", absolute_gap(options.mip_gap_frac))
+        for name, value in HIGHS_MIP_OPTIONS.items():
+            self._set(name, value)
         self._set("threads", int(options.threads))
         self._set("random_seed", int(options.random_seed))
         if options.cancel is not None:
             self._stop_on(options.cancel)
         if options.progress is not None:
             self._report_to(options.progress)
-        h.passModel(lp)
-        self.handoff_seconds = time.perf_counter() - start
 
     def _set(self, option: str, value: bool | int | float) -> None:
         if self.highs.setOptionValue(option, value) != highspy.HighsStatus.kOk:
             raise ValueError(f"HiGHS refused {option} = {value}")
 
     def _stop_on(self, cancel: threading.Event) -> None:
-        """HiGHS asks its interrupt callbacks (simplex, IPM, MIP) whether to stop."""
-
-        def interrupt(event: Any) -> None:
-            if cancel.is_set():
-                event.interrupt()
-
-        self.highs.cbSimplexInterrupt += interrupt
-        self.highs.cbIpmInterrupt += interrupt
-        self.highs.cbMipInterrupt += interrupt
+        _interrupt_on(self.highs, cancel)
 
     def _report_to(self, progress: Progress) -> None:
         def report(event: Any) -> None:
@@ -320,6 +341,11 @@ class HighsModel:
         lp.col_lower_, lp.col_upper_ = lower, upper
         return self._solve_copy(lp, time_limit_s, gap, mip=True)
 
+    def objective_of(self, values: np.ndarray) -> float:
+        """The objective (M USD) of column values, as HiGHS's model prices them."""
+        lp = self.highs.getLp()
+        return float(np.dot(lp.col_cost_, values) + lp.offset_)
+
     def _solve_copy(self, lp: highspy.HighsLp, time_limit_s: float, gap: float, mip: bool) -> Any:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
@@ -329,6 +355,13 @@ class HighsModel:
             time_limit_s = min(time_limit_s, max(self.options.deadline - time.perf_counter(), 1e-3))
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", float(gap))
+        h.setOptionValue("mip_abs_gap", absolute_gap(gap))
+        for name, value in HIGHS_MIP_OPTIONS.items():
+            h.setOptionValue(name, value)
+        if self.options.cancel is not None:  # a cancelled run stops the copy's solve too
+            if self.options.cancel.is_set():
+                return None
+            _interrupt_on(h, self.options.cancel)
         h.passModel(lp)
         h.run()
         if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
@@ -358,6 +391,7 @@ class HighsModel:
     def set_gap(self, mip_gap_frac: float) -> None:
         """The relative MIP gap of the next solves."""
         self.highs.setOptionValue("mip_rel_gap", float(mip_gap_frac))
+        self.highs.setOptionValue("mip_abs_gap", absolute_gap(mip_gap_frac))
 
     def column_of(self, var: pyo.Var) -> int:
         """HiGHS's column of a Pyomo variable."""
@@ -404,6 +438,18 @@ class HighsModel:
         """Dual value of each constraint's row (objective change per unit of its bound)."""
         duals = self.highs.getSolution().row_dual
         return {con: float(duals[i]) for con, i in self.row_of.items()}
+
+
+def _interrupt_on(highs: highspy.Highs, cancel: threading.Event) -> None:
+    """HiGHS asks its interrupt callbacks (simplex, IPM, MIP) whether to stop."""
+
+    def interrupt(event: Any) -> None:
+        if cancel.is_set():
+            event.interrupt()
+
+    highs.cbSimplexInterrupt += interrupt
+    highs.cbIpmInterrupt += interrupt
+    highs.cbMipInterrupt += interrupt
 
 
 def _file_name(name: str) -> str:
@@ -632,15 +678,7 @@ def _reconfigure(live: HighsModel, options: SolveOptions) -> None:
     ):
         callback.clear()
     live.options = options
-    live._set("output_flag", options.log_to_console)
-    live._set("time_limit", float(options.time_limit_s))
-    live._set("mip_rel_gap", float(options.mip_gap_frac))
-    live._set("threads", int(options.threads))
-    live._set("random_seed", int(options.random_seed))
-    if options.cancel is not None:
-        live._stop_on(options.cancel)
-    if options.progress is not None:
-        live._report_to(options.progress)
+    live.configure(options)
 
 
 def violated_constraints(live: HighsModel, tol: float = 1e-6) -> list[Any]:

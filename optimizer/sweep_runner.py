@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from distributed import Client, Event, Future, LocalCluster, as_completed
+from distributed import Client, Event, Future, LocalCluster, as_completed, get_client
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -218,7 +218,10 @@ def _cancelling(
         while not over.is_set():
             if cancel.wait(timeout=0.2):
                 stop.set()
-                client.cancel([f for f in futures if not f.done()])
+                # Tasks running (or about to) are left to stop themselves, so that their
+                # futures end with what they did (a row, or nothing if interrupted).
+                running = {key for keys in client.processing().values() for key in keys}
+                client.cancel([f for f in futures if not f.done() and f.key not in running])
                 return
 
     watcher = threading.Thread(target=watch, name="sweep-cancel", daemon=True)
@@ -299,7 +302,9 @@ def _cancel_flag(name: str | None) -> Iterator[threading.Event]:
     if name is None:
         yield flag
         return
-    event = Event(name)  # through this worker's client
+    # Bound to this worker's client here, in the task's thread: an Event that finds its
+    # client lazily fails in the watching thread ("not properly initialized").
+    event = Event(name, client=get_client())
     over = threading.Event()
 
     def watch() -> None:

@@ -124,3 +124,113 @@ def test_cli_shows_the_contracts_and_the_hourly_matched_share(tmp_path: Path) ->
     assert "Clean-energy contracts signed" in result.output
     assert "24/7 CFE %" in result.output
     assert (out / "contracts.csv").exists() and (out / "matched.csv").exists()
+
+
+def four_hours(tmp_path: Path, target: float) -> Tiny:
+    """Four hours of 2,190 h: wind 0.5, 0.5, 0 and 0.1 per MW, zero prices, 125 MW of load
+    every hour. Output per MW: 2,190 x 1.1 = 2,409 MWh a year, 60 USD/MWh of strike."""
+    tiny = wind(tmp_path, target)
+    tiny.hour_weights = [2190.0] * 4
+    tiny.price = {"z1": [0.0] * 4}
+    tiny.carbon = {"z1": [400.0] * 4}
+    tiny.dry_bulb = {"w1": [20.0] * 4}
+    tiny.wet_bulb = {"w1": [15.0] * 4}
+    tiny.capacity_factor = {"wind": [0.5, 0.5, 0.0, 0.1]}
+    return tiny
+
+
+def test_hours_alike_are_matched_as_one_and_hours_without_output_not_at_all(
+    tmp_path: Path,
+) -> None:
+    """Hours 0 and 1 have the same rows (wind 0.5, PUE 1.25, carbon): one matched_mw stands
+    for both with 4,380 h; hour 2 has no wind and no row. 70 %: 766,500 MWh a year; hours 0
+    and 1 match at most 125 MW (547,500 MWh), so hour 3 must give 0.1 C x 2,190 = 219,000:
+    C = 1,000 MW, 1,000 x 2,409 x 60 USD x half a year = 72.27 M USD. Matched per hour: 125,
+    125, 0, 100 MW. Were hours 0 and 1 merged without the campus cap (``within_load``) at the
+    standing hour, 291.67 MW would do."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = four_hours(tmp_path, 0.7)
+    model = build_model(prepare(load_scenario(tiny.write("rows"))))
+    assert list(model.MATCH_HOURS) == [("z1", "2026H2", 0), ("z1", "2026H2", 3)]
+    assert model.clean.weight_h == {("z1", 0): 4380.0, ("z1", 3): 2190.0}
+    plan = tiny.solve()
+    assert contracted(plan) == pytest.approx(1000.0)
+    assert plan.cost_npv_musd["clean_contracts"] == pytest.approx(72.27)
+    matched = plan.dataset["matched_mw"].sel(zone="z1").isel(period=0).to_numpy()
+    assert matched.tolist() == pytest.approx([125.0, 125.0, 0.0, 100.0])
+    assert plan.totals.iloc[0]["cfe_share"] == pytest.approx(0.7)
+    ablated = four_hours(tmp_path, 0.7).solve_without("clean.within_load")
+    assert contracted(ablated) == pytest.approx(766_500 / 2409)
+
+
+def test_matching_at_standing_hours_keeps_the_optimum_of_every_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two campuses of one zone with PUE following the dry bulb (1.1 + 0.01 per degree C),
+    two cooling technologies, two periods, six hours with repeated wind and temperatures and
+    one calm hour: the model on standing hours has fewer rows and the same LP and MIP optima
+    and matched energy as the model stating every hour."""
+    import pyomo.environ as pyo
+
+    from formulations import build_model, clean
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import HighsModel
+    from tests.tiny import EXACT, cooling, site
+
+    tiny = wind(tmp_path, 0.6).periods("2026H2", "2027H1", [100.0, 300.0])
+    tiny.sites = [site("a"), site("b")]
+    tiny.cooling = [cooling("liq"), cooling("dry", capex_musd_per_mw=0.05)]
+    tiny.curves = [
+        {"cooling_id": k, "quantity": q, "ambient_c": t, "value": v}
+        for k, base in (("liq", 1.1), ("dry", 1.05))
+        for q, t, v in (
+            ("pue", 0.0, base),
+            ("pue", 40.0, base + 0.4),
+            ("wue_l_per_kwh", 0.0, 0.0),
+        )
+    ]
+    tiny.hour_weights = [1460.0] * 6
+    tiny.price = {"z1": [40.0, 40.0, 20.0, 60.0, 30.0, 40.0]}
+    tiny.carbon = {"z1": [400.0] * 6}
+    tiny.dry_bulb = {"w1": [20.0, 20.0, 30.0, 10.0, 30.0, 20.0]}
+    tiny.wet_bulb = {"w1": [15.0] * 6}
+    tiny.capacity_factor = {"wind": [0.6, 0.6, 0.0, 0.2, 0.9, 0.6]}
+    folder = tiny.write()
+
+    def solved() -> tuple[int, float, float, float]:
+        model = build_model(prepare(load_scenario(folder)))
+        highs = HighsModel(model, EXACT)
+        relaxed = highs.relaxed_values()
+        assert relaxed is not None
+        lp = float(highs.highs.getLp().col_cost_ @ relaxed) + highs.highs.getLp().offset_
+        result = highs.solve()
+        assert result.objective_musd is not None
+        mwh = sum(pyo.value(model.clean.matched_mwh_per_year[p]) for p in model.PERIODS)
+        return highs.size[0], lp, result.objective_musd, mwh
+
+    reduced = solved()
+    monkeypatch.setattr(clean, "REDUCE_HOURS", False)
+    plain = solved()
+    assert reduced[0] < plain[0]
+    assert reduced[1:] == pytest.approx(plain[1:], rel=1e-9)
+
+
+def test_no_matching_rows_before_a_campus_of_the_zone_can_hold_it(tmp_path: Path) -> None:
+    """The campus can be energized from 2027H1 only (a period of construction); the contract
+    exists from 2026H2 but there is no load to match then: matching rows in 2027H1 alone.
+    50 % in 2027H1 as in ``test_half_matched_takes_the_smallest_contract_that_covers_it``:
+    208.33 MW."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = wind(tmp_path, 0.5).periods("2026H2", "2027H1", [0.0, 100.0])
+    tiny.sites[0]["earliest_period"] = "2026H2"  # energized one period later
+    model = build_model(prepare(load_scenario(tiny.write("rows"))))
+    assert {p for _, p, _ in model.MATCH_HOURS} == {"2027H1"}
+    plan = tiny.solve()
+    assert contracted(plan) == pytest.approx(547_500 / 2628)

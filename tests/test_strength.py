@@ -7,17 +7,23 @@ building capex 1 M USD/MW, cooling capex 0, a 100 MW target, sites of up to 1,00
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import highspy
 import pytest
+from typer.testing import CliRunner
 
 from formulations import build_model
 from optimizer import load_scenario, solve
+from optimizer.cli import app
 from optimizer.heuristic import constructive_start
+from optimizer.pareto import pareto_front
 from optimizer.prepare import prepare
-from optimizer.solver import HighsModel
+from optimizer.solver import HighsModel, absolute_gap
 from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
 
 
@@ -151,3 +157,77 @@ def test_a_region_is_served_only_from_an_open_campus(tiny: Tiny) -> None:
     assert ablated.result.objective_musd == pytest.approx(100.0)
     assert lp_bound(tiny) == pytest.approx(100.0)
     assert lp_bound(tiny, "demand.only_from_open") == pytest.approx(1.0)
+
+
+def test_a_cancelled_run_stops_the_start(tiny: Tiny) -> None:
+    """The start's HiGHS runs (the LP, the repair MIP) see the run's cancel event: set before
+    they start, no start is made (without the event the LP gives one: the test above)."""
+    cancel = threading.Event()
+    cancel.set()
+    model = build_model(prepare(load_scenario(tiny.write())))
+    highs = HighsModel(model, replace(EXACT, cancel=cancel))
+    assert constructive_start(model, highs) is None
+
+
+def test_absolute_gap_follows_the_relative_gap(tiny: Tiny) -> None:
+    """HiGHS's absolute gap is the relative gap times 1 M USD (never below its 1e-6 default),
+    so a 1 % gap means 1 % of the objective above 1 M USD and 0.01 M USD below it."""
+    assert absolute_gap(0.01) == pytest.approx(0.01)
+    assert absolute_gap(0.0) == pytest.approx(1e-6)
+    model = build_model(prepare(load_scenario(tiny.write())))
+    highs = HighsModel(model, replace(EXACT, mip_gap_frac=0.002))
+    assert highs.highs.getOptionValue("mip_abs_gap")[1] == pytest.approx(0.002)
+    highs.set_gap(0.05)
+    assert highs.highs.getOptionValue("mip_abs_gap")[1] == pytest.approx(0.05)
+
+
+def test_cli_start_flag_reaches_the_solve(tiny: Tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gridsite solve --start` solves from the constructive start (HiGHS reports it taken)
+    and `--no-start` without; both find the optimum, 80."""
+    import optimizer.api
+
+    tiny.sites = [site("a"), site("b", development_capex_musd=30.0, building_capex_musd_per_mw=0.5)]
+    seen: list[tuple[bool, float | None]] = []
+    real_solve = optimizer.api.solve
+
+    def recording_solve(*args: Any, **kwargs: Any) -> Any:
+        plan = real_solve(*args, **kwargs)
+        seen.append((args[1].constructive_start, plan.result.start_objective_musd))
+        return plan
+
+    monkeypatch.setattr(optimizer.api, "solve", recording_solve)
+    folder = tiny.write()
+    for flag in ("--start", "--no-start"):
+        out = tiny.folder / f"plan{flag}"
+        args = ["solve", str(folder), "--out", str(out), "--mip-gap", "0", flag]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "plan.json").read_text())["objective_musd"] == 80.0
+    assert seen == [(True, pytest.approx(80.0)), (False, None)]
+
+
+def test_pareto_points_start_from_a_plan_that_meets_their_bound(
+    tiny: Tiny, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The front of tests/test_pareto.py (3 points: 120, 135, 150 M USD). Solved from the
+    tight end, every point after the two ends starts from a plan that meets its bound, and
+    HiGHS takes it; the loose end is the least-cost plan, not solved a second time: 2 + 2
+    solves, each start accepted."""
+    tiny.cooling = [
+        cooling("efficient", capex_musd_per_mw=0.5),
+        cooling("plain", capex_musd_per_mw=0.2),
+    ]
+    tiny.curves = flat_curve("efficient", 1.1) + flat_curve("plain", 1.3)
+    tiny.sites = [site("a", max_it_mw=50.0), site("b", max_it_mw=50.0)]
+    accepted: list[bool] = []
+    real_solve = HighsModel.solve
+
+    def recording_solve(self: HighsModel, warm_start: bool | None = None) -> Any:
+        result = real_solve(self, warm_start)
+        accepted.append(self.start_accepted)
+        return result
+
+    monkeypatch.setattr(HighsModel, "solve", recording_solve)
+    front = pareto_front(load_scenario(tiny.write()), "cost", "energy", 3, EXACT)
+    assert front.table["cost_musd"].tolist() == pytest.approx([120.0, 135.0, 150.0])
+    assert accepted == [False, True, True, True]

@@ -1,6 +1,6 @@
 """Build the worked example for clean-energy contracts and a 24/7 (hourly-matched) target.
 
-    python data/examples/clean_energy.py OUT_DIR [CFE_TARGET_FRAC]
+    python data/examples/clean_energy.py OUT_DIR [CFE_TARGET_FRAC] [--full-hours]
 
 Writes a copy of ``data/default`` plus ``clean_contracts.csv`` and
 ``profiles/capacity_factor_frac.csv``: one onshore wind contract in each of six wind-rich
@@ -21,7 +21,8 @@ that contract output must match in the same zone and hour, in every period.
 Hourly matching in six zones adds two rows per zone, period and hour: with the default's 1,344
 representative hours (12 typical days and 44 extreme days) HiGHS found no plan at a 25 %
 target in 10 minutes, so the example uses the 12 typical days alone (288 hours). Solve the
-targets you compare on that same basis (the target-0 run is the baseline).
+targets you compare on that same basis (the target-0 run is the baseline). ``--full-hours``
+as third argument keeps the default's 1,344 hours (``benchmarks/bench_clean.py``).
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def wind_capacity_factor(station: str) -> np.ndarray:
     return np.round(np.asarray(power) / turbine.nominal_power * (1 - LOSSES_FRAC), 4)
 
 
-def main(out_dir: Path, target: float = 0.5) -> Path:
+def main(out_dir: Path, target: float = 0.5, typical_only: bool = True) -> Path:
+    """Write the example; ``typical_only=False`` keeps the default's representative hours
+    (12 typical days and the extreme days, 1,344 hours)."""
     rows = [
         {
             "contract_id": f"{zone}_wind",
@@ -92,11 +95,13 @@ def main(out_dir: Path, target: float = 0.5) -> Path:
     config["clean_energy"] = {"cfe_target_frac": target}
     # Matching needs hourly rows per zone: 12 typical days without the extra extreme days
     # (288 hours instead of 1,344) keep the MILP tractable; compare targets on this basis.
-    config["representative_days"] = {"typical_days": 12, "keep_extreme_days": False}
+    if typical_only:
+        config["representative_days"] = {"typical_days": 12, "keep_extreme_days": False}
     (out / "scenario.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return out
 
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("out/default-cfe-scenario")
-    print(main(folder, float(sys.argv[2]) if len(sys.argv) > 2 else 0.5))
+    target = float(sys.argv[2]) if len(sys.argv) > 2 else 0.5
+    print(main(folder, target, typical_only="--full-hours" not in sys.argv[3:]))
