@@ -70,6 +70,11 @@ class Client:
         files = {"file": ("scenario.zip", zip_folder(folder), "application/zip")}
         return self._json(self.http.post("/v1/scenarios", files=files))  # type: ignore[no-any-return]
 
+    def scenarios(self, limit: int = 50, offset: int = 0) -> list[Any]:
+        """The key's uploaded scenarios, newest first."""
+        params = {"limit": limit, "offset": offset}
+        return self._json(self.http.get("/v1/scenarios", params=params))["scenarios"]  # type: ignore[no-any-return]
+
     def submit(
         self,
         scenario_id: str,
@@ -89,6 +94,10 @@ class Client:
         if state:
             params["state"] = state
         return self._json(self.http.get("/v1/jobs", params=params))["jobs"]  # type: ignore[no-any-return]
+
+    def progress(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's recorded progress points (its gap curve), oldest first."""
+        return self._json(self.http.get(f"/v1/jobs/{job_id}/progress"))["points"]  # type: ignore[no-any-return]
 
     def wait(self, job_id: str, timeout_s: float = 600.0, retry_s: float = 0.5) -> dict[str, Any]:
         """Follow the job's server-sent events until it is done (succeeded, failed or

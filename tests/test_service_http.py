@@ -14,6 +14,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -41,7 +42,7 @@ from optimizer import DEFAULT_SCENARIO
 from optimizer.cli import app
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
-from tests.service_fixtures import NO_DASK_RETRIES, free_port, start_server, stop_server
+from tests.service_fixtures import DASK_RETRIES, free_port, start_server, stop_server
 from tests.test_sweep import two_sites
 from tests.tiny import Tiny
 
@@ -77,7 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store.close()
     port = free_port()
     options = ("--lease", "3", "--max-upload-mb", str(MAX_UPLOAD_MB))
-    process = start_server(artifacts, port, folder / "server.log", *options, env=NO_DASK_RETRIES)
+    process = start_server(artifacts, port, folder / "server.log", *options, env=DASK_RETRIES)
     try:
         url = f"http://127.0.0.1:{port}"
         yield Server(url, key, other_key, artifacts, Tiny(folder).write(), process)
@@ -381,6 +382,30 @@ def test_keys_and_ownership(server: Server) -> None:
     assert {"/v1/scenarios", "/v1/jobs", "/v1/jobs/{job_id}/events"} <= set(schema["paths"])
 
 
+def test_a_database_error_that_is_no_outage_is_a_500_that_leaks_nothing(server: Server) -> None:
+    """With the job_progress table renamed away (SQLite's "no such table" is an
+    OperationalError, like a refused connection), reading a job's progress is a fault, not
+    an outage: 500 (no Retry-After), a generic message, the reason in the server's log."""
+    with server.client() as gs:
+        job = gs.wait(gs.submit(gs.upload(server.scenario)["id"], "diagnose")["id"])
+    store = server.store()
+    try:
+        with store.engine.begin() as c:
+            c.exec_driver_sql("ALTER TABLE job_progress RENAME TO job_progress_away")
+        answer = httpx.get(
+            f"{server.url}/v1/jobs/{job['id']}/progress",
+            headers={"Authorization": f"Bearer {server.key}"},
+        )
+    finally:
+        with store.engine.begin() as c:
+            c.exec_driver_sql("ALTER TABLE job_progress_away RENAME TO job_progress")
+        store.close()
+    assert answer.status_code == 500 and "retry-after" not in answer.headers
+    assert answer.json() == {"detail": "internal error in the job store (logged)"}
+    log = (server.artifacts.parent / "server.log").read_text()
+    assert "no such table: job_progress" in log and "job store error" in log
+
+
 def test_every_operation_keeps_its_openapi_contract(server: Server) -> None:
     """schemathesis against the real server's /openapi.json with a valid key: 25 examples per
     operation, no 5xx, and every answer's status code, content type and body are the ones
@@ -437,9 +462,10 @@ def _wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 180
         time.sleep(0.2)
 
 
-def _kill_the_worker_running(server: Server, gs: Client, job_id: str, attempt: int) -> None:
-    """SIGKILL the worker process once it runs ``attempt`` of the job (its progress thread
-    reported), then wait until the nanny has started a new one."""
+def _kill_the_worker_running(parent: int, gs: Client, job_id: str, attempt: int) -> None:
+    """SIGKILL the worker process (a child of the process ``parent``) once it runs
+    ``attempt`` of the job (its progress thread reported), then wait until the nanny has
+    started a new one."""
 
     def running() -> bool:
         job = gs.job(job_id)
@@ -452,27 +478,74 @@ def _kill_the_worker_running(server: Server, gs: Client, job_id: str, attempt: i
         )
 
     _wait_until(running, f"attempt {attempt} on the worker")
-    [worker] = _worker_processes(server.process.pid)
+    [worker] = _worker_processes(parent)
     worker.send_signal(signal.SIGKILL)
     _wait_until(
-        lambda: [p.pid for p in _worker_processes(server.process.pid)] not in ([], [worker.pid]),
+        lambda: [p.pid for p in _worker_processes(parent)] not in ([], [worker.pid]),
         "a new worker",
     )
 
 
 def test_a_job_whose_worker_dies_every_time_fails_with_the_reason(server: Server) -> None:
-    """Each SIGKILL of the worker is Dask's KilledWorker (the test server allows Dask no
-    retry of its own); the job store re-queues the job (attempts 2, 3), and after the third
-    lost worker (max_attempts 3) the job fails saying why: never lost, never left running."""
+    """Each SIGKILL of the worker is Dask's KilledWorker (the server's local cluster allows
+    Dask no retry of its own, though the environment asks for 3); the job store re-queues
+    the job (attempts 2, 3), and after the third lost worker (max_attempts 3) the job fails
+    saying why: never lost, never left running."""
     with server.client() as gs:
         default = gs.upload(DEFAULT_SCENARIO)["id"]
         job = gs.submit(default, "solve", SOLVE)["id"]
         for attempt in (1, 2, 3):
-            _kill_the_worker_running(server, gs, job, attempt)
+            _kill_the_worker_running(server.process.pid, gs, job, attempt)
         done = gs.wait(job, timeout_s=120)
         assert done["state"] == "failed" and done["attempts"] == 3, done
         assert done["error"].startswith("gave up after 3 attempts; attempt 3: KilledWorker")
         assert gs.jobs(state="running") == [] and gs.jobs(state="queued") == []
+
+
+def test_on_an_external_cluster_that_retries_by_itself_the_store_counts_every_run(
+    tmp_path: Path,
+) -> None:
+    """A Dask cluster of its own (``dask scheduler`` keeping Dask's default of 3 re-runs of a
+    task whose worker died, ``dask worker`` with a nanny) behind a second server. SIGKILL the
+    worker mid-solve: the scheduler re-runs the task by itself, the re-run sees its attempt
+    already started (WorkerLost) and stops, and the job store re-queues the job: attempt 2
+    succeeds. Dask's retries never multiply the store's attempts."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).with_name("dask"))
+    retrying = {**os.environ, **DASK_RETRIES}
+    cluster = [
+        subprocess.Popen(
+            [dask, *command, "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=retrying,
+        )
+        for command in (
+            ["scheduler", "--host", "127.0.0.1", "--port", str(port)],
+            ["worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1"],
+        )
+    ]
+    log, api = tmp_path / "server.log", free_port()
+    other = None
+    try:
+        other = start_server(tmp_path / "data", api, log, "--scheduler", address, "--lease", "3")
+        store = Store(sqlite_url(tmp_path / "data" / "gridsite.db"))
+        key = store.create_key("external")
+        store.close()
+        with Client(f"http://127.0.0.1:{api}", key) as gs:
+            default = gs.upload(DEFAULT_SCENARIO)["id"]
+            job = gs.submit(default, "solve", SOLVE)["id"]
+            _kill_the_worker_running(cluster[1].pid, gs, job, attempt=1)
+            done = gs.wait(job, timeout_s=300)
+        assert done["state"] == "succeeded" and done["attempts"] == 2, done
+        assert "WorkerLost: attempt 1 ran before on a worker that died" in log.read_text()
+    finally:
+        if other is not None:
+            stop_server(other)
+        for process in cluster:
+            stop_server(process)
 
 
 def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
@@ -486,7 +559,7 @@ def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
         default = gs.upload(DEFAULT_SCENARIO)["id"]
         first = gs.submit(default, "solve", SOLVE)["id"]
         _wait_until(lambda: gs.job(first)["progress"]["incumbent_musd"] is not None, "the MIP")
-        _kill_the_worker_running(server, gs, first, attempt=1)
+        _kill_the_worker_running(server.process.pid, gs, first, attempt=1)
         done = gs.wait(first, timeout_s=300)
         assert done["state"] == "succeeded" and done["attempts"] == 2, done
         assert done["result"]["status"] in ("optimal", "feasible"), done

@@ -7,12 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from optimizer.service.store import Store
-from tests.service_fixtures import database
+from optimizer.service import store as service_store
+from optimizer.service.store import Store, sqlite_url, unavailable
+from tests.service_fixtures import database, free_port, postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,9 +35,9 @@ def key(store: Store) -> str:
 def test_migrations_create_the_schema_once(store: Store) -> None:
     store.migrate()  # a second run changes nothing
     tables = set(inspect(store.engine).get_table_names())
-    assert {"api_keys", "scenarios", "jobs", "artifacts", "alembic_version"} <= tables
+    assert {"api_keys", "scenarios", "jobs", "artifacts", "job_progress"} <= tables
     with store.engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_keys_are_stored_hashed_and_can_be_revoked(store: Store) -> None:
@@ -178,3 +181,112 @@ def test_a_lost_worker_requeues_the_job_then_fails_it_with_the_reason(
     assert claim is not None and store.cancel(cancelled.job_id, key) is not None
     gone = store.release(cancelled.job_id, "server", claim.attempts, "KilledWorker: y")
     assert gone is not None and gone.state == "cancelled"
+
+
+def test_progress_history_records_changes_per_attempt_and_goes_with_the_job(
+    store: Store, key: str
+) -> None:
+    """Each change of (incumbent, bound, gap) is a point of the job's curve; a repeated
+    report (the worker pushes every half second) or an empty one adds none, a stale attempt
+    none; a re-run attempt starts its own points; deleting the job deletes them."""
+    other = store.authenticate(store.create_key("other")) or ""
+    job, _ = store.submit(key, "d" * 64, "solve", {}, max_attempts=2)
+    assert store.progress(job.job_id, key) == [] and store.progress(job.job_id, other) is None
+    first = store.claim("w", lease_s=30)
+    assert first is not None
+    store.report_progress(job.job_id, 1, None, None, None)
+    store.report_progress(job.job_id, 1, None, 8.0, None)
+    store.report_progress(job.job_id, 1, 12.0, 8.0, 0.5)
+    store.report_progress(job.job_id, 1, 12.0, 8.0, 0.5)  # unchanged
+    store.report_progress(job.job_id, 2, 1.0, 1.0, 0.0)  # not the attempt holding the lease
+    assert store.release(job.job_id, "w", 1, "KilledWorker: x") is not None
+    second = store.claim("w", lease_s=30)
+    assert second is not None and second.attempts == 2
+    store.report_progress(job.job_id, 2, 12.0, 8.0, 0.5)  # same values, new attempt
+    store.report_progress(job.job_id, 2, 10.0, 10.0, 0.0)
+    points = store.progress(job.job_id)
+    assert points is not None
+    assert [(p.attempt, p.incumbent_musd, p.best_bound_musd, p.gap_frac) for p in points] == [
+        (1, None, 8.0, None),
+        (1, 12.0, 8.0, 0.5),
+        (2, 12.0, 8.0, 0.5),
+        (2, 10.0, 10.0, 0.0),
+    ]
+    assert [p.at for p in points] == sorted(p.at for p in points)
+    latest = store.job(job.job_id)
+    assert latest is not None and latest.progress_at == points[-1].at
+    assert store.finish(job.job_id, "w", 2, "succeeded", result={})
+    assert store.delete(job.job_id, key)
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM job_progress")).scalar() == 0
+
+
+def test_a_long_progress_history_is_thinned_keeping_its_span(
+    store: Store, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``PROGRESS_POINTS`` (10 here, to keep the test short) a job's curve keeps every
+    second point (and its first and newest): bounded, still from the first report to the
+    last."""
+    monkeypatch.setattr(service_store, "PROGRESS_POINTS", 10)
+    job, _ = store.submit(key, "d" * 64, "solve", {})
+    assert store.claim("w", lease_s=30) is not None
+    for i in range(35):
+        store.report_progress(job.job_id, 1, 1000.0 - i, 0.0, 1.0)
+        points = store.progress(job.job_id)
+        assert points is not None and len(points) <= 10
+    incumbents = [p.incumbent_musd for p in points]
+    assert len(incumbents) >= 5
+    assert incumbents[0] == 1000.0 and incumbents[-1] == 1000.0 - 34
+    assert incumbents == sorted(incumbents, reverse=True)
+
+
+def test_a_keys_scenarios_are_listed_newest_first_and_paginated(store: Store, key: str) -> None:
+    """``scenarios``: what the key uploaded (solved or not), never another key's."""
+    other = store.authenticate(store.create_key("other")) or ""
+    for i in range(3):
+        store.add_scenario(key, f"{i}" * 64, f"scenario {i}", {"sites": i})
+    store.add_scenario(key, "0" * 64, "scenario 0", {"sites": 0})  # again: no new record
+    store.add_scenario(other, "9" * 64, "theirs", {})
+    listed = store.scenarios(key)
+    assert [s.name for s in listed] == ["scenario 2", "scenario 1", "scenario 0"]
+    assert listed[0].summary == {"sites": 2}
+    assert [s.name for s in store.scenarios(key, limit=1, offset=1)] == ["scenario 1"]
+    assert store.scenarios(key, offset=3) == []
+    assert [s.name for s in store.scenarios(other)] == ["theirs"]
+
+
+def _error(url: str, *statements: str, **connect_args: Any) -> DBAPIError:
+    """The error SQLAlchemy raises running ``statements`` (in one transaction) on ``url``,
+    for real."""
+    engine = create_engine(url, connect_args=connect_args)
+    try:
+        with engine.begin() as c:
+            for statement in statements:
+                c.exec_driver_sql(statement)
+    except DBAPIError as e:
+        return e
+    finally:
+        engine.dispose()
+    raise AssertionError(f"{statements} did not fail")
+
+
+def test_only_an_unreachable_database_counts_as_unavailable(tmp_path: Path) -> None:
+    """The API answers 503 (retry) for these and 500 for everything else: a refused
+    PostgreSQL connection and an SQLite file that cannot be opened are "down"; a statement
+    timeout (also an OperationalError in psycopg), a missing table, bad SQL and a broken
+    constraint are faults, not unavailability."""
+    refused = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"
+    assert unavailable(_error(refused, "SELECT 1", connect_timeout=2))
+    no_folder = sqlite_url(tmp_path / "missing" / "jobs.db")
+    assert unavailable(_error(no_folder, "SELECT 1"))
+    with postgres_database() as url:
+        timeout = _error(url, "SET statement_timeout = 50", "SELECT pg_sleep(2)")
+        assert isinstance(timeout, OperationalError) and not unavailable(timeout)
+        assert not unavailable(_error(url, "SELECT * FROM no_such_table"))
+        assert not unavailable(_error(url, "SELEKT 1"))
+    sqlite = sqlite_url(tmp_path / "jobs.db")
+    missing = _error(sqlite, "SELECT * FROM no_such_table")
+    assert isinstance(missing, OperationalError) and not unavailable(missing)
+    insert = "INSERT INTO t VALUES (1)"
+    duplicate = _error(sqlite, "CREATE TABLE t (x INTEGER UNIQUE)", insert, insert)
+    assert isinstance(duplicate, IntegrityError) and not unavailable(duplicate)

@@ -10,10 +10,13 @@ The tiny scenario (tests/tiny.py defaults): one campus, 100 MW due in 2026H2, bu
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -398,3 +401,85 @@ def _curve(page: Any) -> dict[str, list[tuple[float, float]]]:
         ]
         for name in ("incumbent", "bound")
     }
+
+
+def test_a_viewer_arriving_after_the_solve_sees_its_whole_gap_curve(
+    server: Server, tmp_path: Path
+) -> None:
+    """Nobody watches the default scenario's solve; afterwards the API's progress history
+    has each incumbent and bound HiGHS reported (in time order, the last one the job's
+    latest progress), and the job page, opened by a new viewer, draws all of them."""
+    with server.client() as gs:
+        scenario = gs.upload(DEFAULT_SCENARIO)["id"]
+        options = {"mip_gap_frac": 0.0, "time_limit_s": 15, "plots": False}  # 15 s of reports
+        done = gs.wait(gs.submit(scenario, "solve", options)["id"], timeout_s=300)
+        assert done["state"] == "succeeded", done
+        history = gs.progress(done["id"])
+    theirs = {"Authorization": f"Bearer {_fresh_key(server)}"}
+    answer = httpx.get(f"{server.url}/v1/jobs/{done['id']}/progress", headers=theirs)
+    assert answer.status_code == 404  # another key's job
+    assert len(history) >= 2, history
+    assert {p["attempt"] for p in history} == {1}
+    assert [p["at"] for p in history] == sorted(p["at"] for p in history)
+    assert done["started_at"] <= history[0]["at"] and history[-1]["at"] <= done["finished_at"]
+    last = history[-1]
+    latest = done["progress"]
+    assert (last["incumbent_musd"], last["best_bound_musd"], last["gap_frac"]) == (
+        latest["incumbent_musd"],
+        latest["best_bound_musd"],
+        latest["gap_frac"],
+    )
+    with server.http(server.key) as web:
+        page = web.get(f"/jobs/{done['id']}")
+    assert page.status_code == 200
+    found = re.search(r'data-state="([^"]*)"', page.text)
+    assert found, "no job state in the page"
+    state = json.loads(html.unescape(found.group(1)))
+    drawn = {p["t"] for p in state["points"]}
+    recorded = {datetime.fromisoformat(p["at"]).timestamp() for p in history}
+    assert all(any(abs(t - r) < 0.001 for t in drawn) for r in recorded), (drawn, recorded)
+    if not Path(CHROMIUM).exists():
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        browser.add_cookies([{"name": COOKIE, "value": server.key, "url": server.url}])
+        viewer = browser.new_page()
+        viewer.goto(f"{server.url}/jobs/{done['id']}", wait_until="load")
+        viewer.wait_for_selector("#state.succeeded")
+        points = viewer.locator("#curve").get_attribute("data-points")
+        browser.close()
+    assert points is not None and int(points) >= len(history)
+
+
+def test_the_forms_dropdown_lists_a_scenario_uploaded_but_not_solved(server: Server) -> None:
+    """An upload through the API, with no job yet, is a choice of the web form; the API
+    lists it too (GET /v1/scenarios), and another key sees neither."""
+    tiny = Tiny(server.artifacts.parent / "unsolved")
+    tiny.config["name"] = "never solved"
+    unsolved = tiny.write()
+    with server.client() as gs:
+        uploaded = gs.upload(unsolved)
+        assert uploaded["id"] in [s["id"] for s in gs.scenarios()]
+        assert [s["id"] for s in gs.scenarios(limit=1)] == [uploaded["id"]]  # newest first
+    other = _fresh_key(server)  # (the module's other key is revoked by an earlier test)
+    with server.client(other) as theirs:
+        assert uploaded["id"] not in [s["id"] for s in theirs.scenarios()]
+    with server.http(server.key) as web:
+        page = web.get("/")
+    assert page.status_code == 200
+    assert f'<option value="{uploaded["id"]}">never solved (' in page.text
+    with server.http(other) as web:
+        theirs_page = web.get("/")
+    assert theirs_page.status_code == 200 and uploaded["id"] not in theirs_page.text
+
+
+def _fresh_key(server: Server) -> str:
+    store = Store(sqlite_url(server.artifacts / "gridsite.db"))
+    try:
+        return store.create_key("another planner")
+    finally:
+        store.close()

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from optimizer.service import web
 from optimizer.service.jobs import Invalid, JobService, NotFound, Settings
 from optimizer.service.models import DONE, STATES
-from optimizer.service.store import JobRecord, ScenarioRecord
+from optimizer.service.store import JobRecord, ScenarioRecord, unavailable
 from optimizer.service.uploads import UploadError
 from optimizer.service.worker import JobKind
 
@@ -70,6 +70,12 @@ class ScenarioOut(BaseModel):
     created_at: str
 
 
+class ScenarioList(BaseModel):
+    scenarios: list[ScenarioOut]
+    limit: int
+    offset: int
+
+
 class JobIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scenario_id: str = Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")
@@ -82,6 +88,20 @@ class Progress(BaseModel):
     best_bound_musd: float | None
     gap_frac: float | None
     updated_at: str | None
+
+
+class ProgressPointOut(BaseModel):
+    attempt: int
+    at: str
+    incumbent_musd: float | None
+    best_bound_musd: float | None
+    gap_frac: float | None
+
+
+class ProgressHistory(BaseModel):
+    points: list[ProgressPointOut]
+    """Each change of the job's progress, oldest first, over all its attempts (a longer
+    history is thinned to at most ``PROGRESS_POINTS``, 200, first and newest kept)."""
 
 
 class JobOut(BaseModel):
@@ -192,6 +212,16 @@ def create_app(settings: Settings) -> FastAPI:
         record = await run_in_threadpool(service.add_scenario, key_id, data)
         return scenario_out(record)
 
+    @app.get("/v1/scenarios", tags=["scenarios"])
+    def list_scenarios(
+        key_id: Key,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    ) -> ScenarioList:
+        """The key's uploaded scenarios, newest first (solved or not)."""
+        found = service.store.scenarios(key_id, limit=limit, offset=offset)
+        return ScenarioList(scenarios=[scenario_out(s) for s in found], limit=limit, offset=offset)
+
     @app.get("/v1/scenarios/{scenario_id}", tags=["scenarios"])
     def get_scenario(scenario_id: str, key_id: Key) -> ScenarioOut:
         return scenario_out(service.scenario(key_id, scenario_id))
@@ -231,6 +261,26 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/v1/jobs/{job_id}", tags=["jobs"])
     def get_job(job_id: str, key_id: Key) -> JobOut:
         return job_out(service.job(key_id, job_id))
+
+    @app.get("/v1/jobs/{job_id}/progress", tags=["jobs"])
+    def get_progress(job_id: str, key_id: Key) -> ProgressHistory:
+        """The job's gap curve: every progress change HiGHS reported, as it was recorded
+        (a client arriving after the solve sees the whole curve)."""
+        points = service.store.progress(job_id, key_id)
+        if points is None:
+            raise NotFound(f"job {job_id} not found")
+        return ProgressHistory(
+            points=[
+                ProgressPointOut(
+                    attempt=p.attempt,
+                    at=_iso(p.at) or "",
+                    incumbent_musd=p.incumbent_musd,
+                    best_bound_musd=p.best_bound_musd,
+                    gap_frac=p.gap_frac,
+                )
+                for p in points
+            ]
+        )
 
     @app.get(
         "/v1/jobs/{job_id}/plan",
@@ -318,13 +368,17 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse({"detail": e.message, "problems": e.problems}, status_code=e.status)
 
     @app.exception_handler(DBAPIError)
-    async def store_down(_: Request, e: DBAPIError) -> JSONResponse:
-        log.warning("job store unavailable", extra={"fields": {"error": str(e.orig)[:300]}})
-        return JSONResponse(
-            {"detail": "the job store is unavailable; retry shortly"},
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
+    async def store_error(request: Request, e: DBAPIError) -> JSONResponse:
+        fields = {"path": request.url.path, "error": f"{type(e.orig).__name__}: {e.orig}"[:300]}
+        if unavailable(e):
+            log.warning("job store unavailable", extra={"fields": fields})
+            return JSONResponse(
+                {"detail": "the job store is unavailable; retry shortly"},
+                status_code=503,
+                headers={"Retry-After": "2"},
+            )
+        log.error("job store error", extra={"fields": fields})
+        return JSONResponse({"detail": "internal error in the job store (logged)"}, 500)
 
 
 _JOB_PATH = re.compile(r"^/v1/jobs/([^/]+)")

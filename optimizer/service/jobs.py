@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dask
 from distributed import Client, Future, LocalCluster
 from distributed.scheduler import KilledWorker
 from pydantic import ValidationError
@@ -32,6 +33,7 @@ from optimizer.service.worker import (
     ReoptimizeJob,
     SweepJob,
     Task,
+    WorkerLost,
     check_sweep,
     run_task,
 )
@@ -113,12 +115,13 @@ class JobService:
         if self.settings.scheduler:
             self._client = Client(self.settings.scheduler)
         else:
-            self._cluster = LocalCluster(
-                n_workers=self.settings.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-            )
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                self._cluster = LocalCluster(  # a lost worker: at once the store's retry
+                    n_workers=self.settings.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                )
             self._client = Client(self._cluster)
         self._client.run(importlib.import_module, "optimizer.service.worker")  # warm imports
         for thread in self._threads:
@@ -320,6 +323,7 @@ class JobService:
             plan_dir=plan_dir,
         )
         key = f"{job.kind}-{job.job_id}-{job.attempts}"
+        # retries=0 and run_task's WorkerLost: the store's attempts are the only retries
         future = self._client.submit(run_task, task, key=key, pure=False, retries=0)
         with self._lock:
             self._running[job.job_id] = _Running(job, future)
@@ -332,7 +336,7 @@ class JobService:
         error = run.future.exception()
         if error is not None:
             message = f"{type(error).__name__}: {error}".splitlines()[0][:500]
-            if isinstance(error, KilledWorker):  # the worker died, not the job: try again
+            if isinstance(error, KilledWorker | WorkerLost):  # the worker died, not the job
                 again = self.store.release(job.job_id, self.owner, job.attempts, message)
                 if again is not None:
                     _log(f"worker lost, job {again.state}", job_id=job.job_id, error=again.error)

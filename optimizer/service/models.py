@@ -84,3 +84,18 @@ class Artifact(Base):
     name: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class ProgressPoint(Base):
+    """One progress report of a job's attempt (incumbent, bound, gap as HiGHS gave them):
+    the job's gap curve. At most :data:`~optimizer.service.store.PROGRESS_POINTS` per job
+    (older points thinned); deleted with the job."""
+
+    __tablename__ = "job_progress"
+    point_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.job_id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Float)
+    incumbent_musd: Mapped[float | None] = mapped_column(Float, default=None)
+    best_bound_musd: Mapped[float | None] = mapped_column(Float, default=None)
+    gap_frac: Mapped[float | None] = mapped_column(Float, default=None)

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,19 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from optimizer.service.models import DONE, ApiKey, Artifact, Job, Scenario
+from optimizer.service.models import DONE, ApiKey, Artifact, Job, ProgressPoint, Scenario
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 KEY_PREFIX = "gsk"
 #: scrypt cost: ~16 MB and tens of ms per hash; keys are random, so this guards a stolen
 #: table, not a guessable password.
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+PROGRESS_POINTS = 200
+"""At most this many points of a job's progress curve are kept (older ones thinned)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,17 @@ class JobRecord:
     error: str | None
     artifact: str | None = None
     """Path of the job's plan folder, once recorded."""
+
+
+@dataclass(frozen=True)
+class ProgressRecord:
+    """One point of a job's gap curve: what HiGHS reported at ``at`` in ``attempt``."""
+
+    attempt: int
+    at: float
+    incumbent_musd: float | None
+    best_bound_musd: float | None
+    gap_frac: float | None
 
 
 @dataclass(frozen=True)
@@ -198,6 +213,21 @@ class Store:
                 return None
             return ScenarioRecord(row.digest, row.name, row.summary, row.created_at)
 
+    def scenarios(self, key_id: str, *, limit: int = 50, offset: int = 0) -> list[ScenarioRecord]:
+        """The scenarios the key uploaded, newest first (solved or not)."""
+        query = (
+            select(Scenario)
+            .where(Scenario.key_id == key_id)
+            .order_by(Scenario.created_at.desc(), Scenario.row_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._tx() as s:
+            return [
+                ScenarioRecord(row.digest, row.name, row.summary, row.created_at)
+                for row in s.scalars(query)
+            ]
+
     # Jobs: submit and read ------------------------------------------------------------
 
     def submit(
@@ -327,22 +357,52 @@ class Store:
         best_bound_musd: float | None,
         gap_frac: float | None,
     ) -> bool:
-        """Record live solver progress; ``True`` if the run should stop (cancel asked, or
-        this attempt lost its lease)."""
+        """Record live solver progress (and, when it changed, a point of the job's curve);
+        ``True`` if the run should stop (cancel asked, or this attempt lost its lease)."""
+        now = time.time()
+        values = (incumbent_musd, best_bound_musd, gap_frac)
         with self._tx() as s:
-            done = s.execute(
-                update(Job)
-                .where(*self._held(job_id, attempt))
-                .values(
-                    incumbent_musd=incumbent_musd,
-                    best_bound_musd=best_bound_musd,
-                    gap_frac=gap_frac,
-                    progress_at=time.time(),
-                )
-            )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            job = s.scalars(
+                select(Job).where(*self._held(job_id, attempt)).with_for_update()
+            ).first()
+            if job is None:
                 return True
-            return bool(s.scalar(select(Job.cancel_requested).where(Job.job_id == job_id)))
+            if values != (None, None, None) and (
+                values != (job.incumbent_musd, job.best_bound_musd, job.gap_frac)
+                or not _has_points(s, job_id, attempt)
+            ):
+                s.add(
+                    ProgressPoint(
+                        job_id=job_id,
+                        attempt=attempt,
+                        at=now,
+                        incumbent_musd=incumbent_musd,
+                        best_bound_musd=best_bound_musd,
+                        gap_frac=gap_frac,
+                    )
+                )
+                s.flush()
+                _thin(s, job_id)
+            job.incumbent_musd, job.best_bound_musd, job.gap_frac = values
+            job.progress_at = now
+            return job.cancel_requested
+
+    def progress(self, job_id: str, key_id: str | None = None) -> list[ProgressRecord] | None:
+        """The job's recorded progress points, oldest first (``None``: no such job, or
+        another key's)."""
+        with self._tx() as s:
+            job = s.get(Job, job_id)
+            if job is None or (key_id is not None and job.key_id != key_id):
+                return None
+            rows = s.scalars(
+                select(ProgressPoint)
+                .where(ProgressPoint.job_id == job_id)
+                .order_by(ProgressPoint.at, ProgressPoint.point_id)
+            )
+            return [
+                ProgressRecord(r.attempt, r.at, r.incumbent_musd, r.best_bound_musd, r.gap_frac)
+                for r in rows
+            ]
 
     def finish(
         self,
@@ -433,8 +493,33 @@ class Store:
                 return False
             for artifact in s.scalars(select(Artifact).where(Artifact.job_id == job_id)):
                 s.delete(artifact)
+            s.execute(delete(ProgressPoint).where(ProgressPoint.job_id == job_id))
             s.delete(job)
             return True
+
+
+def _has_points(s: Session, job_id: str, attempt: int) -> bool:
+    """Whether this attempt has a point yet (its first report is one, changed or not)."""
+    return (
+        s.scalars(
+            select(ProgressPoint.point_id)
+            .where(ProgressPoint.job_id == job_id, ProgressPoint.attempt == attempt)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _thin(s: Session, job_id: str) -> None:
+    """Keep a job's curve bounded: past :data:`PROGRESS_POINTS` points, drop every second
+    one but the first and the newest, so the curve keeps its whole span at half the detail."""
+    ids = s.scalars(
+        select(ProgressPoint.point_id)
+        .where(ProgressPoint.job_id == job_id)
+        .order_by(ProgressPoint.at, ProgressPoint.point_id)
+    ).all()
+    if len(ids) > PROGRESS_POINTS:
+        s.execute(delete(ProgressPoint).where(ProgressPoint.point_id.in_(ids[1:-1:2])))
 
 
 def _give_back(job: Job, lost: str, now: float) -> None:
@@ -465,6 +550,30 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03")
+"""PostgreSQL shutting down (admin or crash) or not yet accepting connections; with class
+``08`` (connection exceptions) and client-side failures (no SQLSTATE) what is "down"."""
+UNAVAILABLE_SQLITE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def unavailable(error: DBAPIError) -> bool:
+    """Whether ``error`` means the database cannot be reached for now (a 503 to retry),
+    not a fault of the statement or the data (a 500): a connection SQLAlchemy found broken,
+    a PostgreSQL connection refused, lost or shutting down, an SQLite file locked past the
+    busy timeout or not openable."""
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    orig = error.orig
+    if isinstance(orig, psycopg.Error):
+        state = orig.sqlstate
+        return state is None or state.startswith("08") or state in UNAVAILABLE_SQLSTATES
+    if isinstance(orig, sqlite3.Error):
+        return str(orig).lower().startswith(UNAVAILABLE_SQLITE)
+    return False
 
 
 def sqlite_url(path: Path) -> str:

@@ -2,7 +2,7 @@
 the little JavaScript inline; nothing is fetched from another origin.
 
 Pages: the key's job list (refreshed every few seconds from a rendered fragment), a job's
-page with its live gap curve (from server-sent events, drawn as inline SVG) and, once it
+page with its gap curve (the recorded history, then server-sent events; inline SVG) and, once it
 has a plan, the plan report of :mod:`optimizer.html_report`; a form that solves a stored
 or uploaded scenario.
 
@@ -26,7 +26,7 @@ import json
 import math
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,7 +43,7 @@ from starlette.responses import Response
 
 from optimizer.service.jobs import Invalid, JobService, NotFound
 from optimizer.service.models import DONE
-from optimizer.service.store import JobRecord
+from optimizer.service.store import JobRecord, ProgressRecord
 from optimizer.service.uploads import UploadError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -53,6 +53,8 @@ SESSION_S = 12 * 3600
 LISTED = 100
 """Jobs shown in the list, newest first."""
 EVENT_POLL_S = 0.5
+SCENARIOS_LISTED = 200
+"""The form's dropdown lists the key's newest uploaded scenarios, at most this many."""
 REPORT_KINDS = ("solve", "reoptimize")
 SUBMIT_TOKEN = re.compile(r"[0-9a-f]{32}")
 
@@ -194,10 +196,17 @@ _env.filters["pct"] = _pct
 _env.filters["musd"] = _musd
 
 
-def _points(job: JobRecord) -> list[dict[str, float | None]]:
-    """What the store knows of the job's gap curve: its latest progress and, once done,
-    the final objective and bound (the page adds the points it sees live)."""
-    points = []
+def _points(
+    job: JobRecord, history: Sequence[ProgressRecord] = ()
+) -> list[dict[str, float | None]]:
+    """The job's gap curve as the store knows it: the recorded points of its current
+    attempt (``history``), its latest progress and, once done, the final objective and bound
+    (the page merges these by time with the points it sees live)."""
+    points = [
+        {"t": p.at, "incumbent": _finite(p.incumbent_musd), "bound": _finite(p.best_bound_musd)}
+        for p in history
+        if p.attempt == job.attempts
+    ]
     if job.progress_at is not None and (job.incumbent_musd, job.best_bound_musd) != (None, None):
         points.append(
             {
@@ -218,8 +227,11 @@ def _points(job: JobRecord) -> list[dict[str, float | None]]:
     return points
 
 
-def _state(service: JobService, job: JobRecord) -> dict[str, Any]:
-    """The job as its page's script reads it (each server-sent event)."""
+def _state(
+    service: JobService, job: JobRecord, history: Sequence[ProgressRecord] = ()
+) -> dict[str, Any]:
+    """The job as its page's script reads it: on the page with the recorded ``history``
+    of its curve, in each server-sent event with only the latest points."""
     files = service.files(job)
     return {
         "id": job.job_id,
@@ -229,7 +241,7 @@ def _state(service: JobService, job: JobRecord) -> dict[str, Any]:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "gap": _gap(job),
-        "points": _points(job),
+        "points": _points(job, history),
         "error": job.error,
         "has_report": _has_report(job, files),
         "files": files,
@@ -258,6 +270,8 @@ def _list_page(
     error: str | None = None,
 ) -> Response:
     rows, names = _rows(service, session.key_id)
+    uploaded = service.store.scenarios(session.key_id, limit=SCENARIOS_LISTED)
+    names |= {s.digest: s.name for s in uploaded}  # uploaded, maybe not solved yet
     scenarios = sorted(((d, n) for d, n in names.items() if n != "?"), key=lambda x: x[1])
     return _page(
         "jobs.html.j2",
@@ -418,7 +432,7 @@ def job_page(request: Request, job_id: str) -> Response:
         job = service.job(session.key_id, job_id)
     except NotFound as e:
         return _not_found(session, str(e))
-    state = _state(service, job)
+    state = _state(service, job, service.store.progress(job.job_id) or [])
     scenario = service.store.scenario(session.key_id, job.scenario_digest)
     return _page(
         "job.html.j2",

@@ -192,11 +192,30 @@ class Watch:
         self._thread.join()
 
 
+class WorkerLost(Exception):
+    """Dask ran an attempt a second time: its first worker died and the scheduler retried
+    the task by itself (its ``allowed-failures``, 3 unless the cluster sets 0). The job
+    store's attempts are the only retries, so the re-run stops at once and the dispatcher
+    re-queues the job as for ``KilledWorker`` (a new attempt, counted)."""
+
+
+def _first_run(task: Task) -> None:
+    """Mark the attempt as started on the shared artifact folder (``O_EXCL``); raise
+    :class:`WorkerLost` if it was started before."""
+    folder = Path(task.out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / f".attempt-{task.attempt}.started").open("x").close()
+    except FileExistsError:
+        raise WorkerLost(f"attempt {task.attempt} ran before on a worker that died") from None
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run one attempt of a job into ``<out_dir>/attempt-N`` (replaced in one atomic step by
     the library's writers, so a crash leaves no half result) and return its summary, with
     the folder under ``"artifact"`` and the worker's seconds (load to written) under
-    ``"run_seconds"``."""
+    ``"run_seconds"``. An attempt runs at most once (:class:`WorkerLost`)."""
+    _first_run(task)
     kind = KINDS[task.kind]
     options = kind.options.model_validate(task.options)
     start = time.perf_counter()
