@@ -9,8 +9,6 @@ of IT at PUE 1.25, 20 MW short of the 100 MW target.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,19 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
+from tests.browser import chromium, need_chromium
 from tests.test_plots import two_campuses
 from tests.tiny import Tiny, site
 
 runner = CliRunner()
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Page(HTMLParser):
@@ -127,26 +117,9 @@ def test_report_in_headless_chromium(plan_dir: Path, tmp_path: Path) -> None:
     """Loads from file:// with no network: no console error, no failed request, every image
     decoded, one campus row per open campus, nothing wider than the window; the screenshot is
     kept as an artifact."""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs this test")
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    failed: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 900},
-        )
-        page = browser.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("requestfailed", lambda r: failed.append(r.url))
+    need_chromium()
+    with chromium(tmp_path / "profile") as browsed:
+        page = browsed.page
         page.goto((plan_dir / "report.html").as_uri(), wait_until="load")
         sizes = page.evaluate(
             "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
@@ -157,8 +130,7 @@ def test_report_in_headless_chromium(plan_dir: Path, tmp_path: Path) -> None:
             "areas => areas.map(a => a.title)"
         )
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        browser.close()
-    assert errors == [] and failed == []
+    assert browsed.errors == [] and browsed.failed == [] and browsed.refused == []
     assert len(sizes) == 4 and all(ok and w > 0 and h > 0 for ok, w, h in sizes), sizes
     assert rows == 2 and len(titles) == 2
     assert width_px <= 1200  # no sideways scrolling on a 1200 px wide window

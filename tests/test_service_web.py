@@ -29,8 +29,8 @@ from optimizer.cli import app
 from optimizer.client import Client, zip_folder
 from optimizer.service.store import Store, sqlite_url
 from optimizer.service.web import COOKIE
+from tests.browser import chromium, have_chromium, need_chromium
 from tests.service_fixtures import free_port, start_server, stop_server
-from tests.test_report import CHROMIUM, CHROMIUM_ARGS
 from tests.tiny import Tiny
 
 TOKEN = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
@@ -240,29 +240,11 @@ def test_the_pages_in_headless_chromium(server: Server, tmp_path: Path) -> None:
     "succeeded" with its gap curve and its report (map decoded), see a job submitted by the
     client appear in the list by itself; no console error, no failed request. Screenshots
     are kept as artifacts (``tmp_path``)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs this test")
-    from playwright.sync_api import sync_playwright
-
+    need_chromium()
     archive = tmp_path / "tiny.zip"
     archive.write_bytes(zip_folder(server.scenario))
-    errors: list[str] = []
-    failed: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 900},
-        )
-        page = browser.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
-        page.on(
-            "response", lambda r: failed.append(f"{r.url} {r.status}") if r.status >= 400 else None
-        )
+    with chromium(tmp_path / "profile") as browsed:
+        page, browser = browsed.page, browsed.context
 
         page.goto(f"{server.url}/", wait_until="load")
         assert page.url == f"{server.url}/signin?next=%2F"
@@ -308,11 +290,10 @@ def test_the_pages_in_headless_chromium(server: Server, tmp_path: Path) -> None:
         page.wait_for_url(f"{server.url}/signin")
         page.goto(f"{server.url}/jobs/{job_id}", wait_until="load")
         assert page.url.startswith(f"{server.url}/signin?next=")
-        browser.close()
 
     # a fetch of the list cut short by leaving the page is the browser's, not a failure
-    failed = [f for f in failed if not f.endswith("/jobs/table net::ERR_ABORTED")]
-    assert errors == [] and failed == []
+    failed = [f for f in browsed.failed if not f.endswith("/jobs/table net::ERR_ABORTED")]
+    assert browsed.errors == [] and failed == [] and browsed.refused == []
     assert first_state in ("queued", "running")
     assert sizes and all(ok and w > 0 and h > 0 for ok, w, h in sizes), sizes
     assert row[:4] == [job_id, "succeeded", "solve", "tiny"] and row[4] == "0.00 %", row
@@ -331,29 +312,14 @@ def test_a_running_solve_draws_its_live_gap_curve_and_is_cancelled_from_its_page
     """The default scenario to a zero gap runs long: the page draws HiGHS's incumbent and
     bound as they arrive, keeps them across the reload the cancel button makes, and shows the
     report of the best plan so far once the solve is interrupted."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI runs this test")
-    from playwright.sync_api import sync_playwright
-
+    need_chromium()
     with server.client() as gs:
         scenario = gs.upload(DEFAULT_SCENARIO)["id"]
         options = {"mip_gap_frac": 0.0, "time_limit_s": 600, "plots": False}
         job_id = gs.submit(scenario, "solve", options)["id"]
-    errors: list[str] = []
-    failed: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 900},
-        )
-        browser.add_cookies([{"name": COOKIE, "value": server.key, "url": server.url}])
-        page = browser.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+    cookie = {"name": COOKIE, "value": server.key, "url": server.url}
+    with chromium(tmp_path / "profile", [cookie]) as browsed:
+        page = browsed.page
         page.goto(f"{server.url}/jobs/{job_id}", wait_until="load")
         # three incumbent updates drawn (the page's CSP forbids a string predicate: no eval)
         page.wait_for_selector("#curve circle.point.incumbent >> nth=2", timeout=180_000)
@@ -370,10 +336,9 @@ def test_a_running_solve_draws_its_live_gap_curve_and_is_cancelled_from_its_page
             )
         )
         page.screenshot(path=str(tmp_path / "cancelled.png"), full_page=True)
-        browser.close()
     # the reload of the cancel form ends the stream the page was following
-    failed = [f for f in failed if f != f"{server.url}/jobs/{job_id}/events net::ERR_ABORTED"]
-    assert errors == [] and failed == []
+    ended = f"{server.url}/jobs/{job_id}/events net::ERR_ABORTED"
+    assert browsed.errors == [] and [f for f in browsed.failed if f != ended] == []
     for series in (live, after):
         assert series["incumbent"] and series["bound"]
         seconds = [s for s, _ in series["incumbent"]]
@@ -438,20 +403,14 @@ def test_a_viewer_arriving_after_the_solve_sees_its_whole_gap_curve(
     drawn = {p["t"] for p in state["points"]}
     recorded = {datetime.fromisoformat(p["at"]).timestamp() for p in history}
     assert all(any(abs(t - r) < 0.001 for t in drawn) for r in recorded), (drawn, recorded)
-    if not Path(CHROMIUM).exists():
+    if not have_chromium():
         return
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        browser.add_cookies([{"name": COOKIE, "value": server.key, "url": server.url}])
-        viewer = browser.new_page()
+    cookie = {"name": COOKIE, "value": server.key, "url": server.url}
+    with chromium(tmp_path / "profile", [cookie]) as browsed:
+        viewer = browsed.page
         viewer.goto(f"{server.url}/jobs/{done['id']}", wait_until="load")
         viewer.wait_for_selector("#state.succeeded")
         points = viewer.locator("#curve").get_attribute("data-points")
-        browser.close()
     assert points is not None and int(points) >= len(history)
 
 
