@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from optimizer.scenario import Scenario
     from optimizer.solver import ReusableHighs, SolveOptions
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "data" / "default"
+DEFAULT_SCENARIO = (Path(__file__).resolve().parent / "default").resolve()
+"""The bundled default scenario: ``data/default`` in a checkout (``optimizer/default`` links
+to it), the copy inside the package where gridsite is installed from a wheel."""
 
 
 def options_for(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import optimizer
-from optimizer import Scenario, variants
+from optimizer import DEFAULT_SCENARIO, Scenario, load_scenario, variants
 from tests.tiny import Tiny, site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,10 +198,13 @@ def test_readme_python_examples_run_on_the_default_scenario(
 # --------------------------------------------------------------------------- the wheel
 
 
-def test_the_wheel_ships_types_and_state_outlines_found_when_installed(tmp_path: Path) -> None:
+def test_the_wheel_ships_types_outlines_and_the_default_found_when_installed(
+    tmp_path: Path,
+) -> None:
     """Build the wheel from a copy of the sources (no ``build/`` left in the checkout),
-    install it by unpacking (a pure-Python wheel), and draw on it in a fresh interpreter
-    whose ``optimizer`` is the installed one."""
+    install it by unpacking (a pure-Python wheel), and, in a fresh interpreter whose
+    ``optimizer`` is the installed one, draw the state outlines and load the bundled default
+    scenario (what `gridsite solve` with no argument reads)."""
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -209,7 +212,9 @@ def test_the_wheel_ships_types_and_state_outlines_found_when_installed(tmp_path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package in ("optimizer", "formulations"):
         shutil.copytree(ROOT / package, src / package, symlinks=True, ignore=ignore)
-    shutil.copytree(ROOT / "data" / "geo", src / "data" / "geo")
+    for folder in ("geo", "default"):
+        shutil.copytree(ROOT / "data" / folder, src / "data" / folder)
+    shutil.copy(ROOT / "data" / "SOURCES.md", src / "data" / "SOURCES.md")
     dist = tmp_path / "dist"
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(src), "-w", str(dist)]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
@@ -221,13 +226,18 @@ def test_the_wheel_ships_types_and_state_outlines_found_when_installed(tmp_path:
         "optimizer/geo/us-states-10m.json",
         "optimizer/geo/LICENSE-us-atlas",
         "optimizer/templates/report.html.j2",
+        "optimizer/DATA_SOURCES.md",
     } <= names
+    bundled = {f"optimizer/default/{f.relative_to(DEFAULT_SCENARIO)}" for f in _files()}
+    assert bundled <= names, bundled - names
 
     installed = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(installed)
     probe = (
         "import optimizer, optimizer.plots as p; "
-        "print(optimizer.__file__); print(p.STATES_TOPOJSON); print(len(p.state_outlines()))"
+        "print(optimizer.__file__); print(p.STATES_TOPOJSON); print(len(p.state_outlines())); "
+        "print(optimizer.DEFAULT_SCENARIO); "
+        "print(len(optimizer.load_scenario(optimizer.DEFAULT_SCENARIO).sites))"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe],
@@ -238,6 +248,13 @@ def test_the_wheel_ships_types_and_state_outlines_found_when_installed(tmp_path:
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    package, topojson, states = run.stdout.split()
-    assert Path(package).is_relative_to(installed) and Path(topojson).is_relative_to(installed)
+    package, topojson, states, scenario, sites = run.stdout.split()
+    for path in (package, topojson, scenario):
+        assert Path(path).is_relative_to(installed), path
     assert int(states) >= 50
+    assert int(sites) == len(load_scenario(DEFAULT_SCENARIO).sites)
+
+
+def _files() -> list[Path]:
+    """The default scenario's files."""
+    return [f for f in DEFAULT_SCENARIO.rglob("*") if f.is_file()]
