@@ -422,16 +422,25 @@ def _idempotency_key(token: object) -> str | None:
 # A job's page -----------------------------------------------------------------------------
 
 
-@router.get("/jobs/{job_id}")
-def job_page(request: Request, job_id: str) -> Response:
+def _own_job(request: Request, job_id: str) -> tuple[Session, JobService, JobRecord] | Response:
+    """The signed-in key's job ``job_id`` with the session and the service, or what to
+    answer instead: the sign-in page, or 404 for an unknown job or another key's."""
     session = _session(request)
     if session is None:
         return _to_signin(request)
     service = _service(request)
     try:
-        job = service.job(session.key_id, job_id)
+        return session, service, service.job(session.key_id, job_id)
     except NotFound as e:
         return _not_found(session, str(e))
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: str) -> Response:
+    found = _own_job(request, job_id)
+    if isinstance(found, Response):
+        return found
+    session, service, job = found
     state = _state(service, job, service.store.progress(job.job_id) or [])
     scenario = service.store.scenario(session.key_id, job.scenario_digest)
     return _page(
@@ -483,14 +492,10 @@ async def job_events(request: Request, job_id: str) -> Response:
 def job_report(request: Request, job_id: str) -> Response:
     """The plan report of :mod:`optimizer.html_report` (self-contained, no script), shown
     in a frame of the job page; its policy allows no script at all."""
-    session = _session(request)
-    if session is None:
-        return _to_signin(request)
-    service = _service(request)
-    try:
-        job = service.job(session.key_id, job_id)
-    except NotFound as e:
-        return _not_found(session, str(e))
+    found = _own_job(request, job_id)
+    if isinstance(found, Response):
+        return found
+    session, service, job = found
     if job.artifact is None or not _has_report(job, service.files(job)):
         return _not_found(session, f"job {job_id} has no plan to report (state {job.state})")
     plan_json = Path(job.artifact) / "plan.json"
