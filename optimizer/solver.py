@@ -445,7 +445,7 @@ class HighsModel:
             return None
         values = np.where(self.integer, np.round(found), found)
         objective = self.objective_of(values)
-        return _Outcome("optimal", "feasible", values, objective, None, None, "repaired")
+        return _Outcome("optimal", "feasible", values, objective, None, None, "cut loop")
 
     def _cut_loop(self, lp: highspy.HighsLp, deadline: float) -> np.ndarray | None:
         """Column values of the LP ``lp`` (a copy) solved with the cuts its solutions break

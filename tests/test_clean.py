@@ -9,6 +9,7 @@ USD for the half year. Grid energy is 125 x 8,760 = 1,095,000 MWh a year.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,23 @@ def test_cuts_keep_the_optimum_of_the_hourly_form(tmp_path: Path, onsite: bool) 
     assert cuts == pytest.approx(hourly, rel=1e-7)
     plan = tiny.solve()
     assert plan.result.objective_musd == pytest.approx(hourly[1], rel=1e-7)
+
+
+def test_a_cancelled_solve_stops_the_cut_loop(tmp_path: Path) -> None:
+    """Cancel set before the solve: the relaxation's cut loop does not start and the MIP's
+    plan, which breaks a cut (70 % on the first cuts alone), is not repaired: interrupted,
+    no plan of the exact model."""
+    import threading
+
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import HighsModel
+    from tests.tiny import EXACT
+
+    cancel = threading.Event()
+    cancel.set()
+    model = build_model(prepare(load_scenario(wind(tmp_path, 0.7).write())))
+    result = HighsModel(model, replace(EXACT, cancel=cancel)).solve()
+    assert result.termination == "interrupted"
+    assert result.solution == "none"
