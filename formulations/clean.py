@@ -74,9 +74,12 @@ from formulations.core import (
     times,
 )
 
-#: A cut is added where the solution claims more than f by this share of f (of at least 1 MWh
-#: or t a year): far below the audit's tolerance (1e-6).
+#: A cut is added where the solution claims more than f by this share of f plus
+#: ``SEPARATION_FLOOR`` (MWh or t a year): far below the audit's tolerance (1e-6 of the
+#: target), and the floor above HiGHS's feasibility tolerance on a row (1e-7), so that a
+#: cut HiGHS holds within its tolerance is not found broken again.
 SEPARATION_TOL = 1e-7
+SEPARATION_FLOOR = 1e-3
 
 
 @dataclass
@@ -264,7 +267,7 @@ def separate(m: pyo.ConcreteModel) -> list[Any]:
         for aggregate, var in (("mwh", b.matched_mwh), ("tco2", b.matched_tco2)):
             weight = matching.weights[aggregate]
             best = float(weight @ matched)
-            if (var[key].value or 0.0) > best + SEPARATION_TOL * max(1.0, abs(best)):
+            if (var[key].value or 0.0) > best + SEPARATION_TOL * abs(best) + SEPARATION_FLOOR:
                 added.append(b.within_hours.add(var[key] <= matching.cut(weight, short)))
     return added
 
