@@ -3,7 +3,10 @@
 The Pyomo model is compiled to matrices by Pyomo's ``LinearStandardFormCompiler`` (mixed
 form: rows keep their sense) and passed to HiGHS with ``passModel``; no LP file is written.
 The result keeps *why the solver stopped* (``termination``) apart from *what solution exists*
-(``solution``), as Pyomo's ``contrib.solver`` results do.
+(``solution``), as Pyomo's ``contrib.solver`` results do. A model whose concerns state a family
+by cuts (``m.separators``, ``Concern.separate``) is solved in a cut loop
+(:meth:`HighsModel.solve`): the cuts a solution breaks are added to the Pyomo model and as rows
+to the model HiGHS holds, and it is solved again.
 """
 
 from __future__ import annotations
