@@ -733,7 +733,8 @@ class ReusableHighs:
     The new arrays are compared with the model as HiGHS holds it now (not with a copy kept
     aside), so changes made to it since (fixed decisions for marginal values, a column
     bound) are undone by the same update. A sweep whose axes change the structure (a
-    headroom multiplier that removes a block) keeps one live model per structure."""
+    headroom multiplier that removes a block) keeps one live model per structure. Rows a cut
+    loop appended to a live model (``HighsModel.solve``) are deleted first."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
@@ -766,6 +767,11 @@ class ReusableHighs:
         if live is None:
             return self._build(model, options)
         held = live.highs.getLp()
+        if held.num_row_ > new.num_row_:  # the cuts of its cut loops, appended: dropped (the
+            # new model's data may differ; its own loop adds the cuts it needs)
+            cuts = np.arange(new.num_row_, held.num_row_, dtype=np.int32)
+            live.highs.deleteRows(len(cuts), cuts)
+            held = live.highs.getLp()
         if not _same_structure(held, new):  # changed since it was kept: not reusable
             return self._build(model, options)
         self.models[key] = live  # most recently used last

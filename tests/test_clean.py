@@ -315,3 +315,23 @@ def test_a_cancelled_solve_stops_the_cut_loop(tmp_path: Path) -> None:
     result = HighsModel(model, replace(EXACT, cancel=cancel)).solve()
     assert result.termination == "interrupted"
     assert result.solution == "none"
+
+
+def test_a_live_model_is_reused_without_the_cuts_of_its_last_solve(tmp_path: Path) -> None:
+    """``ReusableHighs``: the 70 % model solved (with cuts added), then the 50 % model of
+    the same structure is an in-place update, its cut rows dropped first: 120.9875 M USD as
+    in ``test_half_matched_takes_the_smallest_contract_that_covers_it``, not what the 70 %
+    cuts would allow."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import ReusableHighs
+    from tests.tiny import EXACT
+
+    reuse = ReusableHighs()
+    objectives = []
+    for target in (0.7, 0.5):
+        model = build_model(prepare(load_scenario(wind(tmp_path, target).write(f"t{target}"))))
+        objectives.append(reuse.load(model, EXACT).solve().objective_musd)
+    assert (reuse.builds, reuse.updates) == (1, 1)
+    assert objectives == pytest.approx([BASE_MUSD + 10.95, BASE_MUSD + 4.5625])
