@@ -77,9 +77,12 @@ def build_model(
     with PauseGC():
         m = pyo.ConcreteModel(name=str(data.attrs.get("scenario", "gridsite")))
         add_sets(m, data)
+        m.separators = []  # the solver's cut loop calls them (Concern.separate)
         for concern in order:
             concern.add_to(m, data)
             _check_declared(m, concern)
+            if concern.separate is not None and m.component(concern.name) is not None:
+                m.separators.append(concern.separate)
     loose = [c.name for c in m.component_objects(pyo.Constraint, descend_into=False)]
     if loose:
         raise ConcernError(

@@ -3,35 +3,48 @@
 A contract c in zone z is a virtual PPA for up to ``max_mw`` of a wind or solar plant with
 output ``cf[c,h]`` per MW. Contracts are long-term: once signed, kept. Its output matches the
 zone's campus load hour by hour (only where campuses draw from the grid), and the matched
-share of the portfolio's grid energy must reach the CFE target in every period:
+share of the portfolio's grid energy must reach the CFE target in every period. Per zone z
+and period p, with x the decisions (contracts, IT, on-site output),
+
+    output_h(x) = sum_{c in z} cf[c,h] contracted_mw[c,p]
+    load_h(x)   = LF sum_{s in z,k} pue[s,k,h] it_mw[s,k,p] - sum_{s in z} onsite_output_mw[s,p,h]
+
+the load matched at hour h is at most min(output_h, load_h), and at most that is best for
+every use of it (the target, and emissions: matched energy carries none), so the matched
+energy and the carbon it displaces in a year of the period are exactly
+
+    matched_mwh[z,p]  <= f_w(x)  = sum_h w_h min(output_h(x), load_h(x))
+    matched_tco2[z,p] <= f_wc(x) = sum_h w_h carbon[z,h] min(output_h(x), load_h(x))
+
+both reached at once by matching min(output_h, load_h) at every hour (the plan's
+``matched_mw``). f is concave, piecewise linear and positively homogeneous in x, so it is the
+minimum of its supergradient cuts, one per set S of hours (no constant term):
+
+    matched[z,p] <= sum_{h in S} v_h output_h(x) + sum_{h not in S} v_h load_h(x)   (within_hours)
+
+with v = w (energy) or w x carbon (displaced t CO2). The model holds a few of them (S empty:
+the load's energy; S every hour: the contracts' output) and ``separate`` adds, at the
+solution the solver found, the cut of S = {h : output_h <= load_h} wherever the solution
+claims more than f (``optimizer.solver.HighsModel.solve`` runs the loop): two rows per zone
+and period and cut instead of two per zone, period and hour.
 
     contracted_mw[c,p] >= contracted_mw[c,p-1]        (stays_contracted; 0..max_mw, from lead)
-    matched_mw[z,p,h] <= sum_{c in z} cf[c,h] contracted_mw[c,p]                (within_contracts)
-    matched_mw[z,p,h] <= LF sum_{s in z,k} pue[s,k,h] it_mw[s,k,p]
-                         - sum_{s in z} onsite_output_mw[s,p,h]                 (within_load)
-    sum_{z,h} w_h matched_mw[z,p,h] >= cfe_target x grid MWh per year in p     (meets_target)
+    sum_z matched_mwh[z,p] >= cfe_target x grid MWh per year in p               (meets_target)
 
 The contract settles as a contract for difference: per MWh of output the buyer pays the strike
 price and earns the zone's hourly price (term ``clean_contracts``, may be negative):
 
     cost = sum_{c,p,h} w_h cf[c,h] contracted_mw[c,p] (strike_c - price[z_c,h]) opex_weight_p
 
-Emissions are counted hour by hour (``energy``): matched energy carries none. Matching is
-per zone, where the price and carbon profiles are. No contracts: no components.
-
-Matching is stated only at the hours where it can differ, exactly (``matching_hours``): an
-hour at which no contract of the zone produces, or a period before any campus of the zone
-can hold IT, has nothing to match (matched_mw = 0, no rows); hours of a zone with the same
-contract outputs per MW, the same PUE of every (campus, cooling) pair of the zone and the
-same carbon intensity have identical rows, so one matched_mw with their summed weight stands
-for them all (any feasible hourly values average to a feasible common value with the same
-weighted sum, and a common value is feasible hourly). Zones with on-site options (hourly
-dispatch in ``within_load``) keep each producing hour.
+Emissions (``energy``) take off ``matched_tco2``. Matching is per zone, where the price and
+carbon profiles are. A period before any campus of the zone can hold IT has nothing to match
+(no variables). No contracts: no components.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,8 +62,8 @@ from formulations.concern import (
     View,
 )
 from formulations.core import (
+    cleaned,
     earlier,
-    hourly_draw,
     masked,
     nonzero_rows,
     pair_table,
@@ -60,6 +73,54 @@ from formulations.core import (
     solution,
     times,
 )
+
+#: A cut is added where the solution claims more than f by this share of f plus
+#: ``SEPARATION_FLOOR`` (MWh or t a year): far below the audit's tolerance (1e-6 of the
+#: target), and the floor above HiGHS's feasibility tolerance on a row (1e-7), so that a
+#: cut HiGHS holds within its tolerance is not found broken again.
+SEPARATION_TOL = 1e-7
+SEPARATION_FLOOR = 1e-3
+
+
+@dataclass
+class Matching:
+    """The hourly output and load of one zone in one period as functions of the decisions:
+    ``output_h = cf.T @ contracts``, ``load_h = pue_lf.T @ it - sum of onsite[h]``."""
+
+    contracts: list[Any]
+    cf: np.ndarray
+    """(contract, hour) output per MW."""
+    it: list[Any]
+    pue_lf: np.ndarray
+    """(campus-cooling pair, hour) average draw per MW IT: LF x PUE."""
+    onsite: list[list[Any]]
+    """Per on-site option of the zone's campuses, its output variable at each hour."""
+    weights: dict[str, np.ndarray]
+    """Per aggregate (``mwh``, ``tco2``): its weight per hour, w_h or w_h x carbon[z,h]."""
+
+    def hourly(self) -> tuple[np.ndarray, np.ndarray]:
+        """Output and load (MW) at each hour at the variables' current values."""
+        output = self.cf.T @ _values(self.contracts)
+        load = self.pue_lf.T @ _values(self.it)
+        for option in self.onsite:
+            load = load - _values(option)
+        return output, load
+
+    def cut(self, weight: np.ndarray, short: np.ndarray) -> Any:
+        """sum_{h in S} v_h output_h + sum_{h not in S} v_h load_h, S the ``short`` hours
+        (output at most load), as an expression of the decisions."""
+        on_output, on_load = weight * short, weight * ~short
+        terms = [
+            float(a) * v for a, v in zip(self.cf @ on_output, self.contracts, strict=True) if a
+        ]
+        terms += [float(a) * v for a, v in zip(self.pue_lf @ on_load, self.it, strict=True) if a]
+        hours = np.flatnonzero(on_load)
+        terms += [-float(on_load[h]) * option[h] for option in self.onsite for h in hours]
+        return sum(terms)
+
+
+def _values(variables: list[Any]) -> np.ndarray:
+    return np.array([v.value or 0.0 for v in variables], dtype=float)
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -97,54 +158,33 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     for c, p in m.CONTRACT_PERIODS:
         in_zone[zone_of[c], p].append(c)
     # Periods in which a campus of the zone can hold IT: before, there is no load to match.
-    loaded = [(z, p) for z, p in in_zone if any(m.techs_at.get((s, p)) for s in campuses[z])]
-    dispatched = {s for s, _, _ in getattr(m, "ONSITE_SITE_HOURS", ())}
-    b.hours_of = matching_hours(data, zone_of, campuses, m.SITE_COOLING, dispatched)
-    m.MATCH_HOURS = pyo.Set(
-        dimen=3,
+    m.MATCH_ZONE_PERIODS = pyo.Set(
+        dimen=2,
         ordered=True,
-        doc="(zone, period, hour) standing for the zone's hours with the same rows",
-        initialize=[(z, p, h) for (z, p) in loaded for h in b.hours_of[z]],
+        doc="(zone, period) with contracts and a campus that can hold IT",
+        initialize=[(z, p) for z, p in in_zone if any(m.techs_at.get((s, p)) for s in campuses[z])],
     )
-    b.matched_mw = pyo.Var(
-        m.MATCH_HOURS, within=pyo.NonNegativeReals, doc="Campus load matched by contracts"
+    b.matched_mwh = pyo.Var(
+        m.MATCH_ZONE_PERIODS,
+        within=pyo.NonNegativeReals,
+        doc="Campus grid energy matched hour by hour by contracts in a year of the period, MWh",
     )
-    cf = data["capacity_factor_frac"].to_numpy()
-    row = {str(c): i for i, c in enumerate(data["contract"].to_numpy())}
+    b.matched_tco2 = pyo.Var(
+        m.MATCH_ZONE_PERIODS,
+        within=pyo.NonNegativeReals,
+        doc="Grid emissions of the matched energy (displaced) in a year of the period, t CO2e",
+    )
+    b.matching = _matchings(m, data, in_zone, campuses)
+    b.within_hours = pyo.ConstraintList(doc="Matched no more than min(output, load) hourly")
+    for key, matching in b.matching.items():
+        for short in (np.zeros(data.sizes["hour"], bool), np.ones(data.sizes["hour"], bool)):
+            for aggregate, var in (("mwh", b.matched_mwh), ("tco2", b.matched_tco2)):
+                b.within_hours.add(var[key] <= matching.cut(matching.weights[aggregate], short))
 
-    @b.Constraint(m.MATCH_HOURS)
-    def within_contracts(b: pyo.Block, z: str, p: str, h: int) -> object:
-        """Matched no more than the contracts' output in that hour."""
-        output = sum(float(cf[row[c], h]) * b.contracted_mw[c, p] for c in in_zone[z, p])
-        return b.matched_mw[z, p, h] <= output
-
-    draw = hourly_draw(m, data)
-    load = float(data.attrs["it_load_factor_frac"])
-    onsite_output = m.onsite.site_output_mw if hasattr(m, "onsite") else {}
-
-    @b.Constraint(m.MATCH_HOURS)
-    def within_load(b: pyo.Block, z: str, p: str, h: int) -> object:
-        """Matched no more than the zone's campuses take from the grid in that hour."""
-        consumption = sum(load * draw(s, p, h) for s in campuses[z])
-        onsite = sum(onsite_output.get((s, p, h), 0) for s in campuses[z])
-        return b.matched_mw[z, p, h] <= consumption - onsite
-
-    weight = data["hour_weight_h"].to_numpy()
-    # Weight of a standing hour: the summed weights of the hours it stands for, h per year.
-    b.weight_h = {
-        (z, h): float(weight[members].sum())
-        for z, group in b.hours_of.items()
-        for h, members in group.items()
-    }
     b.matched_mwh_per_year = pyo.Expression(
         m.PERIODS,
         doc="Campus grid energy matched by contracts in a year of the period, MWh",
-        rule=lambda b, p: sum(
-            b.weight_h[z, h] * b.matched_mw[z, p, h]
-            for (z, q) in loaded
-            if q == p
-            for h in b.hours_of[z]
-        ),
+        rule=lambda b, p: sum(b.matched_mwh[z, q] for z, q in m.MATCH_ZONE_PERIODS if q == p),
     )
     target = float(data.attrs["cfe_target_frac"])
     if target > 0:
@@ -160,8 +200,11 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
     strike = series(data, "contract_price_musd_per_mwh")
+    weight = data["hour_weight_h"].to_numpy()
+    cf = data["capacity_factor_frac"].to_numpy()
+    row = positions(data, "contract")
     price = data["zone_price_musd_per_mwh"].to_numpy()
-    zone_index = {str(z): i for i, z in enumerate(data["zone"].to_numpy())}
+    zone_index = positions(data, "zone")
     # Settlement per MW contracted and year: sum_h w_h cf_h (strike - price_h), million USD.
     settle = {
         c: float((weight * cf[row[c]] * (strike[c] - price[zone_index[zone_of[c]]])).sum())
@@ -172,58 +215,61 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
 
 
-#: Reduce the matching to the hours where it can differ (``matching_hours``); False states
-#: every hour of every zone on its own, the plain form the reduction is tested against.
-REDUCE_HOURS = True
-
-
-def matching_hours(
+def _matchings(
+    m: pyo.ConcreteModel,
     data: xr.Dataset,
-    zone_of: dict[str, str],
+    in_zone: dict[tuple[str, str], list[str]],
     campuses: dict[str, list[str]],
-    pairs: Any,
-    dispatched: set[str],
-) -> dict[str, dict[int, list[int]]]:
-    """Per zone with contracts: standing hour -> the hours it stands for (itself first).
-
-    Hours at which no contract of the zone produces are left out; the others are grouped by
-    their rows' coefficients (contract output per MW, PUE of the zone's (campus, cooling)
-    pairs, carbon intensity), each group standing under its first hour. A zone with a campus
-    whose on-site output is dispatched hourly keeps every producing hour on its own."""
+) -> dict[tuple[str, str], Matching]:
+    """Per (zone, period) of ``MATCH_ZONE_PERIODS``: its hourly output and load."""
     cf = data["capacity_factor_frac"].to_numpy()
     pue = data["pue"].to_numpy()
+    weight = data["hour_weight_h"].to_numpy()
     carbon = data["zone_carbon_t_per_mwh"].to_numpy()
-    contract_row = positions(data, "contract")
-    site_row, cool_row, zone_row = (
-        positions(data, "site"),
-        positions(data, "cooling"),
-        positions(data, "zone"),
+    load = float(data.attrs["it_load_factor_frac"])
+    contract_row, site_row, cool_row, zone_row = (
+        positions(data, d) for d in ("contract", "site", "cooling", "zone")
     )
-    contracts: dict[str, list[int]] = defaultdict(list)
-    for c, z in zone_of.items():
-        contracts[z].append(contract_row[c])
-    groups: dict[str, dict[int, list[int]]] = {}
-    for z, rows in contracts.items():
-        if not REDUCE_HOURS:
-            groups[z] = {h: [h] for h in range(cf.shape[1])}
-            continue
-        output = cf[sorted(rows)]
-        producing = np.flatnonzero(output.sum(axis=0) > 0)
-        if any(s in dispatched for s in campuses[z]):
-            groups[z] = {int(h): [int(h)] for h in producing}
-            continue
-        zone_pairs = [(site_row[s], cool_row[k]) for s, k in pairs if s in set(campuses[z])]
-        rows_at = np.vstack(
-            [output, *(pue[i, j][None, :] for i, j in zone_pairs), carbon[zone_row[z]][None, :]]
+    options: dict[tuple[str, str], list[str]] = defaultdict(list)
+    if hasattr(m, "onsite"):
+        option_site = series(data, "onsite_site")
+        for o, p in m.ONSITE_PERIODS:
+            options[option_site[o], p].append(o)
+    hours = range(data.sizes["hour"])
+    out = {}
+    for z, p in m.MATCH_ZONE_PERIODS:
+        pairs = [(s, k) for s in campuses[z] for k in m.techs_at.get((s, p), ())]
+        out[z, p] = Matching(
+            contracts=[m.clean.contracted_mw[c, p] for c in in_zone[z, p]],
+            cf=cf[[contract_row[c] for c in in_zone[z, p]]],
+            it=[m.phasing.it_mw[s, k, p] for s, k in pairs],
+            pue_lf=load * pue[[site_row[s] for s, _ in pairs], [cool_row[k] for _, k in pairs]],
+            onsite=[
+                [m.onsite.output_mw[o, p, h] for h in hours]
+                for s in campuses[z]
+                for o in options[s, p]
+            ],
+            weights={"mwh": weight, "tco2": weight * carbon[zone_row[z]]},
         )
-        group: dict[int, list[int]] = {}
-        first: dict[bytes, int] = {}
-        for h in producing:
-            key = rows_at[:, h].tobytes()
-            head = first.setdefault(key, int(h))
-            group.setdefault(head, []).append(int(h))
-        groups[z] = group
-    return groups
+    return out
+
+
+def separate(m: pyo.ConcreteModel) -> list[Any]:
+    """The cuts (``within_hours``) the variables' current values break, added to the model:
+    per zone, period and aggregate whose value passes f by more than ``SEPARATION_TOL``, the
+    cut of the hours at which output is at most load."""
+    b = m.clean
+    added = []
+    for key, matching in b.matching.items():
+        output, load = matching.hourly()
+        short = output <= load
+        matched = np.minimum(output, load)
+        for aggregate, var in (("mwh", b.matched_mwh), ("tco2", b.matched_tco2)):
+            weight = matching.weights[aggregate]
+            best = float(weight @ matched)
+            if (var[key].value or 0.0) > best + SEPARATION_TOL * abs(best) + SEPARATION_FLOOR:
+                added.append(b.within_hours.add(var[key] <= matching.cut(weight, short)))
+    return added
 
 
 #: The diagnosis weighs a MWh/yr of hourly-matched clean energy as a MW running all year.
@@ -232,20 +278,18 @@ MATCHED_WEIGHT_PER_MWH = 1 / 8760
 
 def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
     """MW contracted and output per contract and period; per zone, period and hour the campus
-    load matched (MW), and per zone and period the energy matched and the emissions it
-    avoids."""
+    load matched, min(output, load) (MW), and per zone and period the energy matched and the
+    emissions it avoids."""
     ci, zi, pi = positions(data, "contract"), positions(data, "zone"), positions(data, "period")
     n_p, n_h = data.sizes["period"], data.sizes["hour"]
     contracted = solution(
         m.clean.contracted_mw, (data.sizes["contract"], n_p), lambda i: (ci[i[0]], pi[i[1]])
     )
-    standing = solution(
-        m.clean.matched_mw, (data.sizes["zone"], n_p, n_h), lambda i: (zi[i[0]], pi[i[1]], i[2])
-    )
-    matched = np.zeros_like(standing)
-    for z, group in m.clean.hours_of.items():
-        for h, members in group.items():
-            matched[zi[z]][:, members] = standing[zi[z], :, h][:, None]
+    matched = np.zeros((data.sizes["zone"], n_p, n_h))
+    for (z, p), matching in m.clean.matching.items():
+        output, load = matching.hourly()
+        matched[zi[z], pi[p]] = np.clip(np.minimum(output, load), 0.0, None)
+    matched = cleaned(matched)
     years = data["period_years"].to_numpy()
     weight = data["hour_weight_h"].to_numpy()
     cf = data["capacity_factor_frac"].to_numpy()
@@ -311,11 +355,11 @@ CONCERN = Concern(
     needs=("phasing", "onsite"),
     families={
         "stays_contracted": Family(),
-        "within_contracts": Family(),
-        "within_load": Family(),
+        "within_hours": Family(),
         "meets_target": Family(relax=Relax("MWh/yr", _target_short, weight=MATCHED_WEIGHT_PER_MWH)),
     },
     extract=extract,
+    separate=separate,
     views=(
         View(
             "contracts",

@@ -9,7 +9,10 @@ puts its components on the Block ``m.<name>`` and declares, as ``CONCERN``:
   (:class:`Marginal`); a family declared with neither is hard and has no value reported,
 - ``extract``: how its solution goes into the plan dataset (arrays with a ``units`` attribute),
 - ``views``: the plan tables it provides (``plan.<name>`` and the CSV file written with the plan),
-- ``coefficients``: the data that become its coefficients, for the numerics check.
+- ``coefficients``: the data that become its coefficients, for the numerics check,
+- ``separate``: for a family stated by cuts (an outer approximation the model holds only a
+  few rows of), the cuts the variables' current values break, added to the model; the solver
+  calls it after each solve and solves again until none is added (``m.separators``).
 
 The consumers (:mod:`optimizer.plan`, :mod:`optimizer.diagnose`, :mod:`optimizer.marginal`,
 :mod:`optimizer.numerics`) loop over concerns and name none; a constraint family no concern
@@ -167,6 +170,9 @@ class Concern:
     coefficients: Callable[[xr.Dataset], list[Coefficients]] | None = None
     closes: bool = False
     """Built after every other concern (the objective closes the cost register)."""
+    separate: Callable[[pyo.ConcreteModel], list[Any]] | None = None
+    """The constraints (on its block) that the variables' current values break, added to the
+    model and returned; none when they hold every row of the exact model it approximates."""
 
     def family(self, name: str) -> Family:
         """The declared family ``name`` of this concern, or :class:`UndeclaredFamily`."""

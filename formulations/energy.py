@@ -21,7 +21,8 @@ grid's emissions at the hour's price and intensity, and its own emissions are ad
     emissions_tco2[p] += years_p sum w_h (e_o output_mw[o,p,h] - carbon[s,h] onsite_output_mw)
 
 Grid energy matched hour by hour by clean contracts (``formulations.clean``) carries no
-emissions: ``emissions_tco2[p] -= years_p sum w_h carbon[z,h] matched_mw[z,p,h]``.
+emissions: ``emissions_tco2[p] -= years_p sum_z matched_tco2[z,p]`` (per zone, the hourly
+sum_h w_h carbon[z,h] min(output_h, load_h), held by the clean concern's cuts).
 
 ``energy_mwh`` is the facility's energy (grid and on-site): the energy metric of the fronts.
 """
@@ -68,10 +69,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         for o, p in m.ONSITE_PERIODS:
             onsite_tco2[p] += m.onsite.emissions_tco2_per_year[o, p]
     if hasattr(m, "clean"):  # hour-by-hour accounting: matched energy carries no emissions
-        carbon_zh = data["zone_carbon_t_per_mwh"].to_numpy()
-        zone = {str(z): i for i, z in enumerate(data["zone"].to_numpy())}
-        for (z, p, h), matched in m.clean.matched_mw.items():  # h stands for hours alike
-            displaced_tco2[p] += m.clean.weight_h[z, h] * float(carbon_zh[zone[z], h]) * matched
+        for (_, p), matched in m.clean.matched_tco2.items():
+            displaced_tco2[p] += matched
 
     b.energy_mwh = pyo.Expression(
         m.PERIODS,

@@ -3,7 +3,10 @@
 The Pyomo model is compiled to matrices by Pyomo's ``LinearStandardFormCompiler`` (mixed
 form: rows keep their sense) and passed to HiGHS with ``passModel``; no LP file is written.
 The result keeps *why the solver stopped* (``termination``) apart from *what solution exists*
-(``solution``), as Pyomo's ``contrib.solver`` results do.
+(``solution``), as Pyomo's ``contrib.solver`` results do. A model whose concerns state a family
+by cuts (``m.separators``, ``Concern.separate``) is solved in a cut loop
+(:meth:`HighsModel.solve`): the cuts a solution breaks are added to the Pyomo model and as rows
+to the model HiGHS holds, and it is solved again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 Termination = Literal[
@@ -143,6 +147,59 @@ _STATUS: dict[highspy.HighsModelStatus, Termination] = {
 }
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What one solve found: why it stopped, the column values (integers rounded), bounds."""
+
+    termination: Termination
+    solution: SolutionStatus
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    message: str
+
+    def bounded(self, lower: float | None, live: HighsModel) -> _Outcome:
+        """This plan with the best bound ``lower``: optimal if they meet the gap asked."""
+        if self.objective is None or lower is None or not math.isfinite(lower):
+            return self
+        upper = self.objective
+        gap = max(upper - lower, 0.0) / max(abs(upper), 1e-10)
+        met = live._within_gap(upper, lower)
+        return replace(
+            self,
+            termination="optimal" if met else self.termination,
+            solution="optimal" if met else "feasible",
+            bound=lower,
+            gap=gap,
+        )
+
+    def stopped(self, termination: Termination, lower: float, live: HighsModel) -> _Outcome:
+        """This plan when the loop stopped for ``termination`` with best bound ``lower``."""
+        out = self.bounded(lower if math.isfinite(lower) else None, live)
+        return out if out.termination == "optimal" else replace(out, termination=termination)
+
+
+def _outcome(h: highspy.Highs, integer: np.ndarray, mip: bool) -> _Outcome:
+    """The outcome of ``h``'s last run."""
+    status = h.getModelStatus()
+    info = h.getInfo()
+    termination = _STATUS.get(status, "error")
+    message = h.modelStatusToString(status)
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return _Outcome(termination, "none", None, None, None, None, message)
+    values = np.asarray(h.getSolution().col_value)
+    values = np.where(integer, np.round(values), values)
+    objective = float(info.objective_function_value)
+    bound: float = objective
+    gap: float | None = 0.0
+    if mip:
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+    solution: SolutionStatus = "optimal" if termination == "optimal" else "feasible"
+    return _Outcome(termination, solution, values, objective, bound, gap, message)
+
+
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolveResult:
     """Solve ``model`` with HiGHS and load the solution, if any, into its variables."""
     return HighsModel(model, options).solve()
@@ -161,6 +218,9 @@ class HighsModel:
         self.infeasible_message = ""
         self.start_accepted = False
         """Whether HiGHS reported the last solve's MIP start feasible (its log says so)."""
+        self.separation_runs = {"lp": 0, "mip": 0}
+        """HiGHS runs in the cut loops so far (``Concern.separate``), LP and MIP, all solves
+        together."""
         try:
             form = LinearStandardFormCompiler().write(model, mixed_form=True)
         except InfeasibleConstraintException as e:  # a constraint without variables fails
@@ -258,6 +318,14 @@ class HighsModel:
         log: list[str] = []
         incumbents: list[float] = []
         warm = self.options.warm_start if warm_start is None else warm_start
+        start = time.perf_counter()
+        limit = float(self.options.time_limit_s)
+        if self.options.deadline is not None:
+            limit = min(limit, max(self.options.deadline - start, 1e-3))
+        deadline = start + limit
+        mip = self.is_mip
+        if self.separators and mip:  # the cuts the LP relaxation needs, before the MIP
+            self.relaxed_values(deadline)
         if warm:
             _set_start(self.highs, self.columns)
             # HiGHS says in its log whether it took the start: keep the log to know, and
@@ -268,66 +336,183 @@ class HighsModel:
             self.highs.cbMipImprovingSolution.subscribe(
                 lambda event: incumbents.append(float(event.data_out.objective_function_value))
             )
-        start = time.perf_counter()
-        if self.options.deadline is not None:
-            left_s = max(self.options.deadline - start, 1e-3)
-            self._set("time_limit", min(float(self.options.time_limit_s), left_s))
-        self.highs.run()
+        outcome = self._separated(deadline, mip) if self.separators else self._run(deadline, mip)
         if warm:
             self.highs.cbLogging.clear()
             self.highs.cbMipImprovingSolution.clear()
             self.highs.setOptionValue("output_flag", self.options.log_to_console)
         self.start_accepted = any("MIP start solution is feasible" in line for line in log)
         solve_seconds = time.perf_counter() - start
-        h = self.highs
-        status = h.getModelStatus()
-        info = h.getInfo()
-        termination = _STATUS.get(status, "error")
-        solution: SolutionStatus = "none"
-        objective = bound = gap = None
-        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-            solution = "optimal" if termination == "optimal" else "feasible"
-            integer = self.integer & self.is_mip
-            values = np.asarray(h.getSolution().col_value)
-            values = np.where(integer, np.round(values), values)
-            for var, x in zip(self.columns, values, strict=True):
+        if outcome.values is not None:
+            for var, x in zip(self.columns, outcome.values, strict=True):
                 var.set_value(float(x), skip_validation=True)
-            objective = float(info.objective_function_value)
-            if self.is_mip:
-                bound = float(info.mip_dual_bound)
-                gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-            else:
-                bound, gap = objective, 0.0
         _zero_unused(self.model)
+        rows, cols, nnz, ints = self.size
         return SolveResult(
-            termination=termination,
-            solution=solution,
-            objective_musd=objective,
-            best_bound_musd=bound,
-            mip_gap_frac=gap,
+            termination=outcome.termination,
+            solution=outcome.solution,
+            objective_musd=outcome.objective,
+            best_bound_musd=outcome.bound,
+            mip_gap_frac=outcome.gap,
             handoff_seconds=self.handoff_seconds,
             solve_seconds=solve_seconds,
             rows=rows,
             columns=cols,
             nonzeros=nnz,
             integers=ints,
-            message=h.modelStatusToString(status),
+            message=outcome.message,
             numerics=self.numerics,
             start_objective_musd=_accepted_start(log) if warm else None,
             first_incumbent_musd=incumbents[0] if incumbents else None,
         )
 
     @property
+    def separators(self) -> list[Callable[[pyo.ConcreteModel], list[Any]]]:
+        """The model's cut separators (``formulations.concern.Concern.separate``)."""
+        return list(getattr(self.model, "separators", ()))
+
+    def _run(self, deadline: float, mip: bool, highs: highspy.Highs | None = None) -> _Outcome:
+        """One HiGHS run of ``highs`` (the held model by default) within ``deadline``."""
+        h = self.highs if highs is None else highs
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+        h.run()
+        return _outcome(h, self.integer & mip, mip)
+
+    def _separated(self, deadline: float, mip: bool) -> _Outcome:
+        """Solve, add the cuts the solution breaks, solve again, until it breaks none (the
+        model's separators, ``Concern.separate``). An LP is simply re-solved (warm basis). A
+        MIP's plan that breaks cuts is repaired: its integers fixed, the LP cut loop finishes
+        the continuous part (a plan of the exact model: an upper bound), while the MIP's
+        bound on the model with fewer cuts stays a lower bound; the MIP is solved again from
+        the best repaired plan, with the new cuts, until the bounds meet the gap asked."""
+        best: _Outcome | None = None
+        lower = -math.inf
+        while True:
+            out = self._run(deadline, mip)
+            self.separation_runs["mip" if mip else "lp"] += 1
+            if out.values is None:
+                return out if best is None else best.stopped(out.termination, lower, self)
+            self._load(out.values)
+            cuts = self._separate()
+            if not cuts:  # the solution holds every cut: a plan of the exact model
+                lower = max(lower, out.bound if out.bound is not None else -math.inf)
+                if best is None:
+                    return out if not mip else out.bounded(lower, self)
+                better = (out.objective or 0.0) <= (best.objective or 0.0)
+                return (out if better else best).bounded(lower, self)
+            self._add_rows(cuts)
+            stopped = self._stopped(deadline)
+            if not mip:
+                if stopped is not None:
+                    return _Outcome(stopped, "none", None, None, None, None, "cut loop stopped")
+                continue
+            lower = max(lower, out.bound if out.bound is not None else -math.inf)
+            repaired = self._repaired(out.values, deadline)
+            if repaired is not None and (
+                best is None or (repaired.objective or 0.0) < (best.objective or 0.0)
+            ):
+                best = repaired
+            if best is not None and self._within_gap(best.objective or 0.0, lower):
+                return best.bounded(lower, self)
+            stopped = stopped or self._stopped(deadline)
+            if out.termination != "optimal" or stopped is not None:
+                reason = stopped or out.termination
+                if best is None:
+                    held = lower if math.isfinite(lower) else None
+                    return _Outcome(reason, "none", None, None, held, None, "no plan held")
+                return best.stopped(reason, lower, self)
+            if best is not None and best.values is not None:  # the next MIP starts from it
+                every = np.arange(len(self.columns), dtype=np.int32)
+                self.highs.setSolution(len(every), every, best.values)
+
+    def _within_gap(self, upper: float, lower: float) -> bool:
+        gap = self.options.mip_gap_frac
+        return upper - lower <= max(gap * abs(upper), absolute_gap(gap))
+
+    def _stopped(self, deadline: float) -> Termination | None:
+        if self.options.cancel is not None and self.options.cancel.is_set():
+            return "interrupted"
+        return "time_limit" if time.perf_counter() >= deadline else None
+
+    def _repaired(self, values: np.ndarray, deadline: float) -> _Outcome | None:
+        """The plan with the integers of ``values`` and the best continuous part under the
+        exact model (the LP cut loop at fixed integers), or None if there is none."""
+        lp = self.highs.getLp()
+        lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+        fixed = np.round(values[self.integer])
+        lower[self.integer], upper[self.integer] = fixed, fixed
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        lp.integrality_ = []
+        found = self._cut_loop(lp, deadline)
+        if found is None:
+            return None
+        values = np.where(self.integer, np.round(found), found)
+        objective = self.objective_of(values)
+        return _Outcome("optimal", "feasible", values, objective, None, None, "cut loop")
+
+    def _cut_loop(self, lp: highspy.HighsLp, deadline: float) -> np.ndarray | None:
+        """Column values of the LP ``lp`` (a copy) solved with the cuts its solutions break
+        added until none is (to it and to the held model), or None if it has no optimum or
+        the time is up."""
+        h = self._copy(lp, max(deadline - time.perf_counter(), 1e-3), 0.0)
+        if h is None:
+            return None
+        while True:
+            out = self._run(deadline, False, h)
+            self.separation_runs["lp"] += 1
+            if out.values is None:
+                return None
+            self._load(out.values)
+            cuts = self._separate()
+            if not cuts:
+                return out.values
+            self._add_rows(cuts, h)
+            if self._stopped(deadline) is not None:
+                return None
+
+    def _load(self, values: np.ndarray) -> None:
+        for var, x in zip(self.columns, values, strict=True):
+            var.set_value(float(x), skip_validation=True)
+
+    def _separate(self) -> list[Any]:
+        return [con for separate in self.separators for con in separate(self.model)]
+
+    def _add_rows(self, cons: list[Any], copy: highspy.Highs | None = None) -> None:
+        """The constraints ``cons`` (new, of the Pyomo model) as rows of the held model and of
+        ``copy``; their variables are columns already (the model's first cuts hold them)."""
+        column = {id(v): j for j, v in enumerate(self.columns)}
+        for con in cons:
+            repn = generate_standard_repn(con.body, compute_values=True)
+            index = np.array([column[id(v)] for v in repn.linear_vars], dtype=np.int32)
+            coef = np.array(repn.linear_coefs, dtype=float)
+            constant = float(repn.constant)
+            low = -math.inf if con.lower is None else float(pyo.value(con.lower)) - constant
+            up = math.inf if con.upper is None else float(pyo.value(con.upper)) - constant
+            self.row_of[con] = self.highs.getNumRow()
+            for h in (self.highs, copy):
+                if h is not None:
+                    h.addRow(low, up, len(index), index, coef)
+            self.nonzeros += len(index)
+
+    @property
     def is_mip(self) -> bool:
         lp = self.highs.getLp()
         return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
 
-    def relaxed_values(self) -> np.ndarray | None:
+    def relaxed_values(self, deadline: float = math.inf) -> np.ndarray | None:
         """Column values of the LP relaxation (every integer relaxed), or None if it has no
-        optimum; the model HiGHS holds is not changed."""
+        optimum; with separators, the cuts it needs are added to the held model (the Pyomo
+        variables keep their values)."""
         lp = self.highs.getLp()
         lp.integrality_ = []
-        return self._solve_copy(lp, math.inf, 0.0, mip=False)
+        if not self.separators:
+            return self._solve_copy(lp, math.inf, 0.0, mip=False)
+        held = [v.value for v in self.columns]
+        try:
+            return self._cut_loop(lp, deadline)
+        finally:
+            for var, x in zip(self.columns, held, strict=True):
+                var.set_value(x, skip_validation=True)
 
     def restricted_values(
         self, fixed: dict[int, float], time_limit_s: float, gap: float
@@ -347,6 +532,17 @@ class HighsModel:
         return float(np.dot(lp.col_cost_, values) + lp.offset_)
 
     def _solve_copy(self, lp: highspy.HighsLp, time_limit_s: float, gap: float, mip: bool) -> Any:
+        h = self._copy(lp, time_limit_s, gap)
+        if h is None:
+            return None
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+            return None
+        values = np.asarray(h.getSolution().col_value)
+        return np.where(self.integer, np.round(values), values) if mip else values
+
+    def _copy(self, lp: highspy.HighsLp, time_limit_s: float, gap: float) -> highspy.Highs | None:
+        """A new HiGHS holding ``lp`` with this model's options, or None if cancelled."""
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(self.options.threads))
@@ -363,11 +559,7 @@ class HighsModel:
                 return None
             _interrupt_on(h, self.options.cancel)
         h.passModel(lp)
-        h.run()
-        if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
-            return None
-        values = np.asarray(h.getSolution().col_value)
-        return np.where(self.integer, np.round(values), values) if mip else values
+        return h
 
     def fix_decisions(self, keep_continuous: Callable[[Any], bool]) -> None:
         """Fix every integer column at its current value except those ``keep_continuous``
@@ -541,7 +733,8 @@ class ReusableHighs:
     The new arrays are compared with the model as HiGHS holds it now (not with a copy kept
     aside), so changes made to it since (fixed decisions for marginal values, a column
     bound) are undone by the same update. A sweep whose axes change the structure (a
-    headroom multiplier that removes a block) keeps one live model per structure."""
+    headroom multiplier that removes a block) keeps one live model per structure. Rows a cut
+    loop appended to a live model (``HighsModel.solve``) are deleted first."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
@@ -574,6 +767,11 @@ class ReusableHighs:
         if live is None:
             return self._build(model, options)
         held = live.highs.getLp()
+        if held.num_row_ > new.num_row_:  # the cuts of its cut loops, appended: dropped (the
+            # new model's data may differ; its own loop adds the cuts it needs)
+            cuts = np.arange(new.num_row_, held.num_row_, dtype=np.int32)
+            live.highs.deleteRows(len(cuts), cuts)
+            held = live.highs.getLp()
         if not _same_structure(held, new):  # changed since it was kept: not reusable
             return self._build(model, options)
         self.models[key] = live  # most recently used last

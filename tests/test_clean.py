@@ -9,10 +9,13 @@ USD for the half year. Grid energy is 125 x 8,760 = 1,095,000 MWh a year.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from optimizer.plan import Plan
 from tests.tiny import Tiny
 
 BASE_MUSD = 100.0 + 125 * (50 + 10) * 2190 / 1e6  # building + energy = 116.425
@@ -62,15 +65,44 @@ def test_dropping_the_target_signs_nothing(tmp_path: Path) -> None:
     assert plan.cost_npv_musd["total"] == pytest.approx(BASE_MUSD)
 
 
+def seeds_only(tiny: Tiny) -> tuple[Plan, int]:
+    """The plan without separation: the model's first cuts alone (matched at most the
+    year's load and at most the year's contract output), and how many cuts it holds."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.extract import extract_plan
+    from optimizer.prepare import prepare
+    from optimizer.solver import solve_model
+    from tests.tiny import EXACT
+
+    data = prepare(load_scenario(tiny.write("seeds")))
+    model = build_model(data)
+    model.separators = []
+    plan = extract_plan(model, data, solve_model(model, EXACT), 0.0)
+    return plan, len(model.clean.within_hours)
+
+
 def test_matching_stops_at_the_campus_load(tmp_path: Path) -> None:
     """70 %: 766,500 MWh. In hour 0 only 125 MW can be matched however much wind is
     contracted, so hour 1 must give 0.1 C = 175 - 125 = 50: C = 500 MW (10.95 M USD).
-    Without ``within_load`` 291.67 MW would do."""
+    The first cuts allow 2,628 C MWh (the output of both hours): 291.67 MW, where hour 0
+    matches 145.8 MW > 125; separation adds the cut of S = {hour 1}: matched <= 4,380 x (125
+    + 0.1 C), and C = 500 MW. Without separation 291.67 MW would do."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import HighsModel
+    from tests.tiny import EXACT
+
     plan = wind(tmp_path, 0.7).solve()
     assert contracted(plan) == pytest.approx(500.0)
     assert plan.cost_npv_musd["clean_contracts"] == pytest.approx(10.95)
-    ablated = wind(tmp_path, 0.7).solve_without("clean.within_load")
+    ablated, seeds = seeds_only(wind(tmp_path, 0.7))
     assert contracted(ablated) == pytest.approx(766_500 / 2628)
+    model = build_model(prepare(load_scenario(wind(tmp_path, 0.7).write("cuts"))))
+    assert len(model.clean.within_hours) == seeds == 4  # S empty and S all, MWh and t
+    HighsModel(model, EXACT).solve()
+    assert len(model.clean.within_hours) > seeds
 
 
 def test_a_contract_that_pays_is_signed_in_full_without_a_target(tmp_path: Path) -> None:
@@ -139,47 +171,70 @@ def four_hours(tmp_path: Path, target: float) -> Tiny:
     return tiny
 
 
-def test_hours_alike_are_matched_as_one_and_hours_without_output_not_at_all(
-    tmp_path: Path,
-) -> None:
-    """Hours 0 and 1 have the same rows (wind 0.5, PUE 1.25, carbon): one matched_mw stands
-    for both with 4,380 h; hour 2 has no wind and no row. 70 %: 766,500 MWh a year; hours 0
-    and 1 match at most 125 MW (547,500 MWh), so hour 3 must give 0.1 C x 2,190 = 219,000:
-    C = 1,000 MW, 1,000 x 2,409 x 60 USD x half a year = 72.27 M USD. Matched per hour: 125,
-    125, 0, 100 MW. Were hours 0 and 1 merged without the campus cap (``within_load``) at the
-    standing hour, 291.67 MW would do."""
-    from formulations import build_model
-    from optimizer import load_scenario
-    from optimizer.prepare import prepare
-
+def test_each_hour_matches_the_lesser_of_output_and_load(tmp_path: Path) -> None:
+    """70 %: 766,500 MWh a year; hours 0 and 1 match at most 125 MW (547,500 MWh), hour 2
+    has no wind, so hour 3 must give 0.1 C x 2,190 = 219,000: C = 1,000 MW, 1,000 x 2,409 x
+    60 USD x half a year = 72.27 M USD. Matched per hour: 125, 125, 0, 100 MW. With the first
+    cuts alone (2,409 C MWh of output) 318.18 MW would do."""
     tiny = four_hours(tmp_path, 0.7)
-    model = build_model(prepare(load_scenario(tiny.write("rows"))))
-    assert list(model.MATCH_HOURS) == [("z1", "2026H2", 0), ("z1", "2026H2", 3)]
-    assert model.clean.weight_h == {("z1", 0): 4380.0, ("z1", 3): 2190.0}
     plan = tiny.solve()
     assert contracted(plan) == pytest.approx(1000.0)
     assert plan.cost_npv_musd["clean_contracts"] == pytest.approx(72.27)
     matched = plan.dataset["matched_mw"].sel(zone="z1").isel(period=0).to_numpy()
     assert matched.tolist() == pytest.approx([125.0, 125.0, 0.0, 100.0])
     assert plan.totals.iloc[0]["cfe_share"] == pytest.approx(0.7)
-    ablated = four_hours(tmp_path, 0.7).solve_without("clean.within_load")
+    ablated, _ = seeds_only(four_hours(tmp_path, 0.7))
     assert contracted(ablated) == pytest.approx(766_500 / 2409)
 
 
-def test_matching_at_standing_hours_keeps_the_optimum_of_every_hour(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two campuses of one zone with PUE following the dry bulb (1.1 + 0.01 per degree C),
-    two cooling technologies, two periods, six hours with repeated wind and temperatures and
-    one calm hour: the model on standing hours has fewer rows and the same LP and MIP optima
-    and matched energy as the model stating every hour."""
+def hourly_reference(model: Any, data: Any) -> None:
+    """The hourly form the cuts stand for, on ``model``: per zone, period and hour matched_mw
+    within the contracts' output and the campuses' load, the zone's matched MWh and t CO2 at
+    most their weighted sums; the cuts and separation dropped."""
     import pyomo.environ as pyo
 
-    from formulations import build_model, clean
+    b = model.clean
+    b.within_hours.deactivate()
+    model.separators = []
+    hours = range(data.sizes["hour"])
+    keys = [(z, p, h) for z, p in model.MATCH_ZONE_PERIODS for h in hours]
+    b.hourly_mw = pyo.Var(keys, within=pyo.NonNegativeReals)
+    b.hourly = pyo.ConstraintList()
+    for (z, p), m in b.matching.items():
+        for h in hours:
+            output = sum(float(m.cf[i, h]) * v for i, v in enumerate(m.contracts))
+            load = sum(float(m.pue_lf[j, h]) * v for j, v in enumerate(m.it))
+            load -= sum(option[h] for option in m.onsite)
+            b.hourly.add(b.hourly_mw[z, p, h] <= output)
+            b.hourly.add(b.hourly_mw[z, p, h] <= load)
+        for aggregate, var in (("mwh", b.matched_mwh), ("tco2", b.matched_tco2)):
+            weight = m.weights[aggregate]
+            b.hourly.add(var[z, p] <= sum(float(weight[h]) * b.hourly_mw[z, p, h] for h in hours))
+
+
+def test_no_matching_rows_before_a_campus_of_the_zone_can_hold_it(tmp_path: Path) -> None:
+    """The campus can be energized from 2027H1 only (a period of construction); the contract
+    exists from 2026H2 but there is no load to match then: matching rows in 2027H1 alone.
+    50 % in 2027H1 as in ``test_half_matched_takes_the_smallest_contract_that_covers_it``:
+    208.33 MW."""
+    from formulations import build_model
     from optimizer import load_scenario
     from optimizer.prepare import prepare
-    from optimizer.solver import HighsModel
-    from tests.tiny import EXACT, cooling, site
+
+    tiny = wind(tmp_path, 0.5).periods("2026H2", "2027H1", [0.0, 100.0])
+    tiny.sites[0]["earliest_period"] = "2026H2"  # energized one period later
+    model = build_model(prepare(load_scenario(tiny.write("rows"))))
+    assert list(model.MATCH_ZONE_PERIODS) == [("z1", "2027H1")]
+    plan = tiny.solve()
+    assert contracted(plan) == pytest.approx(547_500 / 2628)
+
+
+def two_campuses(tmp_path: Path, onsite: bool) -> Tiny:
+    """Two campuses of one zone with PUE following the dry bulb (1.1 + 0.01 per degree C),
+    two cooling technologies, two periods, six hours of varying wind, temperature and
+    carbon, a carbon price (the displaced t CO2 count) and, if ``onsite``, gas engines at
+    campus a (their dispatch enters the hourly load)."""
+    from tests.tiny import cooling, onsite_option, site
 
     tiny = wind(tmp_path, 0.6).periods("2026H2", "2027H1", [100.0, 300.0])
     tiny.sites = [site("a"), site("b")]
@@ -195,42 +250,88 @@ def test_matching_at_standing_hours_keeps_the_optimum_of_every_hour(
     ]
     tiny.hour_weights = [1460.0] * 6
     tiny.price = {"z1": [40.0, 40.0, 20.0, 60.0, 30.0, 40.0]}
-    tiny.carbon = {"z1": [400.0] * 6}
+    tiny.carbon = {"z1": [400.0, 300.0, 500.0, 700.0, 200.0, 400.0]}
     tiny.dry_bulb = {"w1": [20.0, 20.0, 30.0, 10.0, 30.0, 20.0]}
     tiny.wet_bulb = {"w1": [15.0] * 6}
     tiny.capacity_factor = {"wind": [0.6, 0.6, 0.0, 0.2, 0.9, 0.6]}
-    folder = tiny.write()
-
-    def solved() -> tuple[int, float, float, float]:
-        model = build_model(prepare(load_scenario(folder)))
-        highs = HighsModel(model, EXACT)
-        relaxed = highs.relaxed_values()
-        assert relaxed is not None
-        lp = float(highs.highs.getLp().col_cost_ @ relaxed) + highs.highs.getLp().offset_
-        result = highs.solve()
-        assert result.objective_musd is not None
-        mwh = sum(pyo.value(model.clean.matched_mwh_per_year[p]) for p in model.PERIODS)
-        return highs.size[0], lp, result.objective_musd, mwh
-
-    reduced = solved()
-    monkeypatch.setattr(clean, "REDUCE_HOURS", False)
-    plain = solved()
-    assert reduced[0] < plain[0]
-    assert reduced[1:] == pytest.approx(plain[1:], rel=1e-9)
+    tiny.config["objective"] = {"carbon_price_usd_per_t": 80.0}
+    if onsite:
+        tiny.onsite = [onsite_option("gas", "a", capex_musd_per_mw=0.2)]
+    return tiny
 
 
-def test_no_matching_rows_before_a_campus_of_the_zone_can_hold_it(tmp_path: Path) -> None:
-    """The campus can be energized from 2027H1 only (a period of construction); the contract
-    exists from 2026H2 but there is no load to match then: matching rows in 2027H1 alone.
-    50 % in 2027H1 as in ``test_half_matched_takes_the_smallest_contract_that_covers_it``:
-    208.33 MW."""
+@pytest.mark.parametrize("onsite", [False, True], ids=["grid", "onsite"])
+def test_cuts_keep_the_optimum_of_the_hourly_form(tmp_path: Path, onsite: bool) -> None:
+    """The cut form (first cuts, separation in the solve) has the LP and MIP optima of the
+    hourly form (two rows per zone, period and hour) on ``two_campuses``, and separation
+    adds cuts beyond the first ones; the plan passes the audit."""
+    import pyomo.environ as pyo
+
     from formulations import build_model
     from optimizer import load_scenario
     from optimizer.prepare import prepare
+    from optimizer.solver import HighsModel
+    from tests.tiny import EXACT
 
-    tiny = wind(tmp_path, 0.5).periods("2026H2", "2027H1", [0.0, 100.0])
-    tiny.sites[0]["earliest_period"] = "2026H2"  # energized one period later
-    model = build_model(prepare(load_scenario(tiny.write("rows"))))
-    assert {p for _, p, _ in model.MATCH_HOURS} == {"2027H1"}
+    tiny = two_campuses(tmp_path, onsite)
+    folder = tiny.write()
+
+    def solved(hourly: bool) -> tuple[float, float, float]:
+        data = prepare(load_scenario(folder))
+        model = build_model(data)
+        if hourly:
+            hourly_reference(model, data)
+        highs = HighsModel(model, EXACT)
+        relaxed = highs.relaxed_values()
+        assert relaxed is not None
+        result = highs.solve()
+        assert result.objective_musd is not None and result.termination == "optimal"
+        if not hourly:
+            assert len(model.clean.within_hours) > 4 * len(model.MATCH_ZONE_PERIODS)
+        mwh = sum(pyo.value(model.clean.matched_mwh_per_year[p]) for p in model.PERIODS)
+        return highs.objective_of(relaxed), result.objective_musd, mwh
+
+    cuts, hourly = solved(False), solved(True)
+    assert cuts == pytest.approx(hourly, rel=1e-7)
     plan = tiny.solve()
-    assert contracted(plan) == pytest.approx(547_500 / 2628)
+    assert plan.result.objective_musd == pytest.approx(hourly[1], rel=1e-7)
+
+
+def test_a_cancelled_solve_stops_the_cut_loop(tmp_path: Path) -> None:
+    """Cancel set before the solve: the relaxation's cut loop does not start and the MIP's
+    plan, which breaks a cut (70 % on the first cuts alone), is not repaired: interrupted,
+    no plan of the exact model."""
+    import threading
+
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import HighsModel
+    from tests.tiny import EXACT
+
+    cancel = threading.Event()
+    cancel.set()
+    model = build_model(prepare(load_scenario(wind(tmp_path, 0.7).write())))
+    result = HighsModel(model, replace(EXACT, cancel=cancel)).solve()
+    assert result.termination == "interrupted"
+    assert result.solution == "none"
+
+
+def test_a_live_model_is_reused_without_the_cuts_of_its_last_solve(tmp_path: Path) -> None:
+    """``ReusableHighs``: the 70 % model solved (with cuts added), then the 50 % model of
+    the same structure is an in-place update, its cut rows dropped first: 120.9875 M USD as
+    in ``test_half_matched_takes_the_smallest_contract_that_covers_it``, not what the 70 %
+    cuts would allow."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+    from optimizer.solver import ReusableHighs
+    from tests.tiny import EXACT
+
+    reuse = ReusableHighs()
+    objectives = []
+    for target in (0.7, 0.5):
+        model = build_model(prepare(load_scenario(wind(tmp_path, target).write(f"t{target}"))))
+        objectives.append(reuse.load(model, EXACT).solve().objective_musd)
+    assert (reuse.builds, reuse.updates) == (1, 1)
+    assert objectives == pytest.approx([BASE_MUSD + 10.95, BASE_MUSD + 4.5625])
