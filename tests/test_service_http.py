@@ -558,6 +558,8 @@ def test_zz_killed_worker_and_killed_server_lose_no_job(server: Server) -> None:
     with server.client() as gs:
         default = gs.upload(DEFAULT_SCENARIO)["id"]
         first = gs.submit(default, "solve", SOLVE)["id"]
+        # the module's one worker may still be busy with jobs earlier tests left queued
+        _wait_until(lambda: gs.job(first)["state"] == "running", "the first solve", 600)
         _wait_until(lambda: gs.job(first)["progress"]["incumbent_musd"] is not None, "the MIP")
         _kill_the_worker_running(server.process.pid, gs, first, attempt=1)
         done = gs.wait(first, timeout_s=300)
