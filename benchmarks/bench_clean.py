@@ -1,10 +1,10 @@
 """Benchmark: the clean-energy (24/7 CFE) worked example, model size and solve.
 
-    python benchmarks/bench_clean.py [--target 0.25] [--full-hours] [--gap 0.005]
-                                     [--time-limit 120] [--lp-only] [--out DIR]
+    python benchmarks/bench_clean.py [--target 0.25] [--gap 0.005] [--time-limit 120]
+                                     [--lp-only] [--out DIR]
 
-Writes ``data/examples/clean_energy.py``'s scenario (12 typical days, or with
-``--full-hours`` the default's 1,344 representative hours), builds the model and prints its
+Writes ``data/examples/clean_energy.py``'s scenario (the default's 1,344 representative
+hours) into a new temporary folder (or ``--out``), builds the model and prints its
 rows as built (first cuts of the hourly matching, ``formulations.clean``), the LP
 relaxation's bound with the cuts it needs (the separation loop on the LP) and its CPU seconds
 and rounds, and (unless ``--lp-only``) the MIP solve (the whole cut loop): best plan, bound,
@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,13 +45,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", type=float, default=0.25)
-    parser.add_argument("--full-hours", action="store_true")
     parser.add_argument("--gap", type=float, default=0.005)
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--lp-only", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench-clean")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    folder = _example().main(args.out, args.target, typical_only=not args.full_hours)
+    out = args.out or Path(tempfile.mkdtemp(prefix="bench-clean-")) / "scenario"
+    folder = _example().main(out, args.target)
     scenario = load_scenario(folder)
     data = prepare(scenario)
     cpu = time.process_time()

@@ -119,7 +119,7 @@ def test_clean_energy_worked_example_builds_and_solves_at_target_zero(tmp_path: 
     """data/examples/clean_energy.py: six wind contracts with capacity factors from TMY3 wind
     through windpowerlib (means 0.31-0.49). At target 0 (the baseline of the README's
     comparison) the 55 USD/MWh strike does not pay, so nothing is signed; the plan passes the
-    audit. (The 25 % run takes minutes: benchmarks/ territory, see the README.)"""
+    audit. (The 25 % run is a golden case, tests/test_golden.py.)"""
     import importlib.util
 
     from optimizer import load_scenario, options_for, solve

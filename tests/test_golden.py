@@ -72,11 +72,11 @@ CASES = {
     "inference": Case(lambda out: _example("inference").main(out), 0.002),
     "faster": Case(_site_power("faster"), 0.002),
     "cfe-0": Case(_clean(0.0), 0.005),
+    "cfe-25": Case(_clean(0.25), 0.005),
 }
 SLOW_CASES = {
     "flexible": Case(_site_power("flexible"), 0.002),
     "onsite": Case(_site_power("onsite"), 0.002),
-    "cfe-25": Case(_clean(0.25), 0.005),
 }
 
 
