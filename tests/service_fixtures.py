@@ -14,12 +14,18 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
+from typer.testing import CliRunner
 
-from optimizer.service.store import sqlite_url
+from optimizer.cli import app
+from optimizer.client import Client
+from optimizer.service.store import Store, sqlite_url
+from optimizer.service.web import COOKIE
+from tests.tiny import Tiny
 
 POSTGRES = "host=127.0.0.1 port=5432 dbname=postgres user=postgres"
 
@@ -102,6 +108,54 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait()
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass
+class Server:
+    """A running ``gridsite serve`` for the HTTP and web tests: its URL, a planner's key and
+    another user's, its artifacts folder, the tiny scenario folder the tests upload."""
+
+    url: str
+    key: str
+    other_key: str
+    artifacts: Path
+    scenario: Path
+    process: subprocess.Popen[bytes]
+
+    def client(self, key: str | None = None) -> Client:
+        return Client(self.url, key or self.key)
+
+    def store(self) -> Store:
+        return Store(sqlite_url(self.artifacts / "gridsite.db"))
+
+    def http(self, key: str | None = None, origin: str | None = None) -> httpx.Client:
+        """A plain HTTP client carrying the sign-in cookie of ``key`` (if any) and an
+        ``Origin`` header (this server's, unless another is given)."""
+        headers = {"Origin": origin or self.url}
+        if key:
+            headers["Cookie"] = f"{COOKIE}={key}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+@contextmanager
+def served(folder: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server on a free port with its artifacts in ``folder``/data, two API keys (made
+    with ``gridsite keys create`` and through the store) and the tiny scenario written;
+    stopped afterwards. ``options`` go to ``gridsite serve``."""
+    artifacts = folder / "data"
+    created = CliRunner().invoke(app, ["keys", "create", "planner", "--artifacts", str(artifacts)])
+    assert created.exit_code == 0, created.output
+    store = Store(sqlite_url(artifacts / "gridsite.db"))
+    other_key = store.create_key("someone else")
+    store.close()
+    port = free_port()
+    process = start_server(artifacts, port, folder / "server.log", *options, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        scenario = Tiny(folder).write()
+        yield Server(url, created.output.strip(), other_key, artifacts, scenario, process)
+    finally:
+        stop_server(process)
 
 
 POSTGRES_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))

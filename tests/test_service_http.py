@@ -18,7 +18,6 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -42,48 +41,24 @@ from optimizer import DEFAULT_SCENARIO
 from optimizer.cli import app
 from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
-from tests.service_fixtures import DASK_RETRIES, free_port, start_server, stop_server
+from tests.service_fixtures import (
+    DASK_RETRIES,
+    Server,
+    free_port,
+    served,
+    start_server,
+    stop_server,
+)
 from tests.test_sweep import two_sites
-from tests.tiny import Tiny
 
 MAX_UPLOAD_MB = 2.0
 
 
-@dataclass
-class Server:
-    url: str
-    key: str
-    other_key: str
-    artifacts: Path
-    scenario: Path
-    """The tiny scenario folder (uploaded by the tests)."""
-    process: subprocess.Popen[bytes]
-
-    def client(self, key: str | None = None) -> Client:
-        return Client(self.url, key or self.key)
-
-    def store(self) -> Store:
-        return Store(sqlite_url(self.artifacts / "gridsite.db"))
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("service")
-    artifacts = folder / "data"
-    created = CliRunner().invoke(app, ["keys", "create", "planner", "--artifacts", str(artifacts)])
-    assert created.exit_code == 0, created.output
-    key = created.output.strip()
-    store = Store(sqlite_url(artifacts / "gridsite.db"))
-    other_key = store.create_key("someone else")
-    store.close()
-    port = free_port()
     options = ("--lease", "3", "--max-upload-mb", str(MAX_UPLOAD_MB))
-    process = start_server(artifacts, port, folder / "server.log", *options, env=DASK_RETRIES)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        yield Server(url, key, other_key, artifacts, Tiny(folder).write(), process)
-    finally:
-        stop_server(process)
+    with served(tmp_path_factory.mktemp("service"), *options, env=DASK_RETRIES) as running:
+        yield running
 
 
 def test_a_solve_runs_end_to_end_and_its_plan_passes_the_audit(

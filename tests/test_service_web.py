@@ -13,9 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,54 +24,20 @@ from typer.testing import CliRunner
 
 from optimizer import DEFAULT_SCENARIO
 from optimizer.cli import app
-from optimizer.client import Client, zip_folder
+from optimizer.client import zip_folder
 from optimizer.service.store import Store, sqlite_url
 from optimizer.service.web import COOKIE
 from tests.browser import chromium, have_chromium, need_chromium
-from tests.service_fixtures import free_port, start_server, stop_server
+from tests.service_fixtures import Server, served
 from tests.tiny import Tiny
 
 TOKEN = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
 
-@dataclass
-class Server:
-    url: str
-    key: str
-    other_key: str
-    artifacts: Path
-    scenario: Path
-    process: subprocess.Popen[bytes]
-
-    def client(self, key: str | None = None) -> Client:
-        return Client(self.url, key or self.key)
-
-    def http(self, key: str | None = None, origin: str | None = None) -> httpx.Client:
-        """A plain HTTP client carrying the sign-in cookie of ``key`` (if any) and an
-        ``Origin`` header (this server's, unless another is given)."""
-        headers = {"Origin": origin or self.url}
-        if key:
-            headers["Cookie"] = f"{COOKIE}={key}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("web")
-    artifacts = folder / "data"
-    created = CliRunner().invoke(app, ["keys", "create", "planner", "--artifacts", str(artifacts)])
-    assert created.exit_code == 0, created.output
-    store = Store(sqlite_url(artifacts / "gridsite.db"))
-    other_key = store.create_key("someone else")
-    store.close()
-    port = free_port()
-    process = start_server(artifacts, port, folder / "server.log", "--lease", "5")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        scenario = Tiny(folder).write()
-        yield Server(url, created.output.strip(), other_key, artifacts, scenario, process)
-    finally:
-        stop_server(process)
+    with served(tmp_path_factory.mktemp("web"), "--lease", "5") as running:
+        yield running
 
 
 def _token(html: str) -> str:
