@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny import Tiny, onsite_option, site
+from optimizer.solver import HighsModel, solve_model
+from tests.tiny import EXACT, Tiny, onsite_option, site
 
 HALF_YEAR_H = 4380.0
 #: Energy of the whole 100 MW IT (125 MW facility) for half a year at 50 and 10 USD/MWh.
@@ -37,6 +38,19 @@ def flexible(lost_usd_per_mwh: float) -> dict[str, object]:
         "curtailment_budget_frac": 0.1,
         "lost_compute_usd_per_mwh": lost_usd_per_mwh,
     }
+
+
+def lp_bound_of(model: object) -> float:
+    """Optimum of the LP relaxation of a built model."""
+    import highspy
+
+    lp = HighsModel(model, EXACT).highs.getLp()  # type: ignore[arg-type]
+    lp.integrality_ = []
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    relaxed.passModel(lp)
+    relaxed.run()
+    return float(relaxed.getInfo().objective_function_value)
 
 
 def it_at(plan, site_id: str) -> float:  # type: ignore[no-untyped-def]
@@ -198,6 +212,47 @@ def test_onsite_engines_bridge_the_missing_25_mw(tmp_path: Path) -> None:
     assert onsite.loc["g", "share_of_site_energy"] == pytest.approx(0.2)
     # Emissions: grid at 0 kg/MWh, engines 0.5306 t/MWh on 109,500 MWh.
     assert plan.totals["emissions_tco2"].iloc[0] == pytest.approx(0.5306 * 25 * HALF_YEAR_H)
+
+
+def test_onsite_output_in_closed_form_shares_rows_and_keeps_the_optimum(tmp_path: Path) -> None:
+    """Four hours of 1,000, 1,000, 3,380 and 3,380 h at 50, 60, 10 and 5 USD/MWh, flat PUE;
+    engines at a burn 30 USD/MWh and cost 0.01 M USD/MW. Hours 0 and 1 (dearer than fuel)
+    are one group where the engines run as much as they can, hours 2 and 3 one where they
+    only back up a's 100 MW grid: two outputs in all, no grid row for the first group, no
+    capacity or behind-the-meter row for the second. An engine MW beyond the 25 that 100 MW
+    IT (125 MW facility) needs saves (20 + 30) x 1,000 x 0.5 = 0.025 M USD against 0.01,
+    so 125 MW are leased (1.25) and carry the whole campus in hours 0 and 1: fuel 125 x 30
+    x 1,000 = 3.75, then 25 x 30 x 3,380 = 2.535 with the grid's 100 x (10 + 5) x 3,380 x
+    0.5 = 2.535. With a's development (10): 10 + 100 + 1.25 + 6.285 + 2.535 = 120.07, as
+    with every hour's rows (the model a Pareto front builds), LP relaxation too."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = two_campuses(tmp_path)
+    tiny.hour_weights = [1000.0, 1000.0, 3380.0, 3380.0]
+    tiny.price = {"z1": [50.0, 60.0, 10.0, 5.0]}
+    tiny.carbon = {"z1": [0.0] * 4}
+    tiny.dry_bulb = {"w1": [20.0] * 4}
+    tiny.wet_bulb = {"w1": [15.0] * 4}
+    tiny.sites[0]["development_capex_musd"] = 10.0
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.01)]
+    plan = tiny.solve()
+    assert plan.cost_npv_musd["total"] == pytest.approx(120.07)
+    assert plan.cost_npv_musd["onsite_fuel"] == pytest.approx(6.285)
+    dispatch = plan.onsite_dispatch.sort_values("hour")
+    assert dispatch["onsite_output_mw"].tolist() == pytest.approx([125.0, 125.0, 25.0, 25.0])
+    data = prepare(load_scenario(tiny.write("rows")))
+    model = build_model(data)
+    assert list(model.ONSITE_HOURS) == [("g", "2026H2", 0), ("g", "2026H2", 2)]
+    assert list(model.onsite.within_capacity) == [("g", "2026H2", 0)]
+    assert list(model.onsite.behind_the_meter) == [("a", "2026H2", 0)]
+    assert list(model.interconnection.grid_delivers) == [("a", "2026H2", 2)]
+    hourly = build_model(data.assign_attrs(hourly_dispatch=1))
+    assert len(hourly.ONSITE_HOURS) == len(hourly.interconnection.grid_delivers) == 4
+    assert solve_model(hourly, EXACT).objective_musd == pytest.approx(120.07)
+    assert lp_bound_of(model) == pytest.approx(lp_bound_of(hourly), rel=1e-9)
+    assert lp_bound_of(model) < 120.07 - 1  # open a fraction of a: not the optimum already
 
 
 def test_dropping_grid_delivers_lets_the_grid_exceed_its_connection(tmp_path: Path) -> None:
