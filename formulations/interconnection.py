@@ -235,9 +235,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         @b.Constraint(m.ONSITE_SITE_HOURS)
         def grid_delivers(b: pyo.Block, s: str, p: str, h: int) -> object:
             """The grid delivers the average load not served on-site within its connection
-            (implied where output runs as much as it can: ``onsite.dispatch_groups``)."""
-            if (s, p, h) in onsite.grid_implied:
-                return pyo.Constraint.Skip
+            (per group of hours alike: ``onsite.dispatch_groups``)."""
             return load * draw(s, p, h) - onsite.site_output_mw[s, p, h] <= grid_mw(s, p)
 
     limit = dict(zip(m.ZONES, data["zone_import_limit_mw"].to_numpy().tolist(), strict=True))

@@ -98,9 +98,6 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     # Per (site, period, hour) group: how its output is dispatched (``dispatch_groups``),
     # which says the rows it needs.
     b.dispatch = {(option_site[o], p, h): kind[o][h] for o, p, h in m.ONSITE_HOURS}
-    # Where output runs as much as it can, the grid's connection holds by itself
-    # (``interconnection.grid_delivers`` has no row there).
-    b.grid_implied = {key for key, how in b.dispatch.items() if how == RUNS}
 
     @b.Constraint(m.ONSITE_PERIODS)
     def counts_added(b: pyo.Block, o: str, p: str) -> object:
@@ -192,9 +189,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
 
 HOURLY, RUNS, BACKUP = "hourly", "runs", "backup"
-"""How output is dispatched in a group of hours: by the hour's own rows (capacity, behind the
-meter, the grid's connection), running as much as it can (capacity and behind the meter),
-or only to back up the grid (its connection)."""
+"""How output is dispatched in a group of hours: in a single hour, running as much as it can
+in hours alike, or only to back up the grid in hours alike (the grid's row alone)."""
 
 
 def dispatch_groups(
@@ -209,22 +205,25 @@ def dispatch_groups(
     the plan is closed-form: with G = firm + non-firm grid supply (``grid_mw``), D_h = LF
     sum_k pue[s,k,h] it_mw[s,k,p] and C the capacity, output_h may be anything in
     [max(0, D_h - G), min(C, D_h)] (``grid_delivers``; ``within_capacity``,
-    ``behind_the_meter``), and
+    ``behind_the_meter``), an interval never empty: ``interconnection.within_headroom``
+    gives sum_k pue[s,k,h] it <= sum_k peak_pue it <= G' + C with G' = G - headroom (1 -
+    site_open), 0 <= G' <= G, so D_h <= LF (G' + C) <= G + C (LF <= 1).
 
-    * c_h < 0 (``RUNS``): output_h = min(C, D_h). Its grid_delivers row is implied:
-      D_h - min(C, D_h) is 0 or D_h - C, and D_h - C <= G because
-      ``interconnection.within_headroom`` gives sum_k pue[s,k,h] it <= sum_k peak_pue it
-      <= G' + C with G' = G - headroom (1 - site_open) <= G, so D_h <= LF (G' + C) <= G + C
-      (LF <= 1, G' >= 0).
-    * c_h > 0 (``BACKUP``): output_h = max(0, D_h - G). Its capacity and behind-the-meter
-      rows are implied: D_h - G <= C as above, and D_h - G <= D_h as G >= 0.
+    * c_h > 0 (``BACKUP``): output_h = max(0, D_h - G), which is at most C (above) and at
+      most D_h (G >= 0): the capacity and behind-the-meter rows are implied and left out.
+      Every solution of the model without them becomes one of the full model at no higher
+      cost by lowering each such output to its closed form, so the two models have the same
+      LP and MIP optimum. The plans HiGHS returns are basic solutions, where such an output
+      is its closed form whatever its cost: its one row is tight or it is 0 (a plan that
+      broke a left-out row would fail the audit, which every solve in the tests runs).
+    * c_h < 0 (``RUNS``): output_h = min(C, D_h). Every row is kept: grid_delivers is
+      implied at that optimum too, but a plan within the solver's tolerances may leave
+      output below it where it saves little (0.17 USD/MWh in an hour of the on-site
+      example), and only the row then keeps the grid within its connection.
 
-    So every solution of the model without the implied rows becomes one of the full model at
-    no higher cost by moving each output to its closed form (which meets every row), and the
-    two models have the same LP and MIP optimum. Hours whose closed form is the same function
-    (same kind, same PUE vector over the campus's coolings) share one output, their weights
-    summed: every linear term in it is the sum of theirs. (At an LP vertex a ``BACKUP``
-    output is its closed form exactly: its one row is tight or it is 0.)
+    Hours whose closed form is the same function (same kind, same PUE vector over the
+    campus's coolings) share one output, their weights summed (every linear term in it is
+    the sum of theirs): some optimum gives them the same output, so the optimum is kept.
 
     The closed form needs output to reach nothing but the cost, so every hour keeps its own
     rows (``HOURLY``) where c_h = 0, at a campus with several options, for an option with an

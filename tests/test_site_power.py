@@ -218,8 +218,8 @@ def test_onsite_output_in_closed_form_shares_rows_and_keeps_the_optimum(tmp_path
     """Four hours of 1,000, 1,000, 3,380 and 3,380 h at 50, 60, 10 and 5 USD/MWh, flat PUE;
     engines at a burn 30 USD/MWh and cost 0.01 M USD/MW. Hours 0 and 1 (dearer than fuel)
     are one group where the engines run as much as they can, hours 2 and 3 one where they
-    only back up a's 100 MW grid: two outputs in all, no grid row for the first group, no
-    capacity or behind-the-meter row for the second. An engine MW beyond the 25 that 100 MW
+    only back up a's 100 MW grid: two outputs in all, no capacity or behind-the-meter row
+    for the second. An engine MW beyond the 25 that 100 MW
     IT (125 MW facility) needs saves (20 + 30) x 1,000 x 0.5 = 0.025 M USD against 0.01,
     so 125 MW are leased (1.25) and carry the whole campus in hours 0 and 1: fuel 125 x 30
     x 1,000 = 3.75, then 25 x 30 x 3,380 = 2.535 with the grid's 100 x (10 + 5) x 3,380 x
@@ -247,7 +247,7 @@ def test_onsite_output_in_closed_form_shares_rows_and_keeps_the_optimum(tmp_path
     assert list(model.ONSITE_HOURS) == [("g", "2026H2", 0), ("g", "2026H2", 2)]
     assert list(model.onsite.within_capacity) == [("g", "2026H2", 0)]
     assert list(model.onsite.behind_the_meter) == [("a", "2026H2", 0)]
-    assert list(model.interconnection.grid_delivers) == [("a", "2026H2", 2)]
+    assert list(model.interconnection.grid_delivers) == [("a", "2026H2", 0), ("a", "2026H2", 2)]
     hourly = build_model(data.assign_attrs(hourly_dispatch=1))
     assert len(hourly.ONSITE_HOURS) == len(hourly.interconnection.grid_delivers) == 4
     assert solve_model(hourly, EXACT).objective_musd == pytest.approx(120.07)
