@@ -23,9 +23,12 @@ the curtailment budget, see ``prepare``; ``sw_h`` is the part of an hour's weigh
 stressed), in which the campus sheds IT down to its firm supply:
 
     sum_k pue[s,k,h] (it_mw[s,k,p] - curtailed_it_mw[s,k,p,h]) - onsite_output_mw[s,p,h]
-        <= firm_mw[s,p]                                      for h in S_s       (curtailed_to_firm)
+        <= firm_mw[s,p] - headroom_mw[s,p] (1 - site_open[s,p])   for h in S_s  (curtailed_to_firm)
     curtailed_it_mw[s,k,p,h] <= it_mw[s,k,p]                                    (sheds_installed)
     cost = sum lost_compute_s * sw_h * curtailed_it_mw * opex_weight_years_p    (term curtailment)
+
+Stressed hours with the same PUE vector share these rows, their weights summed
+(``stressed_groups``: exact).
 
 Curtailment is sized on the full-load draw, as headroom is, and the lost compute is valued on
 it; the grid energy it avoids is not credited (at most the budget's share of the year). As

@@ -15,6 +15,8 @@ each MW added. Costs: capex_o DF_p added + fixed_o opex_weight_p capacity (term
 ``onsite_capacity``) and sum_h w_h marginal_o output opex_weight_p (fuel and variable O&M, term
 ``onsite_fuel``). What the output saves on the grid bill and the grid's emissions is counted by
 ``energy``; what the grid must still deliver each hour is bounded by ``interconnection``.
+Where output reaches nothing but the cost its best value is closed-form, so hours alike share
+one output and rows implied there are left out (``dispatch_groups``: exact).
 No options in the scenario: no components.
 """
 
