@@ -245,7 +245,7 @@ def _matchings(
             it=[m.phasing.it_mw[s, k, p] for s, k in pairs],
             pue_lf=load * pue[[site_row[s] for s, _ in pairs], [cool_row[k] for _, k in pairs]],
             onsite=[
-                [m.onsite.output_mw[o, p, h] for h in hours]
+                [m.onsite.hourly_output_mw[o, p, h] for h in hours]
                 for s in campuses[z]
                 for o in options[s, p]
             ],

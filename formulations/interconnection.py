@@ -23,9 +23,12 @@ the curtailment budget, see ``prepare``; ``sw_h`` is the part of an hour's weigh
 stressed), in which the campus sheds IT down to its firm supply:
 
     sum_k pue[s,k,h] (it_mw[s,k,p] - curtailed_it_mw[s,k,p,h]) - onsite_output_mw[s,p,h]
-        <= firm_mw[s,p]                                      for h in S_s       (curtailed_to_firm)
+        <= firm_mw[s,p] - headroom_mw[s,p] (1 - site_open[s,p])   for h in S_s  (curtailed_to_firm)
     curtailed_it_mw[s,k,p,h] <= it_mw[s,k,p]                                    (sheds_installed)
     cost = sum lost_compute_s * sw_h * curtailed_it_mw * opex_weight_years_p    (term curtailment)
+
+Stressed hours with the same PUE vector share these rows, their weights summed
+(``stressed_groups``: exact).
 
 Curtailment is sized on the full-load draw, as headroom is, and the lost compute is valued on
 it; the grid energy it avoids is not credited (at most the budget's share of the year). As
@@ -176,27 +179,23 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     pue = data["pue"].to_numpy()
     cool_index = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
     stressed = data["stressed_weight_h"].to_numpy()
+    b.stressed_hours = stressed_groups(m, data, flexible, {s for s, _ in onsite_mw})
+    m.STRESSED_SITE_HOURS = pyo.Set(
+        dimen=3,
+        ordered=True,
+        doc="(site, period, hour) standing for a group of a flexible campus's stressed hours",
+        initialize=list(b.stressed_hours),
+    )
     m.CURTAILMENT_HOURS = pyo.Set(
         dimen=4,
         ordered=True,
         doc="(site, cooling, period, hour) at which a flexible campus may shed IT",
-        initialize=[
-            (s, k, p, int(h))
-            for s, p in flexible
-            for k in techs[s, p]
-            for h in np.flatnonzero(stressed[site_index[s]])
-        ],
+        initialize=[(s, k, p, h) for s, p, h in m.STRESSED_SITE_HOURS for k in techs[s, p]],
     )
     b.curtailed_it_mw = pyo.Var(
-        m.CURTAILMENT_HOURS, within=pyo.NonNegativeReals, doc="IT MW shed in a stressed hour"
-    )
-    m.STRESSED_SITE_HOURS = pyo.Set(
-        dimen=3,
-        ordered=True,
-        initialize=sorted(
-            {(s, p, h) for s, _, p, h in m.CURTAILMENT_HOURS},
-            key=lambda t: (site_index[t[0]], period_index[t[1]], t[2]),
-        ),
+        m.CURTAILMENT_HOURS,
+        within=pyo.NonNegativeReals,
+        doc="IT MW shed in a stressed hour (in every hour of its group)",
     )
 
     @b.Constraint(m.CURTAILMENT_HOURS)
@@ -206,21 +205,29 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     @b.Constraint(m.STRESSED_SITE_HOURS)
     def curtailed_to_firm(b: pyo.Block, s: str, p: str, h: int) -> object:
-        """In a stressed hour the campus draws no more than its firm supply."""
+        """In a stressed hour the campus draws no more than its firm supply, with the
+        existing headroom counted only at an open campus: sum_k pue[s,k,h] (it - curtailed)
+        - onsite_output <= firm_mw[s,p] - headroom_mw[s,p] (1 - site_open[s,p]). A closed
+        campus holds no IT and no on-site output (``onsite.behind_the_meter``), and its
+        upgrades are off (``needs_open_site``), so both sides are 0 there: the same rule,
+        which the LP sees as the tight big-M of site_open."""
         i = site_index[s]
         draw = sum(
             float(pue[i, cool_index[k], h])
             * (m.phasing.it_mw[s, k, p] - b.curtailed_it_mw[s, k, p, h])
             for k in techs[s, p]
         )
-        return draw - onsite_output.get((s, p, h), 0) <= b.firm_mw[s, p]
+        supply = b.firm_mw[s, p] - headroom[s, p] * (1 - m.siting.site_open[s, p])
+        return draw - onsite_output.get((s, p, h), 0) <= supply
 
     lost = data["lost_compute_musd_per_mwh"].to_numpy()
     opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    group_weight = {
+        key: float(stressed[site_index[key[0]], members].sum())
+        for key, members in b.stressed_hours.items()
+    }
     m.cost_terms_musd["curtailment"] = sum(
-        float(lost[site_index[s]] * stressed[site_index[s], h])
-        * opex[p]
-        * b.curtailed_it_mw[s, k, p, h]
+        float(lost[site_index[s]] * group_weight[s, p, h]) * opex[p] * b.curtailed_it_mw[s, k, p, h]
         for s, k, p, h in m.CURTAILMENT_HOURS
     )
 
@@ -230,7 +237,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
         @b.Constraint(m.ONSITE_SITE_HOURS)
         def grid_delivers(b: pyo.Block, s: str, p: str, h: int) -> object:
-            """The grid delivers the average load not served on-site within its connection."""
+            """The grid delivers the average load not served on-site within its connection
+            (per group of hours alike: ``onsite.dispatch_groups``)."""
             return load * draw(s, p, h) - onsite.site_output_mw[s, p, h] <= grid_mw(s, p)
 
     limit = dict(zip(m.ZONES, data["zone_import_limit_mw"].to_numpy().tolist(), strict=True))
@@ -272,6 +280,42 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
 
 
+def stressed_groups(
+    m: pyo.ConcreteModel,
+    data: xr.Dataset,
+    flexible: list[tuple[str, str]],
+    onsite_sites: set[str],
+) -> dict[tuple[str, str, int], list[int]]:
+    """(site, period, hour) -> the stressed hours it stands for: per flexible campus and
+    period, its stressed hours grouped by their PUE vector over the campus's coolings
+    (``pue[s,k,h]`` for each k), the group's first hour standing for all.
+
+    Exact: the curtailment of an hour enters only its own rows (``curtailed_to_firm``,
+    ``sheds_installed``, which read the hour only through pue[s,.,h] and the campus's
+    on-site output) and the cost, lost_s opex_p sw_h sum_k curtailed[s,k,p,h]. Two hours of
+    a group therefore allow the same curtailments for any rest of the plan, a convex set;
+    giving both the sw-weighted mean of their curtailments keeps every row and the cost, so
+    some optimum curtails both alike, which is the grouped model with the weights summed,
+    and every grouped solution is an hourly one (each hour sheds its group's MW). Same LP
+    and MIP optimum. At a campus with on-site options the output differs by hour: its hours
+    stay single."""
+    pue = data["pue"].to_numpy()
+    stressed = data["stressed_weight_h"].to_numpy()
+    site_index = positions(data, "site")
+    cool_index = positions(data, "cooling")
+    groups: dict[tuple[str, str, int], list[int]] = {}
+    for s, p in flexible:
+        i = site_index[s]
+        coolings = [cool_index[k] for k in m.techs_at[s, p]]
+        by_pue: dict[tuple[float, ...], list[int]] = defaultdict(list)
+        for h in np.flatnonzero(stressed[i]):
+            key = (float(h),) if s in onsite_sites else tuple(pue[i, coolings, h].tolist())
+            by_pue[key].append(int(h))
+        for members in by_pue.values():
+            groups[s, p, members[0]] = members
+    return groups
+
+
 def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
     """When each upgrade enters service; with flexible connections, the non-firm MW used per
     campus and period and the IT shed in each stressed hour (one row each)."""
@@ -303,10 +347,12 @@ def _extract_flexible(
     above = plan["peak_facility_mw"].to_numpy() - firm
     nonfirm = np.minimum(np.maximum(above, 0.0), data["nonfirm_mw"].to_numpy())
     put(plan, "nonfirm_mw", dims, np.where(nonfirm < 1e-6, 0.0, nonfirm), "MW")
+    groups = m.interconnection.stressed_hours
     rows = [
         (s, k, p, h, float(v.value))
-        for (s, k, p, h), v in m.interconnection.curtailed_it_mw.items()
+        for (s, k, p, first), v in m.interconnection.curtailed_it_mw.items()
         if v.value > 1e-6
+        for h in groups[s, p, first]
     ]
     stressed = data["stressed_weight_h"].to_numpy()
     lost = np.zeros((data.sizes["site"], len(years)))

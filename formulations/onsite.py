@@ -15,6 +15,8 @@ each MW added. Costs: capex_o DF_p added + fixed_o opex_weight_p capacity (term
 ``onsite_capacity``) and sum_h w_h marginal_o output opex_weight_p (fuel and variable O&M, term
 ``onsite_fuel``). What the output saves on the grid bill and the grid's emissions is counted by
 ``energy``; what the grid must still deliver each hour is bounded by ``interconnection``.
+Where output reaches nothing but the cost its best value is closed-form, so hours alike share
+one output and rows implied there are left out (``dispatch_groups``: exact).
 No options in the scenario: no components.
 """
 
@@ -73,11 +75,14 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         doc="(option, period) from the option's delivery and the campus's first period on",
         initialize=[(o, p) for o, first in option_first.items() for p in periods[first:]],
     )
+    # Per option: each hour's representative hour (the first of its group) and the kind of
+    # dispatch there (``dispatch_groups``).
+    group_of, kind = dispatch_groups(m, data, option_site)
     m.ONSITE_HOURS = pyo.Set(
         dimen=3,
         ordered=True,
-        doc="(option, period, hour) at which the option is dispatched",
-        initialize=[(o, p, h) for o, p in m.ONSITE_PERIODS for h in hours],
+        doc="(option, period, hour) standing for a group of hours in which output is alike",
+        initialize=[(o, p, h) for o, p in m.ONSITE_PERIODS for h in sorted(kind[o])],
     )
     b.capacity_mw = pyo.Var(
         m.ONSITE_PERIODS,
@@ -86,7 +91,15 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         doc="On-site capacity in service, MW",
     )
     b.added_mw = pyo.Var(m.ONSITE_PERIODS, within=pyo.NonNegativeReals, doc="MW added")
-    b.output_mw = pyo.Var(m.ONSITE_HOURS, within=pyo.NonNegativeReals, doc="Output, MW")
+    b.output_mw = pyo.Var(
+        m.ONSITE_HOURS, within=pyo.NonNegativeReals, doc="Output in every hour of a group, MW"
+    )
+    b.hourly_output_mw = {
+        (o, p, h): b.output_mw[o, p, group_of[o][h]] for o, p in m.ONSITE_PERIODS for h in hours
+    }
+    # Per (site, period, hour) group: how its output is dispatched (``dispatch_groups``),
+    # which says the rows it needs.
+    b.dispatch = {(option_site[o], p, h): kind[o][h] for o, p, h in m.ONSITE_HOURS}
 
     @b.Constraint(m.ONSITE_PERIODS)
     def counts_added(b: pyo.Block, o: str, p: str) -> object:
@@ -97,6 +110,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     @b.Constraint(m.ONSITE_HOURS)
     def within_capacity(b: pyo.Block, o: str, p: str, h: int) -> object:
         """output_mw[o,p,h] <= capacity_mw[o,p]."""
+        if kind[o][h] == BACKUP:
+            return pyo.Constraint.Skip
         return b.output_mw[o, p, h] <= b.capacity_mw[o, p]
 
     # Per campus and (period, hour): total on-site output, for the grid and energy accounts.
@@ -104,7 +119,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     for o, p in m.ONSITE_PERIODS:
         options_at[option_site[o], p].append(o)
     b.site_output_mw = {
-        (s, p, h): sum(b.output_mw[o, p, h] for o in opts)
+        (s, p, h): sum(b.hourly_output_mw[o, p, h] for o in opts)
         for (s, p), opts in options_at.items()
         for h in hours
     }
@@ -115,22 +130,33 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     draw = hourly_draw(m, data)
     load = float(data.attrs["it_load_factor_frac"])
     m.ONSITE_SITE_HOURS = pyo.Set(
-        dimen=3, ordered=True, initialize=list(b.site_output_mw), doc="(site, period, hour)"
+        dimen=3,
+        ordered=True,
+        initialize=list(b.dispatch),
+        doc="(site, period, hour) standing for a group of hours (its one option's groups)",
     )
 
     @b.Constraint(m.ONSITE_SITE_HOURS)
     def behind_the_meter(b: pyo.Block, s: str, p: str, h: int) -> object:
         """On-site output serves the campus's own load (no export)."""
+        if b.dispatch[s, p, h] == BACKUP:
+            return pyo.Constraint.Skip
         return b.site_output_mw[s, p, h] <= load * draw(s, p, h)
 
     weight = data["hour_weight_h"].to_numpy()
+    # Per (option, representative hour): the hours and the weight its group stands for.
+    members: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for o, first in group_of.items():
+        for h, g in enumerate(first):
+            members[o, g].append(h)
+    group_weight = {key: float(weight[hs].sum()) for key, hs in members.items()}
     emission = series(data, "onsite_emissions_t_per_mwh")
     permit = series(data, "onsite_permit_tco2_per_year")
     b.emissions_tco2_per_year = pyo.Expression(
         m.ONSITE_PERIODS,
         doc="On-site emissions in a year of the period, t CO2",
         rule=lambda b, o, p: sum(
-            float(weight[h] * emission[o]) * b.output_mw[o, p, h] for h in hours
+            group_weight[o, h] * float(emission[o]) * b.output_mw[o, p, h] for h in kind[o]
         ),
     )
 
@@ -152,16 +178,101 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b.output_mwh_per_year = pyo.Expression(
         m.PERIODS,
         doc="On-site generation of all campuses in a year of the period, MWh",
-        rule=lambda b, p: sum(float(weight[h]) * b.output_mw[o, p, h] for o, h in per_period[p]),
+        rule=lambda b, p: sum(group_weight[o, h] * b.output_mw[o, p, h] for o, h in per_period[p]),
     )
     m.cost_terms_musd["onsite_capacity"] = sum(
         capex[o] * df[p] * b.added_mw[o, p] + fixed[o] * opex[p] * b.capacity_mw[o, p]
         for o, p in m.ONSITE_PERIODS
     )
     m.cost_terms_musd["onsite_fuel"] = sum(
-        marginal[o] * opex[p] * float(weight[h]) * b.output_mw[o, p, h]
+        marginal[o] * opex[p] * group_weight[o, h] * b.output_mw[o, p, h]
         for o, p, h in m.ONSITE_HOURS
     )
+
+
+HOURLY, RUNS, BACKUP = "hourly", "runs", "backup"
+"""How output is dispatched in a group of hours: in a single hour, running as much as it can
+in hours alike, or only to back up the grid in hours alike (the grid's row alone)."""
+
+
+def dispatch_groups(
+    m: pyo.ConcreteModel, data: xr.Dataset, option_site: dict[str, str]
+) -> tuple[dict[str, list[int]], dict[str, dict[int, str]]]:
+    """Per option: the representative hour of each hour (``first[o][h]``) and how output is
+    dispatched in each representative's group (``kind[o][g]``).
+
+    The output of option o at campus s in period p and hour h costs, per MWh and against
+    buying it from the grid, c_h = marginal_o - price[s,h] + carbon_price (e_o - carbon[s,h])
+    (times w_h opex_p > 0). Where that is all it touches, the best output given the rest of
+    the plan is closed-form: with G = firm + non-firm grid supply (``grid_mw``), D_h = LF
+    sum_k pue[s,k,h] it_mw[s,k,p] and C the capacity, output_h may be anything in
+    [max(0, D_h - G), min(C, D_h)] (``grid_delivers``; ``within_capacity``,
+    ``behind_the_meter``), an interval never empty: ``interconnection.within_headroom``
+    gives sum_k pue[s,k,h] it <= sum_k peak_pue it <= G' + C with G' = G - headroom (1 -
+    site_open), 0 <= G' <= G, so D_h <= LF (G' + C) <= G + C (LF <= 1).
+
+    * c_h > 0 (``BACKUP``): output_h = max(0, D_h - G), which is at most C (above) and at
+      most D_h (G >= 0): the capacity and behind-the-meter rows are implied and left out.
+      Every solution of the model without them becomes one of the full model at no higher
+      cost by lowering each such output to its closed form, so the two models have the same
+      LP and MIP optimum. The plans HiGHS returns are basic solutions, where such an output
+      is its closed form whatever its cost: its one row is tight or it is 0 (a plan that
+      broke a left-out row would fail the audit, which every solve in the tests runs).
+    * c_h < 0 (``RUNS``): output_h = min(C, D_h). Every row is kept: grid_delivers is
+      implied at that optimum too, but a plan within the solver's tolerances may leave
+      output below it where it saves little (0.17 USD/MWh in an hour of the on-site
+      example), and only the row then keeps the grid within its connection.
+
+    Hours whose closed form is the same function (same kind, same PUE vector over the
+    campus's coolings) share one output, their weights summed (every linear term in it is
+    the sum of theirs): some optimum gives them the same output, so the optimum is kept.
+
+    The closed form needs output to reach nothing but the cost, so every hour keeps its own
+    rows (``HOURLY``) where c_h = 0, at a campus with several options, for an option with an
+    air permit (its emissions are capped), with clean contracts (matching reads the grid
+    load net of output), in the stressed hours of a flexible campus (output spares
+    curtailment there), and when ``data.attrs["hourly_dispatch"]`` is set (Pareto fronts,
+    whose objective is not the cost)."""
+    n_h = data.sizes["hour"]
+    hours = list(range(n_h))
+    first = {o: hours for o in option_site}
+    kind = {o: dict.fromkeys(hours, HOURLY) for o in option_site}
+    options_at: dict[str, list[str]] = defaultdict(list)
+    for o, s in option_site.items():
+        options_at[s].append(o)
+    if data.attrs.get("hourly_dispatch") or data.sizes.get("contract", 0) > 0:
+        return first, kind
+    si, ki = positions(data, "site"), positions(data, "cooling")
+    coolings: dict[str, list[int]] = defaultdict(list)
+    for s, k in m.SITE_COOLING:
+        coolings[s].append(ki[k])
+    pue = data["pue"].to_numpy()
+    price = data["site_price_musd_per_mwh"].to_numpy()
+    carbon = data["site_carbon_t_per_mwh"].to_numpy()
+    carbon_price = float(data.attrs["carbon_price_musd_per_t"])
+    flexible = data["nonfirm_mw"].to_numpy().max(axis=1) > 0
+    stressed = data["stressed_weight_h"].to_numpy() > 0
+    marginal = series(data, "onsite_marginal_musd_per_mwh")
+    emission = series(data, "onsite_emissions_t_per_mwh")
+    permit = series(data, "onsite_permit_tco2_per_year")
+    for o, s in option_site.items():
+        if len(options_at[s]) > 1 or (math.isfinite(permit[o]) and emission[o] > 0):
+            continue
+        i = si[s]
+        cost = marginal[o] - price[i] + carbon_price * (emission[o] - carbon[i])
+        fixed = (cost == 0) | (stressed[i] & flexible[i])
+        groups: dict[tuple[object, ...], int] = {}
+        first[o] = []
+        for h in hours:
+            key: tuple[object, ...] = (
+                (h,) if fixed[h] else (cost[h] < 0, *pue[i, coolings[s], h].tolist())
+            )
+            g = groups.setdefault(key, h)
+            first[o].append(g)
+            if g == h:
+                kind[o][h] = HOURLY if fixed[h] else RUNS if cost[h] < 0 else BACKUP
+        kind[o] = {g: kind[o][g] for g in groups.values()}
+    return first, kind
 
 
 #: The diagnosis weighs a t CO2/yr of air permit as 1/4,650 MW: 1 MW of gas engines running
@@ -178,7 +289,7 @@ def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
     b = m.onsite
     capacity = solution(b.capacity_mw, (n_o, n_p), lambda i: (oi[i[0]], pi[i[1]]))
     added = solution(b.added_mw, (n_o, n_p), lambda i: (oi[i[0]], pi[i[1]]))
-    output = solution(b.output_mw, (n_o, n_p, n_h), lambda i: (oi[i[0]], pi[i[1]], i[2]))
+    output = solution(b.hourly_output_mw, (n_o, n_p, n_h), lambda i: (oi[i[0]], pi[i[1]], i[2]))
     years = data["period_years"].to_numpy()
     weight = data["hour_weight_h"].to_numpy()
     per_year = output @ weight  # (option, period) MWh per year

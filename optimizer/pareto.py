@@ -98,7 +98,9 @@ def pareto_front(
         raise ValueError("--points must be at least 2")
     start = time.perf_counter()
     data = prepare(scenario)
-    model = build_model(data)
+    # On-site output in closed form (``onsite.dispatch_groups``) is exact only for the cost
+    # objective: the front minimises other metrics too, so it keeps every hour's rows.
+    model = build_model(data.assign_attrs(hourly_dispatch=1))
     first_expr, first_scale, _ = METRICS[first]
     second_expr, second_scale, _ = METRICS[second]
     replace_objective(model, "pareto_objective", first_scale * first_expr(model))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny import Tiny, onsite_option, site
+from optimizer.solver import HighsModel, solve_model
+from tests.tiny import EXACT, Tiny, onsite_option, site
 
 HALF_YEAR_H = 4380.0
 #: Energy of the whole 100 MW IT (125 MW facility) for half a year at 50 and 10 USD/MWh.
@@ -37,6 +38,19 @@ def flexible(lost_usd_per_mwh: float) -> dict[str, object]:
         "curtailment_budget_frac": 0.1,
         "lost_compute_usd_per_mwh": lost_usd_per_mwh,
     }
+
+
+def lp_bound_of(model: object) -> float:
+    """Optimum of the LP relaxation of a built model."""
+    import highspy
+
+    lp = HighsModel(model, EXACT).highs.getLp()  # type: ignore[arg-type]
+    lp.integrality_ = []
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    relaxed.passModel(lp)
+    relaxed.run()
+    return float(relaxed.getInfo().objective_function_value)
 
 
 def it_at(plan, site_id: str) -> float:  # type: ignore[no-untyped-def]
@@ -116,6 +130,65 @@ def test_stressed_weight_is_the_budget_split_over_the_highest_price_hours(
     assert weights.tolist() == pytest.approx([57.6, 10.0, 20.0, 0.0])
 
 
+def test_curtailment_counts_the_headroom_only_at_an_open_campus(tmp_path: Path) -> None:
+    """Only campus a (development 100), 100 MW IT due, firm 100 MW + 50 non-firm, lost
+    compute 100 USD/MWh (one IT MW shed through the 876 stressed h of the half-year: 0.0438
+    M USD). Optimum: open a, shed 20 MW in hour 0: 100 + 100 + 0.876 + energy 16.425 =
+    217.301. LP relaxation: the campus opens only as far as ``strength.within_open`` needs,
+    100 <= (150 / 1.25) open, so open = 5/6. Counting the 100 MW firm headroom in the
+    stressed hour at any campus lets it shed 20 MW as in the plan: 83.333 + 100 + 0.876 +
+    16.425 = 200.634; counted only at an open campus, 1.25 (100 - shed) <= 100 open sheds
+    100 - 80 x 5/6 = 33.333 MW (1.46 M USD): 201.218."""
+    from tests.test_strength import lp_bound
+
+    tiny = Tiny(tmp_path)
+    tiny.sites = [site("a", headroom_mw=100.0, development_capex_musd=100.0)]
+    tiny.price = {"z1": [50.0, 10.0]}
+    tiny.flexible = [flexible(100.0)]
+    assert tiny.solve().cost_npv_musd["total"] == pytest.approx(217.301)
+    assert lp_bound(tiny) == pytest.approx(100 / 1.2 + 100 + 0.0438 * 100 / 3 + ENERGY_MUSD)
+    assert lp_bound(tiny) - 0.584 == pytest.approx(100 / 1.2 + 100 + 0.876 + ENERGY_MUSD)
+
+
+def test_stressed_hours_of_equal_pue_share_their_rows(tmp_path: Path) -> None:
+    """Four hours of 292, 292, 292 and 7,884 h, prices 50, 50, 40, 10 USD/MWh, 35, 35, 20,
+    20 C; PUE 1.25 at 20 C rising to 1.5 at 35 C. A 10 % budget (876 h) stresses hours 0-2:
+    hours 0 and 1 (PUE 1.5) are one group, hour 2 (PUE 1.25) another. 100 MW IT at a (firm
+    100 + non-firm 50 MW = 150 = 100 x 1.5) sheds 100 - 100 / 1.5 = 33.333 MW in hours 0
+    and 1 and 20 MW in hour 2: (2 x 292 x 33.333 + 292 x 20) x 0.5 yr x 100 USD/MWh =
+    1.26533 M USD; an IT MW at a costs at most 1 + 0.0438, below b's 3. Energy (150 x 50 x
+    584 + 125 x 40 x 292 + 125 x 10 x 7,884) x 0.5 = 7.8475; total 100 + 7.8475 + 1.26533.
+    Every stressed hour is listed with its own weight (the group's rows hold the sum)."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = two_campuses(tmp_path)
+    tiny.hour_weights = [292.0, 292.0, 292.0, 7884.0]
+    tiny.price = {"z1": [50.0, 50.0, 40.0, 10.0]}
+    tiny.carbon = {"z1": [0.0] * 4}
+    tiny.dry_bulb = {"w1": [35.0, 35.0, 20.0, 20.0]}
+    tiny.wet_bulb = {"w1": [20.0] * 4}
+    tiny.curves = [
+        {"cooling_id": "liq", "quantity": "pue", "ambient_c": 20.0, "value": 1.25},
+        {"cooling_id": "liq", "quantity": "pue", "ambient_c": 35.0, "value": 1.5},
+        {"cooling_id": "liq", "quantity": "wue_l_per_kwh", "ambient_c": 0.0, "value": 0.0},
+    ]
+    tiny.flexible = [flexible(100.0)]
+    plan = tiny.solve()
+    curtailment_musd = (2 * 292 * 100 / 3 + 292 * 20) * 0.5 * 100 / 1e6
+    assert it_at(plan, "a") == pytest.approx(100.0)
+    assert plan.cost_npv_musd["curtailment"] == pytest.approx(curtailment_musd)
+    assert plan.cost_npv_musd["total"] == pytest.approx(100 + 7.8475 + curtailment_musd)
+    rows = plan.curtailment.sort_values("hour")
+    assert rows["hour"].tolist() == [0, 1, 2]
+    assert rows["curtailed_it_mw"].tolist() == pytest.approx([100 / 3, 100 / 3, 20.0])
+    assert rows["stressed_weight_h"].tolist() == pytest.approx([292.0] * 3)
+    model = build_model(prepare(load_scenario(tiny.write("rows"))))
+    groups = model.interconnection.stressed_hours
+    assert groups == {("a", "2026H2", 0): [0, 1], ("a", "2026H2", 2): [2]}
+
+
 # ----------------------------------------------------------------------------- on-site power
 
 
@@ -139,6 +212,47 @@ def test_onsite_engines_bridge_the_missing_25_mw(tmp_path: Path) -> None:
     assert onsite.loc["g", "share_of_site_energy"] == pytest.approx(0.2)
     # Emissions: grid at 0 kg/MWh, engines 0.5306 t/MWh on 109,500 MWh.
     assert plan.totals["emissions_tco2"].iloc[0] == pytest.approx(0.5306 * 25 * HALF_YEAR_H)
+
+
+def test_onsite_output_in_closed_form_shares_rows_and_keeps_the_optimum(tmp_path: Path) -> None:
+    """Four hours of 1,000, 1,000, 3,380 and 3,380 h at 50, 60, 10 and 5 USD/MWh, flat PUE;
+    engines at a burn 30 USD/MWh and cost 0.01 M USD/MW. Hours 0 and 1 (dearer than fuel)
+    are one group where the engines run as much as they can, hours 2 and 3 one where they
+    only back up a's 100 MW grid: two outputs in all, no capacity or behind-the-meter row
+    for the second. An engine MW beyond the 25 that 100 MW
+    IT (125 MW facility) needs saves (20 + 30) x 1,000 x 0.5 = 0.025 M USD against 0.01,
+    so 125 MW are leased (1.25) and carry the whole campus in hours 0 and 1: fuel 125 x 30
+    x 1,000 = 3.75, then 25 x 30 x 3,380 = 2.535 with the grid's 100 x (10 + 5) x 3,380 x
+    0.5 = 2.535. With a's development (10): 10 + 100 + 1.25 + 6.285 + 2.535 = 120.07, as
+    with every hour's rows (the model a Pareto front builds), LP relaxation too."""
+    from formulations import build_model
+    from optimizer import load_scenario
+    from optimizer.prepare import prepare
+
+    tiny = two_campuses(tmp_path)
+    tiny.hour_weights = [1000.0, 1000.0, 3380.0, 3380.0]
+    tiny.price = {"z1": [50.0, 60.0, 10.0, 5.0]}
+    tiny.carbon = {"z1": [0.0] * 4}
+    tiny.dry_bulb = {"w1": [20.0] * 4}
+    tiny.wet_bulb = {"w1": [15.0] * 4}
+    tiny.sites[0]["development_capex_musd"] = 10.0
+    tiny.onsite = [onsite_option("g", "a", capex_musd_per_mw=0.01)]
+    plan = tiny.solve()
+    assert plan.cost_npv_musd["total"] == pytest.approx(120.07)
+    assert plan.cost_npv_musd["onsite_fuel"] == pytest.approx(6.285)
+    dispatch = plan.onsite_dispatch.sort_values("hour")
+    assert dispatch["onsite_output_mw"].tolist() == pytest.approx([125.0, 125.0, 25.0, 25.0])
+    data = prepare(load_scenario(tiny.write("rows")))
+    model = build_model(data)
+    assert list(model.ONSITE_HOURS) == [("g", "2026H2", 0), ("g", "2026H2", 2)]
+    assert list(model.onsite.within_capacity) == [("g", "2026H2", 0)]
+    assert list(model.onsite.behind_the_meter) == [("a", "2026H2", 0)]
+    assert list(model.interconnection.grid_delivers) == [("a", "2026H2", 0), ("a", "2026H2", 2)]
+    hourly = build_model(data.assign_attrs(hourly_dispatch=1))
+    assert len(hourly.ONSITE_HOURS) == len(hourly.interconnection.grid_delivers) == 4
+    assert solve_model(hourly, EXACT).objective_musd == pytest.approx(120.07)
+    assert lp_bound_of(model) == pytest.approx(lp_bound_of(hourly), rel=1e-9)
+    assert lp_bound_of(model) < 120.07 - 1  # open a fraction of a: not the optimum already
 
 
 def test_dropping_grid_delivers_lets_the_grid_exceed_its_connection(tmp_path: Path) -> None:
