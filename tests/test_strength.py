@@ -231,3 +231,50 @@ def test_pareto_points_start_from_a_plan_that_meets_their_bound(
     front = pareto_front(load_scenario(tiny.write()), "cost", "energy", 3, EXACT)
     assert front.table["cost_musd"].tolist() == pytest.approx([120.0, 135.0, 150.0])
     assert accepted == [False, True, True, True]
+
+
+def _two_coolings(tiny: Tiny, hybrid_pue: tuple[float, float], price: list[float]) -> None:
+    """Campus a with ``dry`` (flat PUE 1.1, capex 1/MW) and ``hybrid`` (capex 1/MW, PUE
+    ``hybrid_pue`` at the two hours' 20 and 30 C), prices ``price`` at the two 4,380-h
+    hours, 100 MW to build (building 1/MW: 100, cooling 100)."""
+    tiny.cooling = [
+        cooling("dry", capex_musd_per_mw=1.0),
+        cooling("hybrid", capex_musd_per_mw=1.0),
+    ]
+    tiny.curves = [
+        *flat_curve("dry", 1.1),
+        {"cooling_id": "hybrid", "quantity": "pue", "ambient_c": 20.0, "value": hybrid_pue[0]},
+        {"cooling_id": "hybrid", "quantity": "pue", "ambient_c": 30.0, "value": hybrid_pue[1]},
+        {"cooling_id": "hybrid", "quantity": "wue_l_per_kwh", "ambient_c": 0.0, "value": 0.0},
+    ]
+    tiny.price = {"z1": price}
+
+
+def _modelled(tiny: Tiny) -> list[tuple[str, str]]:
+    return list(build_model(prepare(load_scenario(tiny.write("pairs")))).SITE_COOLING)
+
+
+def test_a_dominated_cooling_is_left_out(tiny: Tiny) -> None:
+    """Hybrid draws PUE 1.1 / 1.5 where dry draws 1.1 / 1.1, at the same capex, prices 50
+    USD/MWh: dry is no worse on any datum, so hybrid is left out of the model. The optimum
+    is dry's: energy 100 MW x 4,380 h x (1.1 + 1.1) x 50 USD/MWh x 0.5 year = 24.09, plus
+    100 + 100 = 224.09 (hybrid's energy would be 100 x 4,380 x 2.6 x 50 x 0.5 = 28.47)."""
+    _two_coolings(tiny, (1.1, 1.5), [50.0, 50.0])
+    assert _modelled(tiny) == [("a", "dry")]
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(224.09)
+    assert plan.sites.loc[0, "cooling"] == "dry"
+
+
+def test_a_cooling_worse_at_every_hour_can_pay_at_negative_prices(tiny: Tiny) -> None:
+    """Hybrid again draws more at every hour (1.5 / 1.1 against 1.1 / 1.1), but the first
+    hour's price is -100 USD/MWh (the second 10): per MW-year hybrid earns 4,380 x (1.5 x 100
+    - 1.1 x 10) = 608,820 USD against dry's 4,380 x (1.1 x 100 - 1.1 x 10) = 433,620. Its
+    yearly energy cost is lower, so it is not dominated and the optimum takes it:
+    200 - 100 x 0.60882 x 0.5 = 169.559 (dry: 200 - 21.681 = 178.319). A reduction judged
+    on PUE alone would drop hybrid and miss the optimum."""
+    _two_coolings(tiny, (1.5, 1.1), [-100.0, 10.0])
+    assert _modelled(tiny) == [("a", "dry"), ("a", "hybrid")]
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(169.559)
+    assert plan.sites.loc[0, "cooling"] == "hybrid"
