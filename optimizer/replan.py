@@ -150,6 +150,8 @@ def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset, highs: Hig
 
     for (s, k, p), var in model.phasing.it_mw.items():
         _start(var, it_mw(s, k, p))
+    for (s, k, p), var in getattr(model.phasing, "blocks_online", {}).items():
+        _start(var, round(it_mw(s, k, p) / block))
     new = getattr(model.phasing, "new_blocks", None) or model.phasing.new_it_mw
     for (s, k, p), var in new.items():
         before = previous_period(model, p)

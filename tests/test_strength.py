@@ -278,3 +278,21 @@ def test_a_cooling_worse_at_every_hour_can_pay_at_negative_prices(tiny: Tiny) ->
     plan = tiny.solve()
     assert plan.result.objective_musd == pytest.approx(169.559)
     assert plan.sites.loc[0, "cooling"] == "hybrid"
+
+
+def test_whole_halls_are_the_cumulative_blocks(tiny: Tiny) -> None:
+    """Blocks of 100 MW, targets 150 then 250 MW over two half-years, building 1/MW, no
+    discounting: whole halls make 200 then 300 MW, 300. The whole numbers are the halls
+    online (``blocks_online``, cumulative); ``in_blocks`` ties the IT to them and the halls
+    added (``new_blocks``) are continuous, so without ``in_blocks`` the model builds 1.5
+    then 1 more hall: 250."""
+    tiny.periods("2026H2", "2027H1", [150.0, 250.0])
+    tiny.portfolio["block_it_mw"] = 100.0
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(300.0)
+    assert plan.build["new_blocks"].tolist() == [2, 1]
+    model = build_model(prepare(load_scenario(tiny.write("halls"))))
+    assert model.phasing.blocks_online["a", "liq", "2027H1"].is_integer()
+    assert not model.phasing.new_blocks["a", "liq", "2027H1"].is_integer()
+    ablated = tiny.solve_without("phasing.in_blocks")
+    assert ablated.result.objective_musd == pytest.approx(250.0)
