@@ -19,8 +19,10 @@ import xarray as xr
 CostTerm = Callable[[pyo.ConcreteModel], pyo.Expression]
 
 
-def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
-    """Index sets on the model, named by their dimensions."""
+def add_sets(m: pyo.ConcreteModel, data: xr.Dataset, drop_dominated: bool = True) -> None:
+    """Index sets on the model, named by their dimensions; ``drop_dominated=False`` keeps
+    every allowed cooling technology (a planner's own concern may value one that the data
+    call dominated)."""
     sites = [str(s) for s in data["site"].to_numpy()]
     periods = [str(p) for p in data["period"].to_numpy()]
     coolings = [str(k) for k in data["cooling"].to_numpy()]
@@ -38,7 +40,7 @@ def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.HOURS = pyo.Set(initialize=data["hour"].to_numpy().tolist(), ordered=True)
     # An allowed technology another one at the campus beats on every datum is left out:
     # the optimum never needs it (``optimizer.prepare._add_dominated_cooling``).
-    modelled = allowed & ~data["cooling_dominated"].to_numpy()
+    modelled = allowed & ~(data["cooling_dominated"].to_numpy() & drop_dominated)
     m.SITE_COOLING = pyo.Set(
         dimen=2,
         ordered=True,

@@ -14,15 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import highspy
+import pyomo.environ as pyo
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
-from formulations import build_model
+from formulations import Concern, build_model
 from optimizer import load_scenario, solve
 from optimizer.cli import app
 from optimizer.heuristic import constructive_start
 from optimizer.pareto import pareto_front
 from optimizer.prepare import prepare
+from optimizer.replan import reoptimize
 from optimizer.solver import HighsModel, absolute_gap
 from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
 
@@ -296,3 +299,38 @@ def test_whole_halls_are_the_cumulative_blocks(tiny: Tiny) -> None:
     assert not model.phasing.new_blocks["a", "liq", "2027H1"].is_integer()
     ablated = tiny.solve_without("phasing.in_blocks")
     assert ablated.result.objective_musd == pytest.approx(250.0)
+
+
+def test_a_planners_concern_keeps_every_cooling(tiny: Tiny) -> None:
+    """The dominated case above, with a planner's subsidy of 0.5 M USD per MW of hybrid IT:
+    hybrid now pays (its extra energy is 0.0438 per MW), so it must stay in the model when
+    ``extra`` concerns are given: 100 + 100 + 28.47 - 50 = 178.47."""
+    _two_coolings(tiny, (1.1, 1.5), [50.0, 50.0])
+
+    def subsidy(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+        m.cost_terms_musd["subsidy"] = -0.5 * sum(
+            m.phasing.it_mw[s, k, p] for s, k, p in m.SITE_COOLING_PERIODS if k == "hybrid"
+        )
+
+    extra = [Concern("subsidy", subsidy, needs=("phasing",))]
+    plan = solve(load_scenario(tiny.write("subsidy")), EXACT, extra=extra)
+    assert plan.result.objective_musd == pytest.approx(178.47)
+    assert plan.sites.loc[0, "cooling"] == "hybrid"
+
+
+def test_a_replan_keeps_a_committed_dominated_cooling(tiny: Tiny) -> None:
+    """The previous plan chose hybrid (capex 0.5 against dry's 1: cheaper by more than its
+    extra energy); the new data raise hybrid's capex to 1.5, so hybrid is dominated, but the
+    campus holds 100 MW of it through 2026H2 (committed): the re-plan keeps hybrid in the
+    model and grows it (one cooling per campus), with no broken commitment."""
+    tiny.periods("2026H2", "2027H1", [100.0, 200.0])
+    _two_coolings(tiny, (1.1, 1.5), [50.0, 50.0])
+    tiny.cooling[1]["capex_musd_per_mw"] = 0.5
+    previous = tiny.solve("before")
+    assert previous.sites.loc[0, "cooling"] == "hybrid"
+    tiny.cooling[1]["capex_musd_per_mw"] = 1.5
+    assert _modelled(tiny) == [("a", "dry")]
+    plan = reoptimize(load_scenario(tiny.write("after")), previous, "2026H2", EXACT)
+    assert plan.result.termination == "optimal"
+    assert plan.sites.loc[0, "cooling"] == "hybrid"
+    assert not [w for w in plan.warnings if "broken commitment" in w]
