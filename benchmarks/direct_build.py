@@ -192,7 +192,8 @@ def build_direct(
 
     buildable = (first < n_p) & allowed.any(axis=1)
     sp_mask = buildable[:, None] & (pidx[None, :] >= first[:, None])
-    sk_mask = buildable[:, None] & allowed
+    # dominated technologies are left out (optimizer.prepare._add_dominated_cooling)
+    sk_mask = buildable[:, None] & allowed & ~data["cooling_dominated"].to_numpy()
     skp_mask = sk_mask[:, :, None] & sp_mask[:, None, :]
     site_of = {s: i for i, s in enumerate(sites)}
     u_site = np.array([site_of[str(s)] for s in data["upgrade_site"].to_numpy()], dtype=int)
@@ -205,13 +206,11 @@ def build_direct(
     # it_mw and continuous new_it_mw have no upper bound in formulations/phasing.py
     it = cols.add("phasing.it_mw", skp_mask, math.inf, False, (sites, coolings, periods))
     if block > 0:
-        new = cols.add(
-            "phasing.new_blocks",
-            skp_mask,
-            np.floor(max_mw / block + 1e-9)[:, None, None],
-            True,
-            (sites, coolings, periods),
+        halls = np.floor(max_mw / block + 1e-9)[:, None, None]
+        online_blocks = cols.add(
+            "phasing.blocks_online", skp_mask, halls, True, (sites, coolings, periods)
         )
+        new = cols.add("phasing.new_blocks", skp_mask, halls, False, (sites, coolings, periods))
         per_new = block  # MW per unit of the column
     else:
         new = cols.add("phasing.new_it_mw", skp_mask, math.inf, False, (sites, coolings, periods))
@@ -233,6 +232,12 @@ def build_direct(
     rows.coef(r, it, 1.0)
     rows.coef(r[:, :, 1:], it[:, :, :-1], -1.0)
     rows.coef(r, new, -per_new)
+
+    # phasing.in_blocks (with blocks): it[s,k,p] - block * blocks_online[s,k,p] = 0
+    if block > 0:
+        r = rows.add("phasing.in_blocks", skp_mask, 0.0, 0.0, (sites, coolings, periods))
+        rows.coef(r, it, 1.0)
+        rows.coef(r, online_blocks, -block)
 
     # phasing.within_site_max: sum_k it[s,k,p] - max_s * site_open[s,p] <= 0
     r = rows.add("phasing.within_site_max", sp_mask, -inf, 0.0, (sites, periods))

@@ -70,13 +70,15 @@ def build_model(
     data: xr.Dataset, concerns: Sequence[Concern] = CONCERNS, extra: Sequence[Concern] = ()
 ) -> pyo.ConcreteModel:
     """The Pyomo model of ``data`` built from ``concerns`` and a planner's ``extra`` ones, each
-    after the concerns it needs (a missing one is a :class:`ConcernError`)."""
+    after the concerns it needs (a missing one is a :class:`ConcernError`). With ``extra``,
+    no cooling technology is left out as dominated: the planner's rows and costs may favour
+    it."""
     order = ordered([*concerns, *extra])
     # The build makes millions of small objects and no cycles worth collecting: pausing the
     # garbage collector halves it at 1,000 sites (benchmarks/RESULTS.md), as Pyomo's writers do.
     with PauseGC():
         m = pyo.ConcreteModel(name=str(data.attrs.get("scenario", "gridsite")))
-        add_sets(m, data)
+        add_sets(m, data, drop_dominated=not extra)
         m.separators = []  # the solver's cut loop calls them (Concern.separate)
         for concern in order:
             concern.add_to(m, data)

@@ -19,8 +19,10 @@ import xarray as xr
 CostTerm = Callable[[pyo.ConcreteModel], pyo.Expression]
 
 
-def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
-    """Index sets on the model, named by their dimensions."""
+def add_sets(m: pyo.ConcreteModel, data: xr.Dataset, drop_dominated: bool = True) -> None:
+    """Index sets on the model, named by their dimensions; ``drop_dominated=False`` keeps
+    every allowed cooling technology (a planner's own concern may value one that the data
+    call dominated)."""
     sites = [str(s) for s in data["site"].to_numpy()]
     periods = [str(p) for p in data["period"].to_numpy()]
     coolings = [str(k) for k in data["cooling"].to_numpy()]
@@ -36,12 +38,15 @@ def add_sets(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.COOLING_TECHS = pyo.Set(initialize=coolings, ordered=True, doc="Cooling technologies")
     m.ZONES = pyo.Set(initialize=[str(z) for z in data["zone"].to_numpy()], ordered=True)
     m.HOURS = pyo.Set(initialize=data["hour"].to_numpy().tolist(), ordered=True)
+    # An allowed technology another one at the campus beats on every datum is left out:
+    # the optimum never needs it (``optimizer.prepare._add_dominated_cooling``).
+    modelled = allowed & ~(data["cooling_dominated"].to_numpy() & drop_dominated)
     m.SITE_COOLING = pyo.Set(
         dimen=2,
         ordered=True,
-        doc="Allowed (site, cooling) pairs",
+        doc="Allowed (site, cooling) pairs, less the dominated ones",
         initialize=[
-            (s, k) for s in buildable for j, k in enumerate(coolings) if allowed[sites.index(s), j]
+            (s, k) for s in buildable for j, k in enumerate(coolings) if modelled[sites.index(s), j]
         ],
     )
     m.SITE_PERIODS = pyo.Set(
@@ -180,7 +185,8 @@ def buildable_sites(data: xr.Dataset) -> np.ndarray:
 
 def used_pairs(data: xr.Dataset) -> np.ndarray:
     """(site, cooling) pairs the model uses."""
-    return np.asarray(data["allowed"].to_numpy() & buildable_sites(data)[:, None])
+    modelled = data["allowed"].to_numpy() & ~data["cooling_dominated"].to_numpy()
+    return np.asarray(modelled & buildable_sites(data)[:, None])
 
 
 def times(values: np.ndarray, *weights: np.ndarray) -> np.ndarray:

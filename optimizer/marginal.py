@@ -51,7 +51,7 @@ def marginal_values(
     the fixed LP. A constraint family no concern declares is an error."""
     concerns = by_name([*CONCERNS, *extra])
     solved.fix_decisions(
-        keep_continuous=lambda var: var.parent_component().local_name == "new_blocks"
+        keep_continuous=lambda var: var.parent_component().local_name == "blocks_online"
     )
     result = solved.solve(warm_start=False)
     if result.solution == "none":

@@ -85,6 +85,7 @@ def prepare(scenario: Scenario, reduced: RepresentativeHours | None = None) -> x
         energy_weight_musd_per_mwh=cfg.objective.energy_weight_usd_per_mwh / USD_PER_MUSD,
         carbon_price_musd_per_t=cfg.objective.carbon_price_usd_per_t / USD_PER_MUSD,
     )
+    _add_dominated_cooling(ds)
     _add_deliverable(ds)
     return ds
 
@@ -103,6 +104,48 @@ def _add_reduction(ds: xr.Dataset, reduced: RepresentativeHours) -> None:
     ds["representative_value"].encoding.update(zlib=True, complevel=4)  # plan.nc stays small
     for column in ERRORS:
         ds[f"reduction_{column}"] = ("series", error[column].to_numpy(dtype=float))
+
+
+def _add_dominated_cooling(ds: xr.Dataset) -> None:
+    """``cooling_dominated[s,k]``: an allowed technology that another allowed one at the same
+    campus beats on every datum the model prices or limits it by: capex, PUE and WUE at
+    every representative hour, and the yearly energy cost and carbon per MW (which weigh the
+    hours by price, negative prices included). Holding the same IT with the other one then
+    draws no more in any row (headroom, zone, curtailment, water) and costs no more, so
+    leaving k out (``formulations.core.add_sets``) keeps the optimum. Of two equal
+    technologies the first stays. Campuses with on-site options, or in a zone with clean
+    contracts, are left whole: there the load is priced and matched hour by hour, and less
+    load is not always cheaper (a negative price, a clean-energy share of the load)."""
+    allowed = ds["allowed"].to_numpy()
+    pue, wue = ds["pue"].to_numpy(), ds["wue_l_per_kwh"].to_numpy()
+    capex = ds["cooling_capex_musd_per_mw"].to_numpy()
+    cost = ds["energy_cost_musd_per_mw_year"].to_numpy()
+    carbon = ds["carbon_t_per_mw_year"].to_numpy()
+    hourly = np.isin(ds["site"].to_numpy(), ds["onsite_site"].to_numpy()) | np.isin(
+        ds["site_zone"].to_numpy(), ds["contract_zone"].to_numpy()
+    )
+
+    def no_worse(s: int, a: int, b: int) -> bool:  # a at least as good as b at campus s
+        return bool(
+            capex[a] <= capex[b]
+            and cost[s, a] <= cost[s, b]
+            and carbon[s, a] <= carbon[s, b]
+            and np.all(pue[s, a] <= pue[s, b])
+            and np.all(wue[s, a] <= wue[s, b])
+        )
+
+    dominated = np.zeros_like(allowed)
+    for s in map(int, np.flatnonzero(~hourly)):
+        techs = [int(k) for k in np.flatnonzero(allowed[s])]
+        dominated[s, techs] = [
+            any(
+                no_worse(s, other, k) and (other < k or not no_worse(s, k, other))
+                for other in techs
+                if other != k
+            )
+            for k in techs
+        ]
+    ds["cooling_dominated"] = (("site", "cooling"), dominated)
 
 
 def _add_deliverable(ds: xr.Dataset) -> None:

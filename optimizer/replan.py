@@ -31,9 +31,10 @@ import xarray as xr
 from pyomo.core.expr.visitor import identify_variables
 
 from formulations import build_model
+from formulations.core import positions
 from formulations.core import previous as previous_period
 from optimizer.api import options_for, solve
-from optimizer.commitments import commitments_from
+from optimizer.commitments import Commitments, commitments_from
 from optimizer.diagnose import diagnose
 from optimizer.extract import extract_plan
 from optimizer.numerics import numerics_warnings
@@ -65,6 +66,7 @@ def reoptimize(
     if commit_through not in [str(p) for p in data["period"].to_numpy()]:
         raise ValueError(f"commit-through period {commit_through} is not in the scenario horizon")
     commitments = commitments_from(previous, commit_through, data)
+    _keep_committed_cooling(data, commitments)
     model = build_model(data)
     broken = commitments.fix(model)
     if broken:  # HiGHS then reports the model infeasible, and the diagnosis says why
@@ -130,6 +132,17 @@ class Session:
         return self.highs.builds
 
 
+def _keep_committed_cooling(data: xr.Dataset, commitments: Commitments) -> None:
+    """A technology the previous plan energized through the committed periods stays in the
+    model even where it is dominated (``optimizer.prepare._add_dominated_cooling``)."""
+    dominated = data["cooling_dominated"].to_numpy().copy()
+    site, cooling = positions(data, "site"), positions(data, "cooling")
+    for s, k, _ in (key for key, mw in commitments.it_mw.items() if mw > 0):
+        if s in site and k in cooling:
+            dominated[site[s], cooling[k]] = False
+    data["cooling_dominated"] = (("site", "cooling"), dominated)
+
+
 def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset, highs: HighsModel) -> str:
     """Load the previous plan into the free variables as a MIP start, repaired if it breaks a
     constraint of the new model (checked on the arrays ``highs`` holds). Returns the first
@@ -150,6 +163,8 @@ def _seed(model: pyo.ConcreteModel, previous: Plan, data: xr.Dataset, highs: Hig
 
     for (s, k, p), var in model.phasing.it_mw.items():
         _start(var, it_mw(s, k, p))
+    for (s, k, p), var in getattr(model.phasing, "blocks_online", {}).items():
+        _start(var, round(it_mw(s, k, p) / block))
     new = getattr(model.phasing, "new_blocks", None) or model.phasing.new_it_mw
     for (s, k, p), var in new.items():
         before = previous_period(model, p)

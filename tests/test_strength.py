@@ -14,15 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import highspy
+import pyomo.environ as pyo
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
-from formulations import build_model
+from formulations import Concern, build_model
 from optimizer import load_scenario, solve
 from optimizer.cli import app
 from optimizer.heuristic import constructive_start
 from optimizer.pareto import pareto_front
 from optimizer.prepare import prepare
+from optimizer.replan import reoptimize
 from optimizer.solver import HighsModel, absolute_gap
 from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
 
@@ -231,3 +234,103 @@ def test_pareto_points_start_from_a_plan_that_meets_their_bound(
     front = pareto_front(load_scenario(tiny.write()), "cost", "energy", 3, EXACT)
     assert front.table["cost_musd"].tolist() == pytest.approx([120.0, 135.0, 150.0])
     assert accepted == [False, True, True, True]
+
+
+def _two_coolings(tiny: Tiny, hybrid_pue: tuple[float, float], price: list[float]) -> None:
+    """Campus a with ``dry`` (flat PUE 1.1, capex 1/MW) and ``hybrid`` (capex 1/MW, PUE
+    ``hybrid_pue`` at the two hours' 20 and 30 C), prices ``price`` at the two 4,380-h
+    hours, 100 MW to build (building 1/MW: 100, cooling 100)."""
+    tiny.cooling = [
+        cooling("dry", capex_musd_per_mw=1.0),
+        cooling("hybrid", capex_musd_per_mw=1.0),
+    ]
+    tiny.curves = [
+        *flat_curve("dry", 1.1),
+        {"cooling_id": "hybrid", "quantity": "pue", "ambient_c": 20.0, "value": hybrid_pue[0]},
+        {"cooling_id": "hybrid", "quantity": "pue", "ambient_c": 30.0, "value": hybrid_pue[1]},
+        {"cooling_id": "hybrid", "quantity": "wue_l_per_kwh", "ambient_c": 0.0, "value": 0.0},
+    ]
+    tiny.price = {"z1": price}
+
+
+def _modelled(tiny: Tiny) -> list[tuple[str, str]]:
+    return list(build_model(prepare(load_scenario(tiny.write("pairs")))).SITE_COOLING)
+
+
+def test_a_dominated_cooling_is_left_out(tiny: Tiny) -> None:
+    """Hybrid draws PUE 1.1 / 1.5 where dry draws 1.1 / 1.1, at the same capex, prices 50
+    USD/MWh: dry is no worse on any datum, so hybrid is left out of the model. The optimum
+    is dry's: energy 100 MW x 4,380 h x (1.1 + 1.1) x 50 USD/MWh x 0.5 year = 24.09, plus
+    100 + 100 = 224.09 (hybrid's energy would be 100 x 4,380 x 2.6 x 50 x 0.5 = 28.47)."""
+    _two_coolings(tiny, (1.1, 1.5), [50.0, 50.0])
+    assert _modelled(tiny) == [("a", "dry")]
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(224.09)
+    assert plan.sites.loc[0, "cooling"] == "dry"
+
+
+def test_a_cooling_worse_at_every_hour_can_pay_at_negative_prices(tiny: Tiny) -> None:
+    """Hybrid again draws more at every hour (1.5 / 1.1 against 1.1 / 1.1), but the first
+    hour's price is -100 USD/MWh (the second 10): per MW-year hybrid earns 4,380 x (1.5 x 100
+    - 1.1 x 10) = 608,820 USD against dry's 4,380 x (1.1 x 100 - 1.1 x 10) = 433,620. Its
+    yearly energy cost is lower, so it is not dominated and the optimum takes it:
+    200 - 100 x 0.60882 x 0.5 = 169.559 (dry: 200 - 21.681 = 178.319). A reduction judged
+    on PUE alone would drop hybrid and miss the optimum."""
+    _two_coolings(tiny, (1.5, 1.1), [-100.0, 10.0])
+    assert _modelled(tiny) == [("a", "dry"), ("a", "hybrid")]
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(169.559)
+    assert plan.sites.loc[0, "cooling"] == "hybrid"
+
+
+def test_whole_halls_are_the_cumulative_blocks(tiny: Tiny) -> None:
+    """Blocks of 100 MW, targets 150 then 250 MW over two half-years, building 1/MW, no
+    discounting: whole halls make 200 then 300 MW, 300. The whole numbers are the halls
+    online (``blocks_online``, cumulative); ``in_blocks`` ties the IT to them and the halls
+    added (``new_blocks``) are continuous, so without ``in_blocks`` the model builds 1.5
+    then 1 more hall: 250."""
+    tiny.periods("2026H2", "2027H1", [150.0, 250.0])
+    tiny.portfolio["block_it_mw"] = 100.0
+    plan = tiny.solve()
+    assert plan.result.objective_musd == pytest.approx(300.0)
+    assert plan.build["new_blocks"].tolist() == [2, 1]
+    model = build_model(prepare(load_scenario(tiny.write("halls"))))
+    assert model.phasing.blocks_online["a", "liq", "2027H1"].is_integer()
+    assert not model.phasing.new_blocks["a", "liq", "2027H1"].is_integer()
+    ablated = tiny.solve_without("phasing.in_blocks")
+    assert ablated.result.objective_musd == pytest.approx(250.0)
+
+
+def test_a_planners_concern_keeps_every_cooling(tiny: Tiny) -> None:
+    """The dominated case above, with a planner's subsidy of 0.5 M USD per MW of hybrid IT:
+    hybrid now pays (its extra energy is 0.0438 per MW), so it must stay in the model when
+    ``extra`` concerns are given: 100 + 100 + 28.47 - 50 = 178.47."""
+    _two_coolings(tiny, (1.1, 1.5), [50.0, 50.0])
+
+    def subsidy(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+        m.cost_terms_musd["subsidy"] = -0.5 * sum(
+            m.phasing.it_mw[s, k, p] for s, k, p in m.SITE_COOLING_PERIODS if k == "hybrid"
+        )
+
+    extra = [Concern("subsidy", subsidy, needs=("phasing",))]
+    plan = solve(load_scenario(tiny.write("subsidy")), EXACT, extra=extra)
+    assert plan.result.objective_musd == pytest.approx(178.47)
+    assert plan.sites.loc[0, "cooling"] == "hybrid"
+
+
+def test_a_replan_keeps_a_committed_dominated_cooling(tiny: Tiny) -> None:
+    """The previous plan chose hybrid (capex 0.5 against dry's 1: cheaper by more than its
+    extra energy); the new data raise hybrid's capex to 1.5, so hybrid is dominated, but the
+    campus holds 100 MW of it through 2026H2 (committed): the re-plan keeps hybrid in the
+    model and grows it (one cooling per campus), with no broken commitment."""
+    tiny.periods("2026H2", "2027H1", [100.0, 200.0])
+    _two_coolings(tiny, (1.1, 1.5), [50.0, 50.0])
+    tiny.cooling[1]["capex_musd_per_mw"] = 0.5
+    previous = tiny.solve("before")
+    assert previous.sites.loc[0, "cooling"] == "hybrid"
+    tiny.cooling[1]["capex_musd_per_mw"] = 1.5
+    assert _modelled(tiny) == [("a", "dry")]
+    plan = reoptimize(load_scenario(tiny.write("after")), previous, "2026H2", EXACT)
+    assert plan.result.termination == "optimal"
+    assert plan.sites.loc[0, "cooling"] == "hybrid"
+    assert not [w for w in plan.warnings if "broken commitment" in w]
