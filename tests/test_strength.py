@@ -134,6 +134,28 @@ def test_constructive_start_is_accepted_and_keeps_the_optimum(tiny: Tiny) -> Non
     assert solve(load_scenario(tiny.write()), options).result.objective_musd == pytest.approx(80.0)
 
 
+def test_a_start_within_the_gap_of_the_lp_bound_ends_the_solve(tiny: Tiny) -> None:
+    """Blocks of 100 MW, a 150 MW target, campus a (no development, building 1/MW): the
+    optimum builds two blocks, 200; the LP relaxation builds 1.5 blocks, 150. The start is
+    the optimum, 200, 25 % above the LP bound: asked for a 30 % gap, the solve ends with
+    the start and the LP bound, without a MIP run; asked for an exact one, HiGHS runs from
+    the start and proves 200."""
+    tiny.portfolio["block_it_mw"] = 100.0
+    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 150.0}
+    tiny.sites = [site("a")]
+    for gap, bound in ((0.3, 150.0), (0.0, 200.0)):
+        model = build_model(prepare(load_scenario(tiny.write())))
+        highs = HighsModel(model, replace(EXACT, mip_gap_frac=gap))
+        assert constructive_start(model, highs) == pytest.approx(200.0)
+        result = highs.solve(warm_start=True)
+        assert result.termination == "optimal"
+        assert result.objective_musd == pytest.approx(200.0)
+        assert result.best_bound_musd == pytest.approx(bound)
+        assert ("no MIP run" in result.message) == (gap > 0)
+        assert highs.start_accepted or gap == 0  # (HiGHS's presolve solves this one whole)
+        assert highs.start_bound_musd is None  # used by that solve only
+
+
 def test_a_region_is_served_only_from_an_open_campus(tiny: Tiny) -> None:
     """One region needs 10 MW within reach of campus a (development 100, up to 1,000 MW),
     no ramp target, no building capex or network cost. Optimum: open a, 100. The LP of the
