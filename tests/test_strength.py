@@ -208,6 +208,10 @@ def test_a_region_is_served_only_from_an_open_campus(tiny: Tiny) -> None:
     assert ablated.result.objective_musd == pytest.approx(100.0)
     assert lp_bound(tiny) == pytest.approx(100.0)
     assert lp_bound(tiny, "demand.only_from_open") == pytest.approx(1.0)
+    # the start's LP begins without only_from_open and puts back the row it breaks
+    model = build_model(prepare(load_scenario(tiny.write())))
+    relaxed = HighsModel(model, EXACT).relaxed_values(lazy=[model.demand.only_from_open])
+    assert HighsModel(model, EXACT).objective_of(relaxed) == pytest.approx(100.0)
 
 
 def test_a_cancelled_run_stops_the_start(tiny: Tiny) -> None:
