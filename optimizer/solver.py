@@ -582,7 +582,7 @@ class HighsModel:
         waiting = rows
         while h is not None:
             h.run()
-            if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # (its bound too)
                 return None
             activity = np.asarray(h.getSolution().row_value)[waiting]
             slack = 1e-7 * np.maximum(1.0, np.abs(activity))
@@ -618,6 +618,8 @@ class HighsModel:
         h.run()
         if h.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
             return None
+        if not mip and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None  # an LP stopped early: no optimum (nor a bound)
         values = np.asarray(h.getSolution().col_value)
         return np.where(self.integer, np.round(values), values) if mip else values
 
