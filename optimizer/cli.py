@@ -177,7 +177,8 @@ OutOption = Annotated[
 
 START_HELP = (
     "Start HiGHS from a constructive plan (the LP relaxation rounded, repaired by a small "
-    "MIP; optimizer/heuristic.py)."
+    "MIP; optimizer/heuristic.py); a plan already within the gap of the LP's bound is the "
+    "answer, without a MIP run."
 )
 
 

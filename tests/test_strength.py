@@ -137,6 +137,57 @@ def test_constructive_start_is_accepted_and_keeps_the_optimum(tiny: Tiny) -> Non
     assert solve(load_scenario(tiny.write()), options).result.objective_musd == pytest.approx(80.0)
 
 
+def test_a_start_within_the_gap_of_the_lp_bound_ends_the_solve(tiny: Tiny) -> None:
+    """Blocks of 100 MW, a 150 MW target, campus a (no development, building 1/MW): the
+    optimum builds two blocks, 200; the LP relaxation builds 1.5 blocks, 150. The start is
+    the optimum, 200, 25 % above the LP bound: asked for a 30 % gap, the solve ends with
+    the start and the LP bound, without a MIP run; asked for an exact one, HiGHS runs from
+    the start and proves 200."""
+    tiny.portfolio["block_it_mw"] = 100.0
+    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 150.0}
+    tiny.sites = [site("a")]
+    for gap, bound in ((0.3, 150.0), (0.0, 200.0)):
+        model = build_model(prepare(load_scenario(tiny.write())))
+        highs = HighsModel(model, replace(EXACT, mip_gap_frac=gap))
+        assert constructive_start(model, highs) == pytest.approx(200.0)
+        result = highs.solve(warm_start=True)
+        assert result.termination == "optimal"
+        assert result.objective_musd == pytest.approx(200.0)
+        assert result.best_bound_musd == pytest.approx(bound)
+        assert ("no MIP run" in result.message) == (gap > 0)
+        assert highs.start_accepted or gap == 0  # (HiGHS's presolve solves this one whole)
+        assert highs.start_bound_musd is None  # used by that solve only
+
+
+def test_the_start_lp_puts_back_the_zonal_rows_it_breaks(tiny: Tiny) -> None:
+    """Campuses a1 (building 1/MW) and a2 (1.5/MW) share zone z1, whose import limit of
+    100 MW at PUE 1.25 holds 80 MW IT; b (2/MW) is in z2, unlimited; the target is 100 MW.
+    Optimum, LP and MIP alike: 80 MW at a1 and 20 at b, 80 + 40 = 120. Each campus alone
+    could hold 80 MW in z1, so without the zonal row the LP takes 80 at a1 and 20 at a2:
+    110. The start's LP begins without the zonal rows and puts back the one it breaks: 120,
+    and the start, the optimum, is within any gap of it."""
+    tiny.zones = [
+        {"zone_id": "z1", "name": "z1", "region": "r", "import_limit_mw": 100.0},
+        {"zone_id": "z2", "name": "z2", "region": "r", "import_limit_mw": None},
+    ]
+    tiny.price["z2"] = [0.0, 0.0]
+    tiny.carbon["z2"] = [0.0, 0.0]
+    tiny.sites = [
+        site("a1"),
+        site("a2", building_capex_musd_per_mw=1.5),
+        site("b", zone_id="z2", building_capex_musd_per_mw=2.0),
+    ]
+    model = build_model(prepare(load_scenario(tiny.write())))
+    highs = HighsModel(model, EXACT)
+    zonal = [model.interconnection.within_zone_limit]
+    assert highs.objective_of(highs.relaxed_values(lazy=zonal)) == pytest.approx(120.0)
+    assert lp_bound(tiny, "interconnection.within_zone_limit") == pytest.approx(110.0)
+    assert constructive_start(model, highs) == pytest.approx(120.0)
+    result = highs.solve(warm_start=True)
+    assert result.objective_musd == pytest.approx(120.0)
+    assert "no MIP run" in result.message
+
+
 def test_a_region_is_served_only_from_an_open_campus(tiny: Tiny) -> None:
     """One region needs 10 MW within reach of campus a (development 100, up to 1,000 MW),
     no ramp target, no building capex or network cost. Optimum: open a, 100. The LP of the
@@ -160,6 +211,10 @@ def test_a_region_is_served_only_from_an_open_campus(tiny: Tiny) -> None:
     assert ablated.result.objective_musd == pytest.approx(100.0)
     assert lp_bound(tiny) == pytest.approx(100.0)
     assert lp_bound(tiny, "demand.only_from_open") == pytest.approx(1.0)
+    # the start's LP begins without only_from_open and puts back the row it breaks
+    model = build_model(prepare(load_scenario(tiny.write())))
+    relaxed = HighsModel(model, EXACT).relaxed_values(lazy=[model.demand.only_from_open])
+    assert HighsModel(model, EXACT).objective_of(relaxed) == pytest.approx(100.0)
 
 
 def test_a_cancelled_run_stops_the_start(tiny: Tiny) -> None:
