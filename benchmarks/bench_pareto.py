@@ -34,7 +34,7 @@ EXAMPLES: dict[str, tuple[list[str], float]] = {
     "flexible": (["site_power.py", "flexible"], 0.002),
     "onsite": (["site_power.py", "onsite"], 0.002),
     "faster": (["site_power.py", "faster"], 0.002),
-    "cfe-25": (["clean_energy.py"], 0.005),
+    "cfe-25": (["clean_energy.py"], 0.002),
 }
 """``cfe-25`` also takes the target (0.25) after OUT_DIR."""
 
