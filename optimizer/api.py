@@ -117,7 +117,7 @@ def solve(
     from formulations import build_model
     from optimizer.diagnose import diagnose
     from optimizer.extract import extract_plan
-    from optimizer.heuristic import constructive_start
+    from optimizer.heuristic import constructive_start, start_wanted
     from optimizer.marginal import marginal_values
     from optimizer.numerics import numerics_warnings
     from optimizer.plausibility import plausibility_warnings
@@ -141,7 +141,7 @@ def solve(
         highs.write_model(write_model)
     clock.next("solve")
     begun = time.perf_counter()
-    started = options.constructive_start and constructive_start(model, highs) is not None
+    started = start_wanted(options, highs) and constructive_start(model, highs) is not None
     start_seconds = time.perf_counter() - begun
     result = highs.solve(warm_start=True if started else None)
     # the start's LP and repair are part of the solve (at 1,000 sites nearly all of it)

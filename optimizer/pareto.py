@@ -24,7 +24,7 @@ import pyomo.environ as pyo
 
 from formulations import build_model
 from optimizer.extract import extract_plan
-from optimizer.heuristic import constructive_start
+from optimizer.heuristic import constructive_start, start_wanted
 from optimizer.output import replace_folder
 from optimizer.plan import Plan
 from optimizer.prepare import prepare
@@ -115,7 +115,7 @@ def pareto_front(
     column = highs.column_of(metric)
 
     # The two ends: least `first` (second unbounded), then least `second`.
-    started = options.constructive_start and constructive_start(model, highs) is not None
+    started = start_wanted(options, highs) and constructive_start(model, highs) is not None
     loose = highs.solve(warm_start=True if started else None)
     if loose.solution == "none":
         raise NoPlanError(f"no plan for this scenario ({loose.termination})")

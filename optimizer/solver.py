@@ -55,8 +55,10 @@ class SolveOptions:
     log_to_console: bool = False
     warm_start: bool = False
     """Start HiGHS from the values the model's variables hold (e.g. a previous plan)."""
-    constructive_start: bool = False
-    """Start HiGHS from ``optimizer.heuristic``'s plan (LP rounding repaired by a small MIP)."""
+    constructive_start: bool | None = None
+    """Start HiGHS from ``optimizer.heuristic``'s plan (LP rounding repaired by a small MIP).
+    ``None`` (the default) decides by the model's size: on from
+    ``optimizer.heuristic.AUTO_START_INTEGERS`` integer columns, unless ``warm_start``."""
     cancel: threading.Event | None = field(default=None, compare=False)
     """Set it (from any thread) to stop a running solve within about a second; the best plan
     so far is kept (termination ``interrupted``)."""

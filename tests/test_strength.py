@@ -264,6 +264,29 @@ def test_cli_start_flag_reaches_the_solve(tiny: Tiny, monkeypatch: pytest.Monkey
     assert seen == [(True, pytest.approx(80.0)), (False, None)]
 
 
+def test_the_start_is_made_for_large_models_unless_the_options_say_otherwise(
+    tiny: Tiny, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``constructive_start=None`` (the default) decides by size: the tiny model (2 campuses,
+    a handful of integers) solves without the start; with the threshold below its integer
+    count it gets one (80, the optimum, HiGHS's log says it took it), but not over a warm
+    start or when the options say no."""
+    import optimizer.heuristic
+
+    tiny.sites = [site("a"), site("b", development_capex_musd=30.0, building_capex_musd_per_mw=0.5)]
+    scenario = load_scenario(tiny.write())
+    assert EXACT.constructive_start is None
+    plan = solve(scenario, EXACT)
+    assert plan.result.objective_musd == pytest.approx(80.0)
+    assert plan.result.start_objective_musd is None
+    monkeypatch.setattr(optimizer.heuristic, "AUTO_START_INTEGERS", 1)
+    plan = solve(scenario, EXACT)
+    assert plan.result.objective_musd == pytest.approx(80.0)
+    assert plan.result.start_objective_musd == pytest.approx(80.0)
+    for options in (replace(EXACT, constructive_start=False), replace(EXACT, warm_start=True)):
+        assert solve(scenario, options).result.start_objective_musd is None
+
+
 def test_pareto_points_start_from_a_plan_that_meets_their_bound(
     tiny: Tiny, monkeypatch: pytest.MonkeyPatch
 ) -> None:
