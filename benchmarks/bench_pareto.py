@@ -1,8 +1,8 @@
 """Benchmark: the Pareto front of the default, and the README's worked examples, at their gaps.
 
     python benchmarks/bench_pareto.py pareto [--points 6] [--gap 0.001] [--between cost,energy]
-                                      [--no-start] [--repeats 1] [--time-limit S]
-    python benchmarks/bench_pareto.py examples [--no-start] [--repeats 1] [--time-limit S]
+                                      [--[no-]start] [--repeats 1] [--time-limit S]
+    python benchmarks/bench_pareto.py examples [--[no-]start] [--repeats 1] [--time-limit S]
                                       [NAME ...]
 
 ``pareto`` times ``optimizer.pareto.pareto_front`` (HiGHS on 1 thread) in a fresh process:
@@ -40,7 +40,7 @@ EXAMPLES: dict[str, tuple[list[str], float]] = {
 
 
 def pareto_run(
-    points: int, gap: float, between: str, start: bool, time_limit_s: float | None
+    points: int, gap: float, between: str, start: bool | None, time_limit_s: float | None
 ) -> dict[str, object]:
     from optimizer import load_scenario, options_for
     from optimizer.api import DEFAULT_SCENARIO
@@ -64,7 +64,7 @@ def pareto_run(
     }
 
 
-def example_run(name: str, start: bool, time_limit_s: float | None) -> dict[str, object]:
+def example_run(name: str, start: bool | None, time_limit_s: float | None) -> dict[str, object]:
     from optimizer import load_scenario, options_for, solve
 
     script, gap = EXAMPLES[name]
@@ -96,18 +96,20 @@ def example_run(name: str, start: bool, time_limit_s: float | None) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=("pareto", "examples"))
-    parser.add_argument("names", nargs="*", help="examples to run (default: all but cfe-25)")
+    parser.add_argument("names", nargs="*", help="examples to run (default: all)")
     parser.add_argument("--points", type=int, default=6)
     parser.add_argument("--gap", type=float, default=0.001)
     parser.add_argument("--between", default="cost,energy")
-    parser.add_argument("--no-start", action="store_true")
+    parser.add_argument(
+        "--start", action=argparse.BooleanOptionalAction, help="default: by size, as gridsite"
+    )
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument(
         "--time-limit", type=float, help="seconds (per point); default: the scenario's"
     )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    start = not args.no_start
+    start = args.start
     if args.one:
         if args.kind == "pareto":
             run = pareto_run(args.points, args.gap, args.between, start, args.time_limit)
@@ -115,14 +117,13 @@ def main() -> None:
             run = example_run(args.names[0], start, args.time_limit)
         print(json.dumps(run))
         return
-    cases = (
-        [""] if args.kind == "pareto" else (args.names or [n for n in EXAMPLES if n != "cfe-25"])
-    )
+    cases = [""] if args.kind == "pareto" else (args.names or list(EXAMPLES))
     for case in cases:
         for _ in range(args.repeats):
             command = [sys.executable, __file__, args.kind] + ([case] if case else []) + ["--one"]
             command += ["--points", str(args.points), "--gap", str(args.gap)]
-            command += ["--between", args.between] + (["--no-start"] if args.no_start else [])
+            command += ["--between", args.between]
+            command += [] if args.start is None else ["--start" if args.start else "--no-start"]
             command += ["--time-limit", str(args.time_limit)] if args.time_limit else []
             out = subprocess.run(command, check=True, capture_output=True, text=True)
             print(out.stdout.strip().splitlines()[-1], flush=True)
