@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.solver import HighsModel, solve_model
-from tests.tiny import EXACT, Tiny, onsite_option, site
+from optimizer.solver import solve_model
+from tests.tiny import EXACT, Tiny, lp_bound_of, onsite_option, site
 
 HALF_YEAR_H = 4380.0
 #: Energy of the whole 100 MW IT (125 MW facility) for half a year at 50 and 10 USD/MWh.
@@ -38,19 +38,6 @@ def flexible(lost_usd_per_mwh: float) -> dict[str, object]:
         "curtailment_budget_frac": 0.1,
         "lost_compute_usd_per_mwh": lost_usd_per_mwh,
     }
-
-
-def lp_bound_of(model: object) -> float:
-    """Optimum of the LP relaxation of a built model."""
-    import highspy
-
-    lp = HighsModel(model, EXACT).highs.getLp()  # type: ignore[arg-type]
-    lp.integrality_ = []
-    relaxed = highspy.Highs()
-    relaxed.setOptionValue("output_flag", False)
-    relaxed.passModel(lp)
-    relaxed.run()
-    return float(relaxed.getInfo().objective_function_value)
 
 
 def it_at(plan, site_id: str) -> float:  # type: ignore[no-untyped-def]

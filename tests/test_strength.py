@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import highspy
 import pyomo.environ as pyo
 import pytest
 import xarray as xr
@@ -27,7 +26,7 @@ from optimizer.pareto import pareto_front
 from optimizer.prepare import prepare
 from optimizer.replan import reoptimize
 from optimizer.solver import HighsModel, absolute_gap
-from tests.tiny import EXACT, Tiny, cooling, flat_curve, site
+from tests.tiny import EXACT, Tiny, cooling, flat_curve, lp_bound_of, site
 
 
 @pytest.fixture
@@ -41,13 +40,7 @@ def lp_bound(tiny: Tiny, *without: str, name: str = "relaxed") -> float:
     for dotted in without:
         block, family = dotted.split(".")
         getattr(getattr(model, block), family).deactivate()
-    lp = HighsModel(model, EXACT).highs.getLp()
-    lp.integrality_ = []
-    relaxed = highspy.Highs()
-    relaxed.setOptionValue("output_flag", False)
-    relaxed.passModel(lp)
-    relaxed.run()
-    return float(relaxed.getInfo().objective_function_value)
+    return lp_bound_of(model)
 
 
 HULL = ("strength.within_chosen", "strength.within_open")

@@ -209,3 +209,19 @@ class Tiny:
             assert isinstance(component, pyo.Constraint), dotted
             component.deactivate()
         return extract_plan(model, data, solve_model(model, EXACT), 0.0)
+
+
+def lp_bound_of(model: Any) -> float:
+    """Optimum of the LP relaxation of a built model (every integer relaxed), HiGHS as the
+    solves see it."""
+    import highspy
+
+    from optimizer.solver import HighsModel
+
+    lp = HighsModel(model, EXACT).highs.getLp()
+    lp.integrality_ = []
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    relaxed.passModel(lp)
+    relaxed.run()
+    return float(relaxed.getInfo().objective_function_value)
