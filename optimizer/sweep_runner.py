@@ -21,10 +21,12 @@ Each worker keeps its last case's HiGHS model (:class:`optimizer.solver.Reusable
 case whose model differs from the previous one on that worker only in coefficients (prices,
 targets, limits) updates it in place instead of passing a new one.
 
-Cancelling (``cancel`` set from any thread, e.g. the service's; or Ctrl-C, i.e.
-``KeyboardInterrupt`` in the client) cancels the cases not started and interrupts the HiGHS
-solves running on the workers (a ``distributed.Event`` each running case watches); finished
-cases keep their rows, interrupted ones record nothing, so a rerun resumes with them.
+Cancelling (``cancel`` set from any thread, e.g. the service's; or Ctrl-C in the client,
+which sets it while the sweep waits, so that no ``KeyboardInterrupt`` breaks into Dask's
+event loop half-way; a second Ctrl-C raises it) cancels the cases not started and
+interrupts the HiGHS solves running on the workers (a ``distributed.Event`` each running case
+watches); finished cases keep their rows, interrupted ones record nothing, so a rerun
+resumes with them.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def sweep(
                 ): c
                 for c in todo
             }
-            with _cancelling(cancel, stop, client, list(futures)):
+            with _ctrl_c_cancels(cancel), _cancelling(cancel, stop, client, list(futures)):
                 try:
                     for future in as_completed(futures):
                         row = _result(future, futures[future], out, cancel)
@@ -245,6 +247,29 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Client]:
         )
     with cluster, Client(cluster) as client:
         yield client
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
+    """In the main thread, a first SIGINT sets ``cancel`` (the sweep then ends as if
+    cancelled from another thread) and a second raises ``KeyboardInterrupt``. A
+    ``KeyboardInterrupt`` raised while the client waits inside ``distributed.utils.sync``
+    makes Dask log a traceback of its own (``NameError`` in its cancel callback) before the
+    sweep can say it was interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
