@@ -28,9 +28,10 @@ from optimizer.solver import HighsModel, SolveOptions
 AUTO_START_INTEGERS = 5_000
 """From this many integer columns the start is made unless the options say otherwise
 (``SolveOptions.constructive_start=None``). Measured (benchmarks/RESULTS.md, CPU s, HiGHS on 1
-thread): 1,000 sites to 0.5 % in 37.5 s with it against 108-125 s
-without; 200 sites (8,017) 1.7 s against 8.6 s; the default (1,297) 1.7 s against 1.4 s at
-its 0.2 % gap and 8.3 s against 5.1 s at 0.1 %, so small models go without it."""
+thread, 2026-12-03): 1,000 sites (40,830 integers) to 0.5 % in 13.7 s of solve with it
+against 72.3 s without; 200 sites (8,017) 1.7 s against 8.6 s; the default (1,297) 1.7 s
+against 1.4 s at its 0.2 % gap and 8.3 s against 5.1 s at 0.1 %, so small models go without
+it."""
 
 OPEN_FRAC = 1e-3
 """A campus the LP opens by less than this stays closed in the start."""
