@@ -155,18 +155,23 @@ def _add_deliverable(ds: xr.Dataset) -> None:
     non-firm tier and every on-site option delivered) at the design-hour PUE; its zone's
     import limit at that PUE; its water limit at k's water use; the accelerator supply of
     the periods so far. Each is implied by a rule of the model, so the bound cuts no plan;
-    it is the tight big-M of the valid inequalities in ``formulations.strength``."""
+    it is the tight big-M of the valid inequalities in ``formulations.strength``.
+
+    ``supply_before_upgrades_mw[s,p]``: the most the campus can draw without any upgrade
+    (headroom, the non-firm tier, on-site options delivered by then), for
+    ``strength.within_connection``."""
     n_p = ds.sizes["period"]
     index = np.arange(n_p)
     sites = [str(s) for s in ds["site"].to_numpy()]
     row = {s: i for i, s in enumerate(sites)}
     supply_mw = ds["headroom_mw"].to_numpy() + ds["nonfirm_mw"].to_numpy()
-    arrived = index[None, :] >= ds["upgrade_first_index"].to_numpy()[:, None]  # (u, p)
-    for u, s in enumerate(ds["upgrade_site"].to_numpy()):
-        supply_mw[row[str(s)]] += ds["upgrade_added_mw"].to_numpy()[u] * arrived[u]
     delivered = index[None, :] >= ds["onsite_first_index"].to_numpy()[:, None]  # (o, p)
     for o, s in enumerate(ds["onsite_site"].to_numpy()):
         supply_mw[row[str(s)]] += ds["onsite_max_mw"].to_numpy()[o] * delivered[o]
+    ds["supply_before_upgrades_mw"] = (("site", "period"), supply_mw.copy())
+    arrived = index[None, :] >= ds["upgrade_first_index"].to_numpy()[:, None]  # (u, p)
+    for u, s in enumerate(ds["upgrade_site"].to_numpy()):
+        supply_mw[row[str(s)]] += ds["upgrade_added_mw"].to_numpy()[u] * arrived[u]
     zone_limit = ds["zone_import_limit_mw"].to_series().reindex(ds["site_zone"].to_numpy())
     supply_mw = np.minimum(supply_mw, np.nan_to_num(zone_limit.to_numpy(), nan=np.inf)[:, None])
     peak = ds["peak_pue"].to_numpy()  # (s, k)

@@ -111,6 +111,34 @@ def test_deliverable_it_in_whole_blocks(tiny: Tiny) -> None:
     assert tiny.solve().result.objective_musd == pytest.approx(200.0)
 
 
+def test_an_upgrade_buys_the_halls_it_adds_up_to_the_deliverable_it(tiny: Tiny) -> None:
+    """Blocks of 100 MW at PUE 1.25 (125 MW a hall), a 200 MW target, campus a of at most
+    200 MW with 150 MW of headroom (one hall); upgrade u adds 500 MW for 100. Optimum: two
+    halls need u: 200 + 100 = 300. The LP of the model's rows buys the fifth of u that
+    carries the second hall's 100 MW of draw: 200 + 20 = 220. within_connection counts the
+    headroom as one hall and u as the one more hall the campus can hold (four by the MW,
+    capped by the deliverable 200 MW): it <= 100 chosen + 100 u, so u = 1 and the LP gives
+    300. Without the cap (u as four halls) it would give 225; without the row, 220."""
+    tiny.portfolio["block_it_mw"] = 100.0
+    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 200.0}
+    tiny.sites = [site("a", max_it_mw=200.0, headroom_mw=150.0)]
+    tiny.upgrades = [
+        {
+            "upgrade_id": "u",
+            "site_id": "a",
+            "name": "u",
+            "added_mw": 500.0,
+            "capex_musd": 100.0,
+            "lead_periods": 0,
+        }
+    ]
+    assert tiny.solve().result.objective_musd == pytest.approx(300.0)
+    ablated = tiny.solve_without("strength.within_connection")
+    assert ablated.result.objective_musd == pytest.approx(300.0)
+    assert lp_bound(tiny) == pytest.approx(300.0)
+    assert lp_bound(tiny, "strength.within_connection") == pytest.approx(220.0)
+
+
 def test_constructive_start_is_accepted_and_keeps_the_optimum(tiny: Tiny) -> None:
     """Campus a: no development, building 1/MW (100 MW: 100); campus b: development 30,
     building 0.5/MW (30 + 50 = 80). The LP opens b in full and a not at all, so the
