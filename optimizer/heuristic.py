@@ -49,11 +49,19 @@ def _lazy_families(model: pyo.ConcreteModel) -> list[pyo.Constraint]:
 
 
 def constructive_start(
-    model: pyo.ConcreteModel, highs: HighsModel, time_limit_s: float = 60.0, gap: float = 0.005
+    model: pyo.ConcreteModel,
+    highs: HighsModel,
+    time_limit_s: float = 60.0,
+    gap: float | None = None,
 ) -> float | None:
     """Load a start plan into ``model``'s variables; its objective, or None if none found.
-    The repair MIP stops at ``gap`` or after ``time_limit_s`` (wall clock, so generous: at
-    1,000 sites it needs about 5 s of CPU, far more wall on a loaded machine)."""
+    The repair MIP stops at ``gap`` (by default half the gap asked of the solve, so that the
+    start can end it: the repair's gap is to its own bound, above the LP's) or after
+    ``time_limit_s`` (wall clock, so generous: at 1,000 sites it needs about 5 s of CPU,
+    far more wall on a loaded machine). At 1,000 sites and 0.5 % a repair to 0.5 % stopped
+    0.58 % above the LP bound (a MIP run then took 46 s more), to 0.25 % 0.32 %."""
+    if gap is None:
+        gap = highs.options.mip_gap_frac / 2
     relaxed = highs.relaxed_values(lazy=_lazy_families(model))
     if relaxed is None:
         return None
