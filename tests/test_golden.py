@@ -66,7 +66,7 @@ CASES = {
     "default": Case(
         lambda out: DEFAULT_SCENARIO,
         None,
-        (("zone_limit", "ercot_north", "2030H2"), ("headroom", "amarillo_tx", "2029H2")),
+        (("zone_limit", "ercot_north", "2030H2"), ("headroom", "amarillo_tx", "2028H2")),
     ),
     "inference": Case(lambda out: _example("inference").main(out), 0.002),
     "faster": Case(_site_power("faster"), 0.002),
@@ -171,7 +171,7 @@ def test_readme_figures_come_from_the_golden_files() -> None:
         "onsite NPV": f"({musd('faster')} → {musd('onsite')} M USD",
         "cfe NPV": f"({musd('cfe-0')} → {musd('cfe-25')} M USD",
         "zone limit value": f"about {marginal('zone_limit ercot_north 2030H2'):.1f} M USD",
-        "headroom value": f"about {marginal('headroom amarillo_tx 2029H2'):.2f} M USD",
+        "headroom value": f"about {marginal('headroom amarillo_tx 2028H2'):.2f} M USD",
     }
     missing = {k: v for k, v in quoted.items() if v not in text}
     assert not missing, missing
