@@ -22,7 +22,7 @@ from optimizer.audit import AuditReport, PlanFilesError, Violation, audit_plan
 from optimizer.cli import app
 from tests.test_clean import wind
 from tests.test_site_power import flexible, two_campuses
-from tests.tiny import Tiny, cooling, flat_curve, onsite_option, site
+from tests.tiny import Tiny, cooling, flat_curve, onsite_option, site, upgrade
 
 
 @pytest.fixture
@@ -58,19 +58,6 @@ def edit_csv(folder: Path, name: str, edit: Callable[[pd.DataFrame], pd.DataFram
 
 def site_entry(plan: dict[str, Any], site_id: str) -> dict[str, Any]:
     return next(s for s in plan["sites"] if s["site_id"] == site_id)
-
-
-def upgrade(upgrade_id: str, site_id: str, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "upgrade_id": upgrade_id,
-        "site_id": site_id,
-        "name": upgrade_id,
-        "added_mw": 100.0,
-        "capex_musd": 10.0,
-        "lead_periods": 0,
-    }
-    row.update(overrides)
-    return row
 
 
 # --------------------------------------------------------------------------- ablations

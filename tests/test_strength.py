@@ -26,7 +26,7 @@ from optimizer.pareto import pareto_front
 from optimizer.prepare import prepare
 from optimizer.replan import reoptimize
 from optimizer.solver import HighsModel, absolute_gap
-from tests.tiny import EXACT, Tiny, cooling, flat_curve, lp_bound_of, site
+from tests.tiny import EXACT, Tiny, cooling, flat_curve, lp_bound_of, site, upgrade
 
 
 @pytest.fixture
@@ -64,16 +64,7 @@ def test_an_upgrade_needs_an_open_campus(tiny: Tiny) -> None:
     upgrade_online <= site_open opens the campus in full: 250. The MIP optimum is 250
     either way (an upgrade at a closed campus buys nothing)."""
     tiny.sites = [site("a", development_capex_musd=100.0, headroom_mw=0.0)]
-    tiny.upgrades = [
-        {
-            "upgrade_id": "u",
-            "site_id": "a",
-            "name": "u",
-            "added_mw": 125.0,
-            "capex_musd": 50.0,
-            "lead_periods": 0,
-        }
-    ]
+    tiny.upgrades = [upgrade("u", "a", added_mw=125.0, capex_musd=50.0)]
     assert tiny.solve().result.objective_musd == pytest.approx(250.0)
     ablated = tiny.solve_without("interconnection.needs_open_site")
     assert ablated.result.objective_musd == pytest.approx(250.0)
@@ -122,16 +113,7 @@ def test_an_upgrade_buys_the_halls_it_adds_up_to_the_deliverable_it(tiny: Tiny) 
     tiny.portfolio["block_it_mw"] = 100.0
     tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 200.0}
     tiny.sites = [site("a", max_it_mw=200.0, headroom_mw=150.0)]
-    tiny.upgrades = [
-        {
-            "upgrade_id": "u",
-            "site_id": "a",
-            "name": "u",
-            "added_mw": 500.0,
-            "capex_musd": 100.0,
-            "lead_periods": 0,
-        }
-    ]
+    tiny.upgrades = [upgrade("u", "a", added_mw=500.0, capex_musd=100.0)]
     assert tiny.solve().result.objective_musd == pytest.approx(300.0)
     ablated = tiny.solve_without("strength.within_connection")
     assert ablated.result.objective_musd == pytest.approx(300.0)

@@ -78,6 +78,20 @@ def flat_curve(cooling_id: str, pue: float, wue_l_per_kwh: float = 0.0) -> list[
     ]
 
 
+def upgrade(upgrade_id: str, site_id: str, **overrides: Any) -> dict[str, Any]:
+    """An upgrade of 100 MW for 10 M USD, in service at once."""
+    row = {
+        "upgrade_id": upgrade_id,
+        "site_id": site_id,
+        "name": upgrade_id,
+        "added_mw": 100.0,
+        "capex_musd": 10.0,
+        "lead_periods": 0,
+    }
+    row.update(overrides)
+    return row
+
+
 def onsite_option(option_id: str, site_id: str, **overrides: Any) -> dict[str, Any]:
     """Gas engines: 30 USD/MWh (10 MMBtu/MWh at 3 USD/MMBtu), 0.5306 t CO2/MWh, no capex."""
     row = {
