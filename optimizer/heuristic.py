@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.solver import HighsModel, SolveOptions
@@ -43,6 +44,52 @@ start's LP puts them back where it does (1,000 sites: 1,326 of 18,798 zonal rows
 x 40 regions: 421 of 35,760 zonal and serving rows; benchmarks/RESULTS.md)."""
 
 
+PRICED_IN_LP = ("demand", "serve_mw")
+"""Columns (``serve_mw[r,s,p]``, 92 % of the model's columns at 1,000 sites x 200 regions)
+the start's LP holds only where they pay, by reduced cost (``HighsModel.relaxed_values``:
+column generation, the same optimum)."""
+
+FIRST_PAIRS: int | None = None
+"""With a number: the serving columns of a region and period in the start's first LP are the
+cheapest (objective coefficient) this many, the others priced in. With None (the default):
+all of them in the first LP, then those it leaves at 0 with a positive reduced cost taken out
+but for the 5 best of each region and period (``pruned``), and priced back in if their
+reduced cost turns negative. Measured at 1,000 sites x 200 regions (benchmarks/RESULTS.md):
+5 cheapest first, 10+ rounds of 10-25 s CPU each (the first LP without enough pairs leans on
+the elastic columns), slower than the whole LP; all first, then pruned, 87 s CPU against 88
+for the whole LP with the same row handling."""
+
+
+REPAIR_SPARE_PAIRS = 5
+"""Serving columns of a region and period the repair MIP may use besides those the LP serves
+from: the lowest reduced cost this many; the others stay at 0 in it."""
+
+
+def _serving_groups(model: pyo.ConcreteModel, highs: HighsModel) -> list[np.ndarray]:
+    """The serving columns (``PRICED_IN_LP``) of each region and period."""
+    block = model.component(PRICED_IN_LP[0])
+    serve = None if block is None else block.component(PRICED_IN_LP[1])
+    if serve is None:
+        return []
+    column = {id(var): j for j, var in enumerate(highs.columns)}
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for (r, _, p), var in serve.items():
+        j = column.get(id(var))
+        if j is not None:
+            groups[r, p].append(j)
+    return [np.array(js, dtype=np.int64) for js in groups.values()]
+
+
+def _beyond(groups: list[np.ndarray], score: np.ndarray, keep: int | list[int]) -> np.ndarray:
+    """The columns of each group but its ``keep`` (one for all, or one per group) lowest by
+    ``score``."""
+    keeps = [keep] * len(groups) if isinstance(keep, int) else keep
+    out = [
+        js[np.argsort(score[js], kind="stable")[k:]] for js, k in zip(groups, keeps, strict=True)
+    ]
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+
 def _lazy_families(model: pyo.ConcreteModel) -> list[pyo.Constraint]:
     blocks = ((model.component(block), family) for block, family in LAZY_IN_LP)
     return [b.component(family) for b, family in blocks if b is not None and b.component(family)]
@@ -62,7 +109,13 @@ def constructive_start(
     0.58 % above the LP bound (a MIP run then took 46 s more), to 0.25 % 0.32 %."""
     if gap is None:
         gap = highs.options.mip_gap_frac / 2
-    relaxed = highs.relaxed_values(lazy=_lazy_families(model))
+    groups = _serving_groups(model, highs)
+    serving = np.sort(np.concatenate(groups)) if groups else np.zeros(0, dtype=np.int64)
+    priced, pruned = serving[:0], serving
+    if FIRST_PAIRS is not None:
+        priced = _beyond(groups, np.asarray(highs.highs.getLp().col_cost_), FIRST_PAIRS)
+        pruned = serving[:0]
+    relaxed = highs.relaxed_values(lazy=_lazy_families(model), priced=priced, pruned=pruned)
     if relaxed is None:
         return None
     bound = highs.objective_of(relaxed)
@@ -97,7 +150,17 @@ def constructive_start(
         for k in techs[s]:
             if k != lean:
                 fix(chosen[s, k], 0.0)
-    values = highs.restricted_values(fixed, time_limit_s, gap)
+    # the repair weighs only the serving pairs the LP serves from and the next best few by
+    # reduced cost; if that leaves it no plan, it runs again with every pair
+    out = priced[:0]
+    reduced = highs.relaxed_reduced_costs
+    if reduced is not None and groups:
+        serves = relaxed > 0.0
+        keep = [int(serves[js].sum()) + REPAIR_SPARE_PAIRS for js in groups]
+        out = _beyond(groups, np.where(serves, -np.inf, reduced), keep)
+    values = highs.restricted_values(fixed | dict.fromkeys(out.tolist(), 0.0), time_limit_s, gap)
+    if values is None and out.size:
+        values = highs.restricted_values(fixed, time_limit_s, gap)
     if values is None:
         return None
     for var, x in zip(highs.columns, values, strict=True):

@@ -28,6 +28,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy import sparse
 
 Termination = Literal[
     "optimal",
@@ -226,6 +227,12 @@ class HighsModel:
         (``optimizer.heuristic``: the LP relaxation's optimum) and used by the next
         :meth:`solve` only: if the start is a plan of the model within the gap asked of it,
         that solve ends there, without a MIP run (HiGHS would prove no more)."""
+        self.relaxed_columns: np.ndarray | None = None
+        """The columns (mask) the last :meth:`relaxed_values` LP held when it was optimal,
+        if it priced columns in (None otherwise): the others are at 0 with a non-negative
+        reduced cost."""
+        self.relaxed_reduced_costs: np.ndarray | None = None
+        """The reduced costs of every column at that LP's optimum (with the same condition)."""
         self.separation_runs = {"lp": 0, "mip": 0}
         """HiGHS runs in the cut loops so far (``Concern.separate``), LP and MIP, all solves
         together."""
@@ -547,20 +554,34 @@ class HighsModel:
         return any(t != highspy.HighsVarType.kContinuous for t in lp.integrality_)
 
     def relaxed_values(
-        self, deadline: float = math.inf, lazy: Sequence[Any] = ()
+        self,
+        deadline: float = math.inf,
+        lazy: Sequence[Any] = (),
+        priced: np.ndarray | None = None,
+        pruned: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """Column values of the LP relaxation (every integer relaxed), or None if it has no
         optimum; with separators, the cuts it needs are added to the held model (the Pyomo
-        variables keep their values). The rows of the ``lazy`` constraint families (without
-        separators) start out free and are put back where the solution breaks them, then
-        solved again from the basis, until it breaks none: the same LP optimum, sooner where
-        few of them bind (:meth:`_lazy_rows`)."""
+        variables keep their values). Without separators, the rows of the ``lazy``
+        constraint families and the ``priced`` columns (indices; columns at 0 in the plan
+        unless brought in: lower bound 0) start out of the LP: a row is put back where the
+        solution breaks it, a column priced in where its reduced cost is negative, and the
+        LP solved again from the basis, until neither is: the same LP optimum, sooner where
+        few of them are needed (:func:`_restricted_lp`). ``self.relaxed_columns`` is then
+        the mask of the columns the final LP held (the others are at 0 and priced out)."""
         lp = self.highs.getLp()
         lp.integrality_ = []
+        self.relaxed_columns = self.relaxed_reduced_costs = None
         if not self.separators:
             rows = [self.row_of[c] for family in lazy for c in family.values() if c in self.row_of]
-            if rows:
-                return self._lazy_rows(lp, np.array(rows, dtype=np.int32))
+            out = np.zeros(0, dtype=np.int64) if priced is None else np.asarray(priced)
+            prune = np.zeros(0, dtype=np.int64) if pruned is None else np.asarray(pruned)
+            if rows or out.size or prune.size:
+                found = _restricted_lp(self, lp, np.array(rows, dtype=np.int64), out, prune)
+                if found is None:
+                    return None
+                values, self.relaxed_columns, self.relaxed_reduced_costs = found
+                return values
             return self._solve_copy(lp, math.inf, 0.0, mip=False)
         held = [v.value for v in self.columns]
         try:
@@ -569,33 +590,6 @@ class HighsModel:
             for var, x in zip(self.columns, held, strict=True):
                 var.set_value(x, skip_validation=True)
 
-    def _lazy_rows(self, lp: highspy.HighsLp, rows: np.ndarray) -> np.ndarray | None:
-        """Column values of the LP ``lp`` solved with ``rows`` free at first, each put back
-        once a solution breaks it (by more than 1e-7 of its activity, HiGHS's feasibility
-        tolerance): when none is broken the solution holds every row, so it is optimal for
-        the whole LP. At 1,000 sites the zonal hour rows (18,798 rows, 60 % of the
-        nonzeros) come back 1,326 of them in 4 solves: 24.7 s of CPU against 33.0 s, the
-        same optimum (benchmarks/RESULTS.md)."""
-        lower, upper = np.array(lp.row_lower_), np.array(lp.row_upper_)
-        free_lower, free_upper = lower.copy(), upper.copy()
-        free_lower[rows], free_upper[rows] = -math.inf, math.inf
-        lp.row_lower_, lp.row_upper_ = free_lower, free_upper
-        h = self._copy(lp, math.inf, 0.0)
-        waiting = rows
-        while h is not None:
-            h.run()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # (its bound too)
-                return None
-            activity = np.asarray(h.getSolution().row_value)[waiting]
-            slack = 1e-7 * np.maximum(1.0, np.abs(activity))
-            broken = (activity < lower[waiting] - slack) | (activity > upper[waiting] + slack)
-            if not broken.any():
-                return np.asarray(h.getSolution().col_value)
-            back = waiting[broken]
-            h.changeRowsBounds(back.size, back, lower[back], upper[back])  # type: ignore[attr-defined]
-            waiting = waiting[~broken]
-        return None
-
     def restricted_values(
         self, fixed: dict[int, float], time_limit_s: float, gap: float
     ) -> np.ndarray | None:
@@ -603,8 +597,8 @@ class HighsModel:
         values (a smaller MIP), or None if it finds none."""
         lp = self.highs.getLp()
         lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
-        for j, x in fixed.items():
-            lower[j] = upper[j] = x
+        index = np.fromiter(fixed.keys(), dtype=np.int64, count=len(fixed))
+        lower[index] = upper[index] = np.fromiter(fixed.values(), dtype=float, count=len(fixed))
         lp.col_lower_, lp.col_upper_ = lower, upper
         return self._solve_copy(lp, time_limit_s, gap, mip=True)
 
@@ -714,6 +708,258 @@ class HighsModel:
         """Dual value of each constraint's row (objective change per unit of its bound)."""
         duals = self.highs.getSolution().row_dual
         return {con: float(duals[i]) for con, i in self.row_of.items()}
+
+
+PRICING_TOLERANCE = 1e-7
+"""A column left out of the start's LP is priced in when its reduced cost is below minus
+this (HiGHS's dual feasibility tolerance), a row put back when the solution breaks it by
+more than this times its activity (at least 1; HiGHS's primal feasibility tolerance)."""
+
+
+PRICED_PER_ROW = 5
+"""Columns priced in per round and per row they help to meet (their reduced cost most
+negative), so the LP grows by what it needs (partial pricing)."""
+
+ELASTIC_PENALTY = 1e3
+"""Cost of a unit of an elastic column of the start's first LP (:func:`_restricted_lp`), as
+a multiple of the model's largest column cost."""
+
+
+def _restricted_lp(
+    live: HighsModel,
+    lp: highspy.HighsLp,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    pruned: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The LP ``lp`` solved with the ``rows`` and ``columns`` (indices) left out at first,
+    and the ``pruned`` columns taken out after the first solve where it holds them at 0 with
+    a positive reduced cost (but for the few best of each row they help to meet): the column
+    values of its optimum, the mask of the columns the last LP held and every column's
+    reduced cost, or None if it has none. Left-out and pruned columns are at 0 (their lower
+    bound must be 0).
+
+    A left-out row is put back once a solution breaks it; a left-out column is priced in
+    once its reduced cost under the solution's duals (a left-out row's dual is 0) is
+    negative (the ``PRICED_PER_ROW`` most negative of each row it helps to meet, per
+    round); then the LP is solved again from the basis (HiGHS keeps it across added rows
+    and columns). When no row is broken and no reduced cost negative, the solution is
+    optimal for the LP with every row and column: feasible for it (the left-out columns at
+    0) and, with the same duals, dual feasible for the LP with the left-out rows free, which
+    relaxes it. Rows and columns only come in after the pruning, so the loop ends. So that
+    the first LP has a solution whichever columns it holds, each row a left-out column
+    could help to meet gets an elastic column at ``ELASTIC_PENALTY`` times the largest
+    cost; the loop ends only with them at 0, or, if they are not, with every column in and
+    them out (then it is the whole LP's verdict, as it is when a restricted LP has no
+    solution).
+
+    At 1,000 sites the zonal hour rows (18,798 rows, 60 % of the nonzeros) come back 1,326
+    of them in 4 solves: 24.7 s of CPU against 33.0 s with every row; at 1,000 sites x 200
+    regions (serving columns and their ``only_from_open`` rows 92 % of the model) 87 s
+    against 150-194 s with the rows in but free (benchmarks/RESULTS.md), the same optimum."""
+    n_row, n_col = int(lp.num_row_), int(lp.num_col_)
+    m = lp.a_matrix_
+    parts = (np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_))
+    if m.format_ == highspy.MatrixFormat.kColwise:
+        a = sparse.csc_matrix(parts, shape=(n_row, n_col))
+    else:
+        a = sparse.csr_matrix(parts, shape=(n_row, n_col)).tocsc()
+    by_row = a.tocsr()
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    col_lower, col_upper = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
+    row_lower, row_upper = np.asarray(lp.row_lower_, float), np.asarray(lp.row_upper_, float)
+    if np.any(col_lower[columns] != 0.0) or np.any(col_lower[pruned] != 0.0):
+        raise ValueError("a column left out of the LP must have lower bound 0")
+    row_in = np.ones(n_row, dtype=bool)
+    row_in[rows] = False
+    col_in = np.ones(n_col, dtype=bool)
+    col_in[columns] = False
+    row_ids, col_ids = np.flatnonzero(row_in), np.flatnonzero(col_in)
+    local_row = np.full(n_row, -1, dtype=np.int64)
+    local_row[row_ids] = np.arange(row_ids.size)
+    local_col = np.full(n_col, -1, dtype=np.int64)
+    local_col[col_ids] = np.arange(col_ids.size)
+    # an elastic column per row that a left-out column could help to meet (a >= row with a
+    # positive coefficient, a <= row with a negative one), at a cost no plan pays: the first
+    # LP has a solution whichever columns are in; priced in, the real columns replace them
+    out_part = a[:, columns].tocoo()
+    up = (out_part.data > 0) & np.isfinite(row_lower[out_part.row])
+    down = (out_part.data < 0) & np.isfinite(row_upper[out_part.row])
+    elastic_rows = [np.unique(out_part.row[up]), np.unique(out_part.row[down])]
+    elastic_rows = [r[row_in[r]] for r in elastic_rows]
+    cover = np.full(n_col, -1, dtype=np.int64)  # a row each priced column helps to meet
+    for part, cols in ((out_part, columns), (a[:, pruned].tocoo(), pruned)):
+        helps = ((part.data > 0) & np.isfinite(row_lower[part.row])) | (
+            (part.data < 0) & np.isfinite(row_upper[part.row])
+        )
+        cover[cols[part.col[helps]]] = part.row[helps]
+    n_elastic = sum(r.size for r in elastic_rows)
+    elastic = np.arange(col_ids.size, col_ids.size + n_elastic)
+    penalty = ELASTIC_PENALTY * max(1.0, float(np.abs(cost).max(initial=0.0)))
+    sub = sparse.hstack(
+        [
+            a[:, col_ids][row_ids, :],
+            sparse.csc_matrix(
+                (
+                    np.concatenate((np.ones(elastic_rows[0].size), -np.ones(elastic_rows[1].size))),
+                    (local_row[np.concatenate(elastic_rows)], np.arange(n_elastic)),
+                ),
+                shape=(row_ids.size, n_elastic),
+            ),
+        ],
+        format="csc",
+    )
+    small = highspy.HighsLp()
+    small.num_col_, small.num_row_ = int(col_ids.size + n_elastic), int(row_ids.size)
+    small.col_cost_ = np.concatenate((cost[col_ids], np.full(n_elastic, penalty)))
+    small.col_lower_ = np.concatenate((col_lower[col_ids], np.zeros(n_elastic)))
+    small.col_upper_ = np.concatenate((col_upper[col_ids], np.full(n_elastic, math.inf)))
+    small.row_lower_, small.row_upper_ = row_lower[row_ids], row_upper[row_ids]
+    small.offset_ = float(lp.offset_)
+    small.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    small.a_matrix_.start_ = sub.indptr
+    small.a_matrix_.index_ = sub.indices
+    small.a_matrix_.value_ = sub.data
+    h = live._copy(small, math.inf, 0.0)
+    waiting = np.flatnonzero(~row_in)
+    while h is not None:
+        h.run()
+        status = h.getModelStatus()
+        out = np.flatnonzero(local_col < 0)
+        if status != highspy.HighsModelStatus.kOptimal:
+            if not out.size or status not in _NO_SOLUTION:
+                return None  # (an LP stopped early has no bound either)
+            _add_columns(h, a, out, cost, col_lower, col_upper, local_row, local_col)
+            continue
+        solution = h.getSolution()
+        values = np.asarray(solution.col_value)
+        x = np.zeros(n_col)
+        x[local_col >= 0] = values[local_col[local_col >= 0]]
+        y = np.zeros(n_row)
+        y[local_row >= 0] = np.asarray(solution.row_dual)[local_row[local_row >= 0]]
+        activity = by_row[waiting] @ x
+        slack = PRICING_TOLERANCE * np.maximum(1.0, np.abs(activity))
+        broken = (activity < row_lower[waiting] - slack) | (activity > row_upper[waiting] + slack)
+        if pruned.size:  # once, after the first solve: then priced like the others
+            _prune(h, pruned, x, cost - a.T @ y, cover, local_col, elastic)
+            pruned = pruned[:0]
+            out = np.flatnonzero(local_col < 0)
+        reduced = cost[out] - a[:, out].T @ y
+        priced = _most_negative(out, reduced, cover)
+        if not broken.any() and not priced.size:
+            if not n_elastic or np.all(values[elastic] <= PRICING_TOLERANCE):
+                return x, local_col >= 0, cost - a.T @ y
+            # the penalty was not enough (or the LP has no solution): every column in, the
+            # elastic columns out, and on
+            h.changeColsBounds(
+                n_elastic, elastic.astype(np.int32), np.zeros(n_elastic), np.zeros(n_elastic)
+            )
+            n_elastic = 0
+            priced = out
+        back = waiting[broken]
+        waiting = waiting[~broken]
+        if back.size:
+            _add_rows(h, by_row, back, row_lower, row_upper, local_row, local_col)
+        if priced.size:
+            _add_columns(h, a, priced, cost, col_lower, col_upper, local_row, local_col)
+    return None
+
+
+def _prune(
+    h: highspy.Highs,
+    pruned: np.ndarray,
+    x: np.ndarray,
+    reduced: np.ndarray,
+    cover: np.ndarray,
+    local_col: np.ndarray,
+    elastic: np.ndarray,
+) -> None:
+    """The columns of ``pruned`` the LP holds at 0 with a positive reduced cost (nonbasic:
+    HiGHS keeps its basis) deleted from ``h``, but for the ``PRICED_PER_ROW`` lowest of each
+    row they help to meet; the held indices renumbered."""
+    drop = pruned[(local_col[pruned] >= 0) & (x[pruned] == 0.0)]
+    drop = drop[reduced[drop] > PRICING_TOLERANCE]
+    drop = drop[(_rank(drop, reduced[drop], cover) >= PRICED_PER_ROW) | (cover[drop] < 0)]
+    if not drop.size:
+        return
+    keep = np.ones(h.getNumCol(), dtype=bool)
+    keep[local_col[drop]] = False
+    h.deleteCols(drop.size, np.sort(local_col[drop]).astype(np.int32))
+    renumber = np.cumsum(keep) - 1
+    held = local_col >= 0
+    local_col[held] = renumber[local_col[held]]
+    local_col[drop] = -1
+    elastic[:] = renumber[elastic]
+
+
+def _most_negative(out: np.ndarray, reduced: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """The left-out columns ``out`` to price in: of those with a negative reduced cost, the
+    ``PRICED_PER_ROW`` most negative of each row they help to meet (``cover``, -1 for none:
+    all of those)."""
+    negative = reduced < -PRICING_TOLERANCE
+    out, reduced = out[negative], reduced[negative]
+    keep = (_rank(out, reduced, cover) < max(PRICED_PER_ROW, 1)) | (cover[out] < 0)
+    return out[keep]
+
+
+def _rank(cols: np.ndarray, score: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """Each column's rank by ``score`` (0 the lowest) among ``cols`` of its ``cover`` row."""
+    rows = cover[cols]
+    order = np.lexsort((score, rows))
+    first = np.searchsorted(rows[order], rows[order], side="left")
+    rank = np.empty(cols.size, dtype=np.int64)
+    rank[order] = np.arange(cols.size) - first
+    return rank
+
+
+_NO_SOLUTION = (
+    highspy.HighsModelStatus.kInfeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
+
+
+def _kept(
+    part: sparse.csr_matrix | sparse.csc_matrix, local: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starts, indices and values of ``part``'s entries whose index is held (``local`` >=
+    0), renumbered to the held LP's order: rows of a CSR part, columns of a CSC part."""
+    index = local[part.indices]
+    keep = index >= 0
+    major = np.repeat(np.arange(len(part.indptr) - 1), np.diff(part.indptr))
+    counts = np.bincount(major[keep], minlength=len(part.indptr) - 1)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    return starts.astype(np.int32), index[keep].astype(np.int32), part.data[keep].astype(float)
+
+
+def _add_rows(
+    h: highspy.Highs,
+    by_row: sparse.csr_matrix,
+    back: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    local_row: np.ndarray,
+    local_col: np.ndarray,
+) -> None:
+    """Rows ``back`` of the whole LP added to ``h`` (their entries in held columns)."""
+    starts, index, values = _kept(by_row[back], local_col)
+    h.addRows(back.size, lower[back], upper[back], index.size, starts, index, values)
+    local_row[back] = h.getNumRow() - back.size + np.arange(back.size)
+
+
+def _add_columns(
+    h: highspy.Highs,
+    a: sparse.csc_matrix,
+    new: np.ndarray,
+    cost: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    local_row: np.ndarray,
+    local_col: np.ndarray,
+) -> None:
+    """Columns ``new`` of the whole LP added to ``h`` (their entries in held rows)."""
+    starts, index, values = _kept(a[:, new], local_row)
+    h.addCols(new.size, cost[new], lower[new], upper[new], index.size, starts, index, values)
+    local_col[new] = h.getNumCol() - new.size + np.arange(new.size)
 
 
 def _interrupt_on(highs: highspy.Highs, cancel: threading.Event) -> None:

@@ -253,3 +253,61 @@ def test_generated_regions_are_in_reach_and_need_their_share_of_the_target(
     need = data["inference_demand_mw"].sum("region").to_numpy()
     share = np.array([gen.INFERENCE_SHARE_FRAC * targets[p] for p in data["period"].to_numpy()])
     assert need == pytest.approx(share, abs=6 * 0.05 + 1e-9)
+
+
+def test_the_start_lp_prices_serving_columns_in_by_reduced_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """r1 alone (40 MW; per MW served A 1, B 3, C 2; fixed A 50, B 40, C 35). Per MW with
+    only_from_open (serve <= 40 x open): A 1 + 50/40 = 2.25, B 3 + 1 = 4, C 2 + 35/40 =
+    2.875, so the LP opens A: 90, the MIP optimum too. The start's LP leaves out the
+    columns serve[r1,A] and serve[r1,B] at first: over C alone it is 40 x 2.875 = 115, with
+    the demand row's dual 2.875. Priced under it, serve[r1,A] costs 1 - 2.875 < 0 and comes
+    in (the LP falls to 90, A's row put back); serve[r1,B], 3 - 2.25 > 0 at the end, stays
+    out. The result is the whole LP's optimum; without pricing the LP would stop at 115."""
+    from optimizer.heuristic import constructive_start
+    from optimizer.solver import HighsModel
+    from tests.tiny import EXACT, lp_bound_of
+
+    tiny = facility_location(Tiny(tmp_path), {"r1": 40.0})
+    model = build_model(prepare(load_scenario(tiny.write("priced"))))
+    highs = HighsModel(model, EXACT)
+    column = {s: highs.column_of(model.demand.serve_mw["r1", s, "2026H2"]) for s in FIXED}
+    lazy = [model.demand.only_from_open]
+    relaxed = highs.relaxed_values(lazy=lazy, priced=np.array([column["A"], column["B"]]))
+    assert relaxed is not None and highs.relaxed_columns is not None
+    assert highs.objective_of(relaxed) == pytest.approx(90.0)
+    assert lp_bound_of(model) == pytest.approx(90.0)
+    assert highs.relaxed_columns[column["A"]] and relaxed[column["A"]] == pytest.approx(40.0)
+    assert not highs.relaxed_columns[column["B"]] and relaxed[column["B"]] == 0.0
+    assert highs.relaxed_columns[column["C"]]
+    # every column but C held at 0 (no pricing): C's LP, 115
+    without = highs.highs.getLp()
+    without.integrality_ = []
+    lower, upper = np.array(without.col_lower_), np.array(without.col_upper_)
+    upper[[column["A"], column["B"]]] = 0.0
+    without.col_lower_, without.col_upper_ = lower, upper
+    assert highs.objective_of(highs._solve_copy(without, 60.0, 0.0, mip=False)) == (
+        pytest.approx(115.0)
+    )
+    # every column in the first LP (without only_from_open: A at 1 + 50/100 per MW, 60),
+    # then B and C pruned but for the best one (C); B's reduced cost stays positive
+    # (3 - 2.25 at the end): out for good, the LP's optimum the same
+    monkeypatch.setattr("optimizer.solver.PRICED_PER_ROW", 1)
+    relaxed = highs.relaxed_values(lazy=lazy, pruned=np.array(sorted(column.values())))
+    assert relaxed is not None and highs.relaxed_columns is not None
+    assert highs.objective_of(relaxed) == pytest.approx(90.0)
+    assert not highs.relaxed_columns[column["B"]] and highs.relaxed_columns[column["C"]]
+    assert highs.relaxed_reduced_costs is not None
+    assert highs.relaxed_reduced_costs[column["B"]] == pytest.approx(0.75)
+    # the start with one pair per region at first (r1's cheapest, A: nothing to price)
+    # and on the three-region instance, where its bound must be the whole LP's
+    monkeypatch.setattr("optimizer.heuristic.FIRST_PAIRS", 1)
+    assert constructive_start(model, highs) == pytest.approx(90.0)
+    assert highs.start_bound_musd == pytest.approx(90.0)
+    tiny = facility_location(Tiny(tmp_path / "three"))
+    model = build_model(prepare(load_scenario(tiny.write("three"))))
+    highs = HighsModel(model, EXACT)
+    assert constructive_start(model, highs) == pytest.approx(brute_force())
+    assert highs.start_bound_musd == pytest.approx(lp_bound_of(model), rel=1e-9)
+    assert highs.relaxed_columns is not None and not highs.relaxed_columns.all()
