@@ -11,10 +11,13 @@ The LP relaxation's optimum is a lower bound on the model's: it goes with the st
 (``HighsModel.start_bound_musd``), so a start already within the gap asked of it ends the
 solve without a MIP run, which would only solve the same LP again at its root to prove it.
 The LP is solved with the zonal hour rows and the serving rows ``only_from_open`` put back
-only where its solution breaks them (``HighsModel.relaxed_values(lazy=...)``, the same
-optimum). At 1,000 sites
-(benchmarks/RESULTS.md) the LP takes about 25 s of CPU (33 s with every row), the repair
-about 5 s, and the start is 0.37 % above the LP bound: within a 0.5 % gap.
+only where its solution breaks them, and the serving columns held only where their reduced
+cost asks for them (``HighsModel.relaxed_values(lazy=..., pruned=...)``, the same optimum).
+The repair weighs only the serving pairs the LP serves from and the next best few by reduced
+cost. At 1,000 sites (benchmarks/RESULTS.md) the LP takes about 25 s of CPU (33 s with every
+row), the repair about 5 s, and the start is 0.37 % above the LP bound: within a 0.5 % gap;
+with 200 demand regions the LP 87 s (194 s with every serving column and the lazy rows
+free), the repair 19 s (105 s over every pair), the start 0.38 % above the LP bound.
 """
 
 from __future__ import annotations
@@ -50,14 +53,16 @@ the start's LP holds only where they pay, by reduced cost (``HighsModel.relaxed_
 column generation, the same optimum)."""
 
 FIRST_PAIRS: int | None = None
-"""With a number: the serving columns of a region and period in the start's first LP are the
-cheapest (objective coefficient) this many, the others priced in. With None (the default):
-all of them in the first LP, then those it leaves at 0 with a positive reduced cost taken out
-but for the 5 best of each region and period (``pruned``), and priced back in if their
-reduced cost turns negative. Measured at 1,000 sites x 200 regions (benchmarks/RESULTS.md):
-5 cheapest first, 10+ rounds of 10-25 s CPU each (the first LP without enough pairs leans on
-the elastic columns), slower than the whole LP; all first, then pruned, 87 s CPU against 88
-for the whole LP with the same row handling."""
+"""With a number: the serving columns of a region and period in the start's first LP are
+the cheapest (objective coefficient) this many, the others priced in (and those in pruned
+as below). With None (the default): all of them in the first LP, then those it leaves at 0
+with a positive reduced cost taken out but for the 5 best of each region and period
+(``pruned``), and priced back in if their reduced cost turns negative. Measured at 1,000
+sites x 200 regions (benchmarks/RESULTS.md, start LP CPU s): 5 cheapest first, 124 (the
+first LP leans on its elastic columns; 11 solves, 484 k columns at the end); 50 cheapest
+first, 159 (on a loaded machine); all first then pruned, 77-87 (117 k at the end), about as
+the LP with every serving column throughout (88), after which the repair found a plan 0.72 %
+above the bound, against 0.38 % (one instance: a different LP vertex)."""
 
 
 REPAIR_SPARE_PAIRS = 5
@@ -114,7 +119,7 @@ def constructive_start(
     priced, pruned = serving[:0], serving
     if FIRST_PAIRS is not None:
         priced = _beyond(groups, np.asarray(highs.highs.getLp().col_cost_), FIRST_PAIRS)
-        pruned = serving[:0]
+        pruned = np.setdiff1d(serving, priced, assume_unique=True)
     relaxed = highs.relaxed_values(lazy=_lazy_families(model), priced=priced, pruned=pruned)
     if relaxed is None:
         return None
