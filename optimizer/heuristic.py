@@ -14,9 +14,9 @@ The LP is solved with the zonal hour rows and the serving rows ``only_from_open`
 only where its solution breaks them, and the serving columns held only where their reduced
 cost asks for them (``HighsModel.relaxed_values(lazy=..., pruned=...)``, the same optimum).
 The repair weighs only the serving pairs the LP serves from and the next best few by reduced
-cost. At 1,000 sites (benchmarks/RESULTS.md) the LP takes about 25 s of CPU (33 s with every
-row), the repair about 5 s, and the start is 0.37 % above the LP bound: within a 0.5 % gap;
-with 200 demand regions the LP 87 s (194 s with every serving column and the lazy rows
+cost. At 1,000 sites (benchmarks/RESULTS.md) the LP takes about 12 s of CPU (19 s with the
+zonal rows in but free, 33 s with every row), the repair about 7 s, and the start is 0.32 %
+above the LP bound: within a 0.5 % gap; with 200 demand regions the LP 87 s (194 s with every serving column and the lazy rows
 free), the repair 19 s (105 s over every pair), the start 0.38 % above the LP bound.
 """
 

@@ -754,7 +754,8 @@ def _restricted_lp(
     solution).
 
     At 1,000 sites the zonal hour rows (18,798 rows, 60 % of the nonzeros) come back 1,326
-    of them in 4 solves: 24.7 s of CPU against 33.0 s with every row; at 1,000 sites x 200
+    of them in 4 solves: 11.6 s of CPU against 18.8 s with them in but free, 33 s with
+    every row; at 1,000 sites x 200
     regions (serving columns and their ``only_from_open`` rows 92 % of the model) 87 s
     against 150-194 s with the rows in but free (benchmarks/RESULTS.md), the same optimum."""
     n_row, n_col = int(lp.num_row_), int(lp.num_col_)
