@@ -16,8 +16,9 @@ cost asks for them (``HighsModel.relaxed_values(lazy=..., pruned=...)``, the sam
 The repair weighs only the serving pairs the LP serves from and the next best few by reduced
 cost. At 1,000 sites (benchmarks/RESULTS.md) the LP takes about 12 s of CPU (19 s with the
 zonal rows in but free, 33 s with every row), the repair about 7 s, and the start is 0.32 %
-above the LP bound: within a 0.5 % gap; with 200 demand regions the LP 87 s (194 s with every serving column and the lazy rows
-free), the repair 19 s (105 s over every pair), the start 0.38 % above the LP bound.
+above the LP bound: within a 0.5 % gap; with 200 demand regions the LP 87 s (194 s with
+every serving column and the lazy rows free), the repair 19 s (105 s over every pair), the
+start 0.38 % above the LP bound.
 """
 
 from __future__ import annotations
