@@ -122,12 +122,12 @@ def _capacities(s: Scenario) -> Iterator[Problem]:
 def _prices(s: Scenario) -> Iterator[Problem]:
     """Zone mean prices far outside the bundled zones' (USD/kWh or cents for USD/MWh). An
     all-zero series is energy left out on purpose and passes."""
-    frame = s.profiles.frames["price_usd_per_mwh"]
+    table = s.profiles.tables["price_usd_per_mwh"]
     low, high = ZONE_MEAN_PRICE.plausible
-    weights = s.profiles.hour_weights
-    weight_h = np.ones(len(frame)) if weights is None else weights.to_numpy(dtype=float)
-    for zone in frame.columns:
-        series = frame[zone].to_numpy(dtype=float)
+    weights = s.profiles.weight_h
+    weight_h = np.ones(len(table.values)) if weights is None else weights
+    for j, zone in enumerate(table.ids):
+        series = table.values[:, j]
         mean = float(series @ weight_h / weight_h.sum())
         if np.abs(series).max() > 0 and not low <= mean <= high:
             yield Problem(

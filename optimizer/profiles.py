@@ -61,8 +61,8 @@ class RepresentativeHours:
 def reduce_profiles(profiles: Profiles, settings: RepresentativeDays | None) -> RepresentativeHours:
     """Reduce full-year profiles to representative days, or take given representative hours."""
     if settings is None:
-        assert profiles.hour_weights is not None
-        weights = profiles.hour_weights.to_numpy(dtype=float)
+        assert profiles.weight_h is not None
+        weights = np.array(profiles.weight_h, dtype=float)
         frames = {k: v.reset_index(drop=True) for k, v in profiles.frames.items()}
         source = np.arange(len(weights))
         return RepresentativeHours(frames, weights, source, _error(profiles, frames, weights))
@@ -135,10 +135,8 @@ def duration_curve(values: np.ndarray, weights: np.ndarray, points: int) -> np.n
 def _error(
     profiles: Profiles, reduced: dict[str, pd.DataFrame], weights: np.ndarray
 ) -> pd.DataFrame:
-    given = profiles.hour_weights
-    w0 = (
-        np.ones(HOURS_PER_YEAR) if given is None or len(given) == 0 else given.to_numpy(dtype=float)
-    )
+    given = profiles.weight_h
+    w0 = np.ones(HOURS_PER_YEAR) if given is None or len(given) == 0 else given
     rows = []
     for name, frame in profiles.frames.items():
         for column in frame.columns:

@@ -77,7 +77,7 @@ def unique(s: Scenario, table: str, column: str, ids: Sequence[str]) -> list[Pro
 def _check_sites(s: Scenario, zones: Sequence[str]) -> list[Problem]:
     """Sites: known zone and weather, periods of the horizon's kind and not absurdly far."""
     out = []
-    weather = list(s.profiles.frames["dry_bulb_c"].columns)
+    weather = list(s.profiles.tables["dry_bulb_c"].ids)
     first = s.config.horizon.periods[0]
     for i, site in enumerate(s.sites):
         line = s.line("sites.csv", i)
@@ -110,11 +110,11 @@ def _check_profiles(s: Scenario, zones: Sequence[str]) -> list[Problem]:
     """A price and carbon column for every zone; the same stations in both weather files."""
     out = []
     for name, kind in PROFILES.items():
-        columns = set(s.profiles.frames[name].columns)
+        columns = set(s.profiles.tables[name].ids)
         if kind == "zone":
             for zone in sorted(set(zones) - columns):
                 out.append(Problem(f"profiles/{name}.csv", f"no column for zone {zone!r}", row=1))
-    dry, wet = (set(s.profiles.frames[n].columns) for n in ("dry_bulb_c", "wet_bulb_c"))
+    dry, wet = (set(s.profiles.tables[n].ids) for n in ("dry_bulb_c", "wet_bulb_c"))
     if dry != wet:
         out.append(
             Problem("profiles/wet_bulb_c.csv", "columns differ from profiles/dry_bulb_c.csv", row=1)
@@ -126,7 +126,7 @@ def _check_contracts(s: Scenario, zones: Sequence[str]) -> list[Problem]:
     """Clean contracts: unique ids, known zones, and a capacity-factor column for each."""
     table, profile = "clean_contracts.csv", "profiles/capacity_factor_frac.csv"
     out = unique(s, table, "contract_id", [c.contract_id for c in s.clean_contracts])
-    frame = s.profiles.frames.get("capacity_factor_frac")
+    factors = s.profiles.tables.get("capacity_factor_frac")
     target = s.config.clean_energy.cfe_target_frac
     if target > 0 and not s.clean_contracts:
         out.append(
@@ -137,14 +137,14 @@ def _check_contracts(s: Scenario, zones: Sequence[str]) -> list[Problem]:
                 field="clean_energy.cfe_target_frac",
             )
         )
-    if frame is not None and not s.clean_contracts:
+    if factors is not None and not s.clean_contracts:
         out.append(Problem(profile, f"needs {table} beside it (a row per column)", row=1))
     for i, c in enumerate(s.clean_contracts):
         line = s.line(table, i)
         if c.zone_id not in zones:
             message = unknown("zone", c.zone_id, zones, "zones.csv")
             out.append(Problem(table, message, row=line, field="zone_id"))
-        if frame is None or c.contract_id not in frame.columns:
+        if factors is None or c.contract_id not in factors.ids:
             message = f"no column for {c.contract_id!r} in {profile}"
             out.append(Problem(table, message, row=line, field="contract_id"))
     return out

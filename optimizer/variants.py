@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import Problem, ScenarioError, closest, pydantic_problems
 from optimizer.scenario_checks import cross_check
-from optimizer.scenario_profiles import Profiles
+from optimizer.scenario_profiles import HourlyTable, Profiles
 from optimizer.schema import PROFILE_BOUNDS, ScenarioConfig
 
 if TYPE_CHECKING:
@@ -79,11 +79,13 @@ def scale_prices(
         chosen = [z.zone_id for z in scenario.zones if z.region == region]
     else:
         chosen = zones
-    frames = dict(scenario.profiles.frames)
-    price = frames[PRICES].copy()
-    price[chosen] = price[chosen] * factor
+    table = scenario.profiles.tables[PRICES]
+    price = table.values.copy()
+    at = [table.ids.index(zone_id) for zone_id in chosen]
+    price[:, at] = price[:, at] * factor
     low, high = PROFILE_BOUNDS[PRICES]
-    outside = [c for c in chosen if not price[c].between(low, high).all()]
+    lowest, highest = price.min(axis=0), price.max(axis=0)
+    outside = [c for c, j in zip(chosen, at, strict=True) if lowest[j] < low or highest[j] > high]
     if outside:
         raise ScenarioError(
             [
@@ -95,8 +97,8 @@ def scale_prices(
                 for column in outside
             ]
         )
-    frames[PRICES] = price
-    profiles = Profiles(frames=frames, hour_weights=scenario.profiles.hour_weights)
+    tables = {**scenario.profiles.tables, PRICES: HourlyTable(table.ids, price)}
+    profiles = Profiles(tables=tables, weight_h=scenario.profiles.weight_h)
     return _checked(dataclasses.replace(scenario, profiles=profiles))
 
 

@@ -86,7 +86,7 @@ class _ReductionRules(_AuditBase):
         raw = sc.profiles
         where = r.path.name
         if settings is None:
-            given = np.asarray(raw.hour_weights, dtype=float)
+            given = np.asarray(raw.weight_h, dtype=float)
             if r.weight_h.shape != given.shape or not np.allclose(r.weight_h, given, 0, 1e-9):
                 self._flag(where, "weights", "are not the scenario's hour_weights.csv")
         else:
