@@ -19,14 +19,16 @@ import itertools
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError, create_model
 
 from optimizer.errors import Problem, ScenarioError, closest
-from optimizer.scenario import Scenario
 from optimizer.schema import Identifier, StrictModel
+
+if TYPE_CHECKING:
+    from optimizer.scenario import Scenario
 
 Multiplier = Annotated[float, Field(gt=0.0, le=100.0)]
 MAPPING_SOURCE = "<sweep>"
