@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
@@ -97,6 +100,35 @@ def test_schema_prints_every_table() -> None:
     }
     assert "max_it_mw" in schema["sites.csv"]["properties"]
     assert "curtailment_budget_frac" in schema["flexible_connections.csv"]["properties"]
+
+
+#: Modules `gridsite validate` and `gridsite schema` must not load, so that they answer at once
+#: (issue 11): pandas (with pyarrow, most of a second on its own) and the solver stack.
+HEAVY = ("pandas", "pyarrow", "xarray", "scipy", "pyomo", "highspy", "tsam", "matplotlib")
+#: Runs the command line in this process, then reports which of HEAVY it imported.
+PROBE = f"""
+import sys
+from optimizer.cli import app
+try:
+    app(sys.argv[1:])
+finally:
+    loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
+    sys.stderr.write("heavy modules: " + ",".join(loaded) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "validate-invalid", "schema"])
+def test_validate_and_schema_import_no_heavy_module(command: str, tmp_path: Path) -> None:
+    """A fact, not a timing: the commands that only read and check never import pandas."""
+    tiny = Tiny(tmp_path)
+    if command == "validate-invalid":
+        tiny.sites = [site("a", zone_id="nowhere")]
+    args = ["schema"] if command == "schema" else ["validate", str(tiny.write())]
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == (2 if command == "validate-invalid" else 0), run.stderr
+    assert run.stderr.splitlines()[-1] == "heavy modules: ", run.stderr
 
 
 def test_infeasible_solve_explains_why_and_writes_diagnosis(tmp_path: Path) -> None:
