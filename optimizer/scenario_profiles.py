@@ -184,7 +184,7 @@ def _parse(name: str, text: str, problems: list[Problem]) -> _Read | None:
         (_, header), records = rows[0], rows[1:]
         lines = np.array([line for line, _ in records], dtype=int)
         return _by_cell(header, lines, [values for _, values in records])
-    # Plain numbers (the 8,760-hour case): count cells per line, then numpy's C parser.
+    # Plain numbers (the 8,760-hour case): numpy's C parser reads them all at once.
     first, _, rest = text.partition("\n")
     top = next(csv_rows(name, first, problems), None)
     if top is None:
@@ -193,24 +193,34 @@ def _parse(name: str, text: str, problems: list[Problem]) -> _Read | None:
     kept = [
         (i + 2, line.removesuffix("\r")) for i, line in enumerate(rest.split("\n")) if line.strip()
     ]
-    for number, line in kept:
-        if line.count(",") + 1 != len(header):
-            problems.append(Problem(name, cell_count(line.count(",") + 1, len(header)), row=number))
-            if len(problems) - before >= 3:
-                break
-    if len(problems) > before:
-        return None
     lines = np.array([number for number, _ in kept], dtype=int)
     body = [line for _, line in kept]
-    if body:
-        try:
-            values = np.loadtxt(body, delimiter=",", dtype=float, comments=None, ndmin=2)
-        except ValueError:  # a cell that is not a number: read cell by cell to name it
-            pass
-        else:
-            if values.shape == (len(body), len(header)) and np.isfinite(values).all():
-                return _Read(header, lines, values, None)
+    values = _numbers(body, len(header))
+    if values is not None and np.isfinite(values).all():
+        return _Read(header, lines, values, None)
+    if values is None:  # numpy could not: a row of another length, or a cell not a number
+        for number, line in kept:
+            if line.count(",") + 1 != len(header):
+                problems.append(
+                    Problem(name, cell_count(line.count(",") + 1, len(header)), row=number)
+                )
+                if len(problems) - before >= 3:
+                    break
+        if len(problems) > before:
+            return None
     return _by_cell(header, lines, [line.split(",") for line in body])
+
+
+def _numbers(body: list[str], width: int) -> np.ndarray | None:
+    """Rows of comma-separated numbers as a (row, column) array; ``None`` unless every row
+    holds ``width`` cells that numpy reads as numbers."""
+    if not body:
+        return None
+    try:
+        values = np.loadtxt(body, delimiter=",", dtype=float, comments=None, ndmin=2)
+    except ValueError:
+        return None
+    return values if values.shape == (len(body), width) else None
 
 
 def _by_cell(header: list[str], lines: np.ndarray, rows: list[list[str]]) -> _Read:
