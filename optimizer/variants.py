@@ -7,7 +7,7 @@
 Each edit is a method of :class:`~optimizer.scenario.Scenario` (implemented here) and returns
 a new scenario, validated as :func:`~optimizer.scenario.load_scenario` validates one: the rows
 it changes against their pydantic models, ``scenario.yaml``'s settings against theirs, then the
-rules across tables. The original is never changed (scenarios are frozen; the price frame is
+rules across tables. The original is never changed (scenarios are frozen; the price table is
 copied before it is scaled). A sweep file's cases (:mod:`optimizer.sweep_file`) are applied
 with these same functions.
 
