@@ -57,8 +57,9 @@ FIRST_PAIRS: int | None = None
 """With a number: the serving columns of a region and period in the start's first LP are
 the cheapest (objective coefficient) this many, the others priced in (and those in pruned
 as below). With None (the default): all of them in the first LP, then those it leaves at 0
-with a positive reduced cost taken out but for the 5 best of each region and period
-(``pruned``), and priced back in if their reduced cost turns negative. Measured at 1,000
+with a positive reduced cost taken out but for the best few of each region and period
+(``optimizer.solver.PRICED_PER_ROW``; ``pruned``), and priced back in if their reduced cost
+turns negative (at most that many per region and period and round). Measured at 1,000
 sites x 200 regions (benchmarks/RESULTS.md, start LP CPU s): 5 cheapest first, 124 (the
 first LP leans on its elastic columns; 11 solves, 484 k columns at the end); 50 cheapest
 first, 159 (on a loaded machine); all first then pruned, 77-87 (117 k at the end), about as

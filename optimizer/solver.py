@@ -716,9 +716,13 @@ this (HiGHS's dual feasibility tolerance), a row put back when the solution brea
 more than this times its activity (at least 1; HiGHS's primal feasibility tolerance)."""
 
 
-PRICED_PER_ROW = 5
+PRICED_PER_ROW = 25
 """Columns priced in per round and per row they help to meet (their reduced cost most
-negative), so the LP grows by what it needs (partial pricing)."""
+negative), so the LP grows by what it needs (partial pricing); as many are kept per row
+when the first LP's columns are pruned (:func:`_prune`). Measured at 1,000 sites x 200
+regions (benchmarks/RESULTS.md, the start's LP, CPU s at load 2-4, one run each; its first
+solve, the same in each, 56-78 s): 5, 27 re-solves taking 79 s; 25, 9 taking 66; 25 priced
+and 5 kept, 9 taking 60; 50 priced and 5 kept, 7 taking 57; the same optimum."""
 
 ELASTIC_PENALTY = 1e3
 """Cost of a unit of an elastic column of the start's first LP (:func:`_restricted_lp`), as
