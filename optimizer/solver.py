@@ -716,9 +716,21 @@ this (HiGHS's dual feasibility tolerance), a row put back when the solution brea
 more than this times its activity (at least 1; HiGHS's primal feasibility tolerance)."""
 
 
-PRICED_PER_ROW = 5
+PRICED_PER_ROW = 25
 """Columns priced in per round and per row they help to meet (their reduced cost most
-negative), so the LP grows by what it needs (partial pricing)."""
+negative), so the LP grows by what it needs (partial pricing); as many are kept per row
+when the first LP's columns are pruned (:func:`_prune`). Measured at 1,000 sites x 200
+regions (benchmarks/RESULTS.md, the start's LP, CPU s at load 2-4, one run each; its first
+solve, the same in each, 56-78 s): 5, 27 re-solves taking 79 s; 25, 9 taking 66; 25 priced
+and 5 kept, 9 taking 60; 50 priced and 5 kept, 7 taking 57; the same optimum."""
+
+START_LP_OPTIONS: dict[str, bool | int | float] = {"simplex_dual_edge_weight_strategy": 1}
+"""HiGHS options of the start's LP (:func:`_restricted_lp`): dual simplex with Devex pricing
+instead of HiGHS's default (dual steepest edge, whose weights cost a solve per iteration
+over 150 k rows). Measured at 1,000 sites x 200 regions (benchmarks/RESULTS.md, CPU s, one
+run each, load 2-3): first solve 53.7 against 55.7-62.0, the 9 re-solves 34.5 against 60-66;
+the same optimum. Its optimal vertex differs, and so does the start rounded from it: at 200
+sites x 40 regions 0.87 % above the bound against 0.43 % (still within a 1 % gap)."""
 
 ELASTIC_PENALTY = 1e3
 """Cost of a unit of an elastic column of the start's first LP (:func:`_restricted_lp`), as
@@ -822,6 +834,9 @@ def _restricted_lp(
     small.a_matrix_.index_ = sub.indices
     small.a_matrix_.value_ = sub.data
     h = live._copy(small, math.inf, 0.0)
+    for name, value in START_LP_OPTIONS.items():
+        if h is not None:
+            h.setOptionValue(name, value)
     waiting = np.flatnonzero(~row_in)
     while h is not None:
         h.run()
