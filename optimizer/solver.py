@@ -834,8 +834,8 @@ def _restricted_lp(
     small.a_matrix_.index_ = sub.indices
     small.a_matrix_.value_ = sub.data
     h = live._copy(small, math.inf, 0.0)
-    for name, value in START_LP_OPTIONS.items():
-        if h is not None:
+    if h is not None:
+        for name, value in START_LP_OPTIONS.items():
             h.setOptionValue(name, value)
     waiting = np.flatnonzero(~row_in)
     while h is not None:
