@@ -30,24 +30,6 @@ than the campus can hold (a 1,500 MW line at a campus that can take 300 MW more 
 bound by the deliverable IT: on the default the LP bound goes 110,890.1 -> 111,091.8 M USD
 (benchmarks/RESULTS.md).
 
-Counted down from all upgrades instead (U the campus's upgrades in period p, 2 to
-``MAX_ENUMERATED_UPGRADES`` of them, Q(S) = q_k(B + A(S))):
-
-    it_mw[s,k,p] <= a_0 cooling_chosen[s,k] + sum_u a_u upgrade_online[u,p]  (within_connection_less_missing)
-    a_u = Q(U) - Q(U - {u}),   a_0 = max(0, max over S in U of Q(S) - sum_{u in S} a_u)
-
-Valid: with k chosen and the upgrades S in service, it_mw <= Q(S) <= a_0 + sum_S a_u by a_0's
-definition; with k chosen and the campus not yet open in p, it_mw is 0 <= a_0; with k not
-chosen, 0 <= sum a_u upgrade_online (q never decreases, so a_u >= 0). Where Q has diminishing
-increments (the deliverable cap makes them so), a_0 = Q(U) - sum_u a_u and the row reads
-it_mw <= Q(U) - sum_u a_u (1 - upgrade_online[u,p]). With two upgrades, it and
-``within_connection`` are the two facets of the IT the campus can carry over the square of
-upgrade decisions: the LP can no longer buy the cheap upgrade in full and the fraction of the
-big one that tops it up, when the big one alone reaches the cap (the default's 345 kV lines:
-Dallas-Fort Worth buys its 230 kV line and 0.43 of the 345 kV one for 800 MW that only the
-345 kV line carries). On the default the LP bound goes 111,091.8 -> 111,261.5 M USD with 164
-rows; HiGHS's presolve and cuts found as much before (benchmarks/RESULTS.md).
-
 These rows hold for the model as stated, not for the diagnosis's elastic copy, whose limits
 stretch (``formulations.time_rules`` marks it): there the module adds nothing. With the
 decisions fixed (marginal values) the rows are dropped, so duals fall on the limits that
@@ -107,23 +89,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             c * online[u, p] for u, c in steps
         )
 
-    less = connection_less_missing(m, data)
-
-    @b.Constraint(list(less))
-    def within_connection_less_missing(b: pyo.Block, s: str, k: str, p: str) -> object:
-        """it_mw[s,k,p] <= a_0 cooling_chosen[s,k] + sum_u a_u upgrade_online[u,p]."""
-        base, steps = less[s, k, p]
-        online = m.interconnection.upgrade_online
-        return it[s, k, p] <= base * m.cooling.cooling_chosen[s, k] + sum(
-            a * online[u, p] for u, a in steps
-        )
-
-    m.valid_inequalities = [
-        b.within_chosen,
-        b.within_open,
-        b.within_connection,
-        b.within_connection_less_missing,
-    ]
+    m.valid_inequalities = [b.within_chosen, b.within_open, b.within_connection]
 
 
 MAX_ENUMERATED_UPGRADES = 8
@@ -194,72 +160,6 @@ def connection_carries(
     return carried
 
 
-def _carried_it(
-    m: pyo.ConcreteModel, data: xr.Dataset
-) -> dict[tuple[str, str, str], tuple[list[str], dict[tuple[str, ...], float]]]:
-    """(site, cooling, period) -> (its upgrades U, {S: q_k(B + A(S)) for every S of U}), where
-    the campus can deliver IT with that cooling and has 2 to ``MAX_ENUMERATED_UPGRADES``
-    upgrades in that period."""
-    block = float(data.attrs["block_it_mw"])
-    sites = {str(s): i for i, s in enumerate(data["site"].to_numpy())}
-    cools = {str(k): j for j, k in enumerate(data["cooling"].to_numpy())}
-    base_mw = data["supply_before_upgrades_mw"].to_numpy()
-    deliverable = data["deliverable_it_mw"].to_numpy()
-    peak = data["peak_pue"].to_numpy()
-    names = data["upgrade"].to_numpy().astype(str).tolist()
-    added = dict(zip(names, data["upgrade_added_mw"].to_numpy().tolist(), strict=True))
-    site_of = dict(zip(names, data["upgrade_site"].to_numpy().astype(str).tolist(), strict=True))
-    at_site: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for u, p in m.UPGRADE_PERIODS:
-        at_site[site_of[u], p].append(u)
-    out = {}
-    for s, k, p in m.SITE_COOLING_PERIODS:
-        i, j, t = sites[s], cools[k], m.period_index[p]
-        cap, draw = float(deliverable[i, j, t]), float(peak[i, j])
-        ups = at_site[s, p]
-        if cap <= 0 or not np.isfinite(draw) or draw <= 0:
-            continue
-        if not 2 <= len(ups) <= MAX_ENUMERATED_UPGRADES:
-            continue
-        b0 = float(base_mw[i, t])
-
-        def q(supply_mw: float, cap: float = cap, draw: float = draw) -> float:
-            if block <= 0:
-                return min(cap, supply_mw / draw)
-            return min(cap, block * math.floor(supply_mw / (block * draw) + 1e-9))
-
-        out[s, k, p] = (
-            ups,
-            {
-                t_: q(b0 + sum(added[u] for u in t_))
-                for r in range(len(ups) + 1)
-                for t_ in itertools.combinations(ups, r)
-            },
-        )
-    return out
-
-
-def connection_less_missing(
-    m: pyo.ConcreteModel, data: xr.Dataset
-) -> dict[tuple[str, str, str], tuple[float, list[tuple[str, float]]]]:
-    """(site, cooling, period) -> (a_0, [(upgrade, a_u)]) for
-    ``within_connection_less_missing``, where it says more than ``within_connection``."""
-    carried = connection_carries(m, data)
-    out = {}
-    for key, (ups, q) in _carried_it(m, data).items():
-        if key not in carried:
-            continue  # within_chosen says as much
-        full = q[tuple(ups)]
-        a = {u: full - q[tuple(v for v in ups if v != u)] for u in ups}
-        a0 = max(0.0, max(value - sum(a[u] for u in t_) for t_, value in q.items()))
-        base, steps = carried[key]
-        c = dict(steps)
-        if a0 >= base and all(a[u] >= c.get(u, 0.0) for u in ups):
-            continue  # within_connection says as much
-        out[key] = (a0, [(u, a_u) for u, a_u in a.items() if a_u > 0])
-    return out
-
-
 CONCERN = Concern(
     name="strength",
     add_to=add_to,
@@ -270,6 +170,5 @@ CONCERN = Concern(
         "within_chosen": Family(),
         "within_open": Family(),
         "within_connection": Family(),
-        "within_connection_less_missing": Family(),
     },
 )

@@ -121,29 +121,6 @@ def test_an_upgrade_buys_the_halls_it_adds_up_to_the_deliverable_it(tiny: Tiny) 
     assert lp_bound(tiny, "strength.within_connection") == pytest.approx(220.0)
 
 
-def test_upgrades_that_overlap_under_the_deliverable_it(tiny: Tiny) -> None:
-    """Blocks of 100 MW at PUE 1.25 (125 MW a hall), a 300 MW target, campus a of at most
-    300 MW with 125 MW of headroom (one hall); upgrade A adds 125 MW (one hall) for 10, B
-    250 MW (two halls) for 100. The IT the connection carries: q(none) 100, q(A) 200, q(B)
-    300, q(A and B) 300 (capped). Optimum: three halls need B: 300 + 100 = 400.
-    within_connection (it <= 100 chosen + 100 A + 200 B) lets the LP buy all of the cheap A
-    and half of B: 300 + 10 + 50 = 360. within_connection_less_missing counts from both
-    upgrades down: it <= 300 - (300 - q(B)) (1 - A) - (300 - q(A)) (1 - B), i.e.
-    it <= 200 chosen + 0 A + 100 B, so B = 1 and the LP gives 400."""
-    tiny.portfolio["block_it_mw"] = 100.0
-    tiny.portfolio["target_it_mw_by_period"] = {"2026H2": 300.0}
-    tiny.sites = [site("a", max_it_mw=300.0, headroom_mw=125.0)]
-    tiny.upgrades = [
-        upgrade("A", "a", added_mw=125.0, capex_musd=10.0),
-        upgrade("B", "a", added_mw=250.0, capex_musd=100.0),
-    ]
-    assert tiny.solve().result.objective_musd == pytest.approx(400.0)
-    ablated = tiny.solve_without("strength.within_connection_less_missing")
-    assert ablated.result.objective_musd == pytest.approx(400.0)
-    assert lp_bound(tiny) == pytest.approx(400.0)
-    assert lp_bound(tiny, "strength.within_connection_less_missing") == pytest.approx(360.0)
-
-
 def test_constructive_start_is_accepted_and_keeps_the_optimum(tiny: Tiny) -> None:
     """Campus a: no development, building 1/MW (100 MW: 100); campus b: development 30,
     building 0.5/MW (30 + 50 = 80). The LP opens b in full and a not at all, so the
