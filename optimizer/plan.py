@@ -288,9 +288,10 @@ class Plan:
             },
         }
 
-    def _write_files(self, folder: Path) -> None:
+    def _write_files(self, folder: Path, doc: dict[str, Any] | None = None) -> None:
         """The tables (those of the concerns the plan holds), the dataset with the solve's
-        figures (``plan.nc``), marginal values and diagnosis, when there are."""
+        figures (``plan.nc``; ``doc``: :meth:`to_dict`'s, if made already), marginal values
+        and diagnosis, when there are."""
         if self.has_solution:
             tables = {"sites.csv": self.sites, "build.csv": self.build}
             tables.update(
@@ -302,17 +303,18 @@ class Plan:
             )
             for name, table in tables.items():
                 table.to_csv(folder / name, index=False, float_format="%.10g")
-        self.netcdf_dataset().to_netcdf(folder / "plan.nc", engine="netcdf4")
+        self.netcdf_dataset(doc).to_netcdf(folder / "plan.nc", engine="netcdf4")
         if self.marginal_values is not None:
             self.marginal_values.to_csv(folder / "marginal_values.csv", index=False)
         if self.diagnosis is not None:
             (folder / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
 
-    def netcdf_dataset(self) -> xr.Dataset:
+    def netcdf_dataset(self, doc: dict[str, Any] | None = None) -> xr.Dataset:
         """The dataset with everything ``plan.json`` holds besides: the solve's figures as
-        attributes, the marginal values as ``marginal_*`` arrays, the diagnosis as JSON."""
+        attributes, the marginal values as ``marginal_*`` arrays, the diagnosis as JSON
+        (``doc``: :meth:`to_dict`'s, if made already)."""
         ds = self.dataset.copy()
-        doc = self.to_dict()
+        doc = self.to_dict() if doc is None else doc
         for key in SOLVE_ATTRS:
             if doc[key] is not None:
                 ds.attrs[key] = doc[key]
@@ -338,8 +340,9 @@ class Plan:
         is replaced, in one atomic step, so the path holds the whole old or new plan."""
 
         def fill(tmp: Path) -> None:
-            (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-            self._write_files(tmp)
+            doc = self.to_dict()
+            (tmp / "plan.json").write_text(json.dumps(doc, indent=2) + "\n")
+            self._write_files(tmp, doc)
             if extra is not None:
                 extra(tmp)
 
