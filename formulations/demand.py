@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from formulations.concern import Coefficients, Concern, Family, Index, Relax, Relaxation, View
 from formulations.core import buildable_sites, cleaned, masked, put, times
@@ -59,9 +60,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     strong = "site_rule_first_index" not in data
     cap_mw = data["deliverable_it_mw"].to_numpy().max(axis=1)  # (site, period)
     reach = (
-        data["serving_allowed"].to_numpy()[:, :, None]
-        & live[None, :, :]
-        & (demand > 0)[:, None, :]
+        data["serving_allowed"].to_numpy()[:, :, None] & live[None, :, :] & (demand > 0)[:, None, :]
     )  # (region, site, period): within latency, with demand
     delivers = cap_mw[None, :, :] > 0
     can_deliver = (reach & delivers).any(axis=1)  # (region, period)
@@ -124,7 +123,13 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         tight: the aggregated big-M (max_it_mw x site_open) alone opens campuses in part
         (``benchmarks/facility_location.py``). Left out where the demand is at least what
         the campus can deliver (implied, see the module docstring)."""
-        return serve_of[r, s, p] <= need[r, p] * site_open[s, p]
+        # as serve - need x open <= 0, the form the model compiler brings it to: built once
+        return (
+            LinearExpression(
+                [serve_of[r, s, p], MonomialTermExpression((-need[r, p], site_open[s, p]))]
+            )
+            <= 0
+        )
 
     # (serve_mw * cost) * opex as before: cost * opex is the same product of two floats
     weight = (cost[ri, si] * opex[pi]).tolist()
