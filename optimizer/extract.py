@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
-from pyomo.common.numeric_types import native_numeric_types
+from pyomo.common.numeric_types import native_numeric_types, native_types
 from pyomo.core.base.var import VarData
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression, SumExpression
+from pyomo.core.expr.numeric_expr import MonomialTermExpression
 from pyomo.repn import generate_standard_repn
 
 from formulations import CONCERNS, Concern, ordered
@@ -75,35 +75,21 @@ def extract_plan(
 
 
 def evaluated(expr: Any) -> Any:
-    """``pyo.value(expr)``: the same operations in the same order (so the same float), without
-    Pyomo's expression visitor for the sums and the coefficient x variable terms that cost
-    terms are made of (at 1,000 sites x 200 regions the serving cost has 881 k terms: 0.3 s
-    against 3-4 s of CPU, benchmarks/RESULTS.md); anything else is left to Pyomo."""
+    """``pyo.value(expr)``, node by node as Pyomo's evaluation visitor computes it (each
+    expression's own operation on its arguments' values, so the same float), without the
+    visitor's overhead, and with the cost terms' coefficient x variable terms read directly:
+    at 1,000 sites x 200 regions the serving cost has 881 k of them (benchmarks/RESULTS.md)."""
     cls = expr.__class__
-    if cls in native_numeric_types:
+    if cls in native_types:
         return expr
-    if cls is LinearExpression or cls is SumExpression:
-        values = []
-        for arg in expr.args:
-            if arg.__class__ is MonomialTermExpression:
-                coef, var = arg.args
-                if coef.__class__ in native_numeric_types and var.__class__ is VarData:
-                    x = var.value
-                    values.append(coef * (x if x is not None else pyo.value(var)))
-                    continue
-            values.append(evaluated(arg))
-        if not values:
-            return 0
-        terms = iter(values)
-        return sum(terms, start=next(terms))  # SumExpression._apply_operation
     if cls is MonomialTermExpression:
         coef, var = expr.args
-        return evaluated(coef) * evaluated(var)
-    if cls is VarData:
-        return pyo.value(expr)
-    if expr.is_named_expression_type():
-        return evaluated(expr.expr)
-    return pyo.value(expr)
+        if coef.__class__ in native_numeric_types and var.__class__ is VarData:
+            x = var.value
+            return coef * (x if x is not None else pyo.value(var))
+    if not expr.is_expression_type():
+        return pyo.value(expr) if expr.is_numeric_type() else expr
+    return expr._apply_operation([evaluated(arg) for arg in expr.args])
 
 
 def cost_by_period(model: pyo.ConcreteModel, periods: list[str]) -> xr.DataArray:

@@ -1048,9 +1048,11 @@ def _accepted_start(log: list[str]) -> float | None:
 
 def _zero_unused(model: pyo.ConcreteModel) -> None:
     """Variables the compiler dropped (in no row and not in the objective) are at 0."""
-    for var in model.component_data_objects(pyo.Var, descend_into=True):
-        if var.value is None:
-            var.set_value(0.0 if var.lb is None or var.lb <= 0 else var.lb, skip_validation=True)
+    for component in model.component_objects(pyo.Var, descend_into=True):
+        for var in component.values():  # (faster than component_data_objects, the same vars)
+            if var.value is None:
+                lb = var.lb
+                var.set_value(0.0 if lb is None or lb <= 0 else lb, skip_validation=True)
 
 
 def _coefficient_ranges(a: np.ndarray, cost: np.ndarray, rhs: np.ndarray) -> dict[str, float]:
