@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from formulations.concern import Coefficients, Concern, Family, Index, Relax, Relaxation, View
 from formulations.core import buildable_sites, cleaned, masked, put, times
@@ -123,17 +122,15 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         tight: the aggregated big-M (max_it_mw x site_open) alone opens campuses in part
         (``benchmarks/facility_location.py``). Left out where the demand is at least what
         the campus can deliver (implied, see the module docstring)."""
-        # as serve - need x open <= 0, the form the model compiler brings it to: built once
-        return (
-            LinearExpression(
-                [serve_of[r, s, p], MonomialTermExpression((-need[r, p], site_open[s, p]))]
-            )
-            <= 0
-        )
+        return serve_of[r, s, p] <= need[r, p] * site_open[s, p]
 
     # (serve_mw * cost) * opex as before: cost * opex is the same product of two floats
     weight = (cost[ri, si] * opex[pi]).tolist()
     m.cost_terms_musd["serving"] = sum(v * w for v, w in zip(serve, weight, strict=True))
+    # the rules ran (Pyomo keeps them): free what only they needed, as the model lives on
+    serve_of.clear()
+    by_region.clear()
+    by_site.clear()
 
 
 def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
