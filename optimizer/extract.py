@@ -78,7 +78,8 @@ def evaluated(expr: Any) -> Any:
     """``pyo.value(expr)``, node by node as Pyomo's evaluation visitor computes it (each
     expression's own operation on its arguments' values, so the same float), without the
     visitor's overhead, and with the cost terms' coefficient x variable terms read directly:
-    at 1,000 sites x 200 regions the serving cost has 881 k of them (benchmarks/RESULTS.md)."""
+    at 1,000 sites x 200 regions the serving cost has 881 k of them, which Pyomo's visitor
+    took several seconds of CPU over, twice (the term and the total; benchmarks/RESULTS.md)."""
     cls = expr.__class__
     if cls in native_types:
         return expr

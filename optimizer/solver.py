@@ -1257,9 +1257,9 @@ def feasibility_test() -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     instance for every call. The LP of ``scipy.optimize.linprog(0, a_ub, b_ub, a_eq, b_eq,
     method="highs-ds")`` (the same rows in the same order), without scipy's input checks and
     conversions and HiGHS's presolve, which cost more than the solve for the thousands of
-    small LPs of ``optimizer.prepare``'s hull test: at 1,000 sites x 200 regions its 2,968
-    LPs (same answers) take 0.9 s of CPU against 5.6 with presolve and a HiGHS each
-    (benchmarks/RESULTS.md)."""
+    small LPs of ``optimizer.prepare``'s hull test: at 1,000 sites x 200 regions (125 zones,
+    2,968 LPs, the same answers) the hull test takes 6.0 s of CPU against 16.6 with
+    ``linprog`` (benchmarks/RESULTS.md)."""
     h = highspy.Highs()
     for option, value in (("output_flag", False), ("solver", "simplex"), ("presolve", "off")):
         h.setOptionValue(option, value)
