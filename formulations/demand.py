@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
 from formulations.concern import Coefficients, Concern, Family, Index, Relax, Relaxation, View
-from formulations.core import buildable_sites, masked, positions, put, solution, times
+from formulations.core import buildable_sites, cleaned, masked, put, times
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -44,33 +45,35 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     sites = [str(s) for s in data["site"].to_numpy()]
     periods = [str(p) for p in data["period"].to_numpy()]
     demand = data["inference_demand_mw"].to_numpy()
-    allowed = data["serving_allowed"].to_numpy()
     cost = data["network_cost_musd_per_mw_year"].to_numpy()
-    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    opex = data["opex_weight_years"].to_numpy()
     techs = m.techs_at
     site_index = {s: j for j, s in enumerate(sites)}
-    live = {(s, p) for s, p in m.SITE_PERIODS}
+    # (site, period) of the model: m.SITES keeps the data's site order, so the nonzero
+    # positions below (region, site, period, each in data order) are the model's order
+    live = np.zeros((len(sites), len(periods)), dtype=bool)
+    for s, p in m.SITE_PERIODS:
+        live[site_index[s], m.period_index[p]] = True
     # as formulations.strength: its rows bound IT by deliverable_it_mw, except in the
     # diagnosis's elastic copy (time rules opened), where nothing is reduced
     strong = "site_rule_first_index" not in data
     cap_mw = data["deliverable_it_mw"].to_numpy().max(axis=1)  # (site, period)
-    reach = [
-        (r, s, p, i, t)
-        for i, r in enumerate(regions)
-        for s in m.SITES
-        if allowed[i, site_index[s]]
-        for t, p in enumerate(periods)
-        if demand[i, t] > 0 and (s, p) in live
-    ]
-    can_deliver = {(r, p) for r, s, p, _, t in reach if cap_mw[site_index[s], t] > 0}
-    triples = [
-        (r, s, p)
-        for r, s, p, _, t in reach
-        if not strong or cap_mw[site_index[s], t] > 0 or (r, p) not in can_deliver
-    ]
-    implied = {
-        (r, s, p) for r, s, p, i, t in reach if strong and demand[i, t] >= cap_mw[site_index[s], t]
-    }
+    reach = (
+        data["serving_allowed"].to_numpy()[:, :, None] & live[None, :, :] & (demand > 0)[:, None, :]
+    )  # (region, site, period): within latency, with demand
+    delivers = cap_mw[None, :, :] > 0
+    can_deliver = (reach & delivers).any(axis=1)  # (region, period)
+    kept = reach & (delivers | ~can_deliver[:, None, :]) if strong else reach
+    ri, si, pi = np.nonzero(kept)
+    implied = (demand[ri, pi] >= cap_mw[si, pi]) if strong else np.zeros(len(ri), dtype=bool)
+    triples = list(
+        zip(
+            np.array(regions, dtype=object)[ri].tolist(),
+            np.array(sites, dtype=object)[si].tolist(),
+            np.array(periods, dtype=object)[pi].tolist(),
+            strict=True,
+        )
+    )
     m.REGION_SITE_PERIODS = pyo.Set(
         dimen=3,
         ordered=True,
@@ -82,33 +85,35 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         within=pyo.NonNegativeReals,
         doc="Inference IT MW of the region served from the campus",
     )
-    by_region: dict[tuple[str, str], list[str]] = defaultdict(list)
-    by_site: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r, s, p in triples:
-        by_region[r, p].append(s)
-        by_site[s, p].append(r)
+    b.serve_positions = (ri, si, pi)  # for extract: (region, site, period) of each column
+    serve = list(b.serve_mw.values())  # in the order of the triples
+    serve_of = dict(zip(triples, serve, strict=True))
+    by_region: dict[tuple[str, str], list[pyo.Var]] = defaultdict(list)
+    by_site: dict[tuple[str, str], list[pyo.Var]] = defaultdict(list)
+    for (r, s, p), v in serve_of.items():
+        by_region[r, p].append(v)
+        by_site[s, p].append(v)
     demand_rows = [
         (r, p) for i, r in enumerate(regions) for t, p in enumerate(periods) if demand[i, t] > 0
     ]
     need = {
         (r, p): float(demand[i, t]) for i, r in enumerate(regions) for t, p in enumerate(periods)
     }
+    site_open = dict(m.siting.site_open.items())
 
     @b.Constraint(demand_rows)
     def meets_demand(b: pyo.Block, r: str, p: str) -> object:
         """sum_s serve_mw[r,s,p] >= inference_demand_mw[r,p]."""
         if not by_region[r, p]:
             return pyo.Constraint.Infeasible
-        return sum(b.serve_mw[r, s, p] for s in by_region[r, p]) >= need[r, p]
+        return sum(by_region[r, p]) >= need[r, p]
 
     @b.Constraint(sorted(by_site))
     def within_capacity(b: pyo.Block, s: str, p: str) -> object:
         """sum_r serve_mw[r,s,p] <= sum_k it_mw[s,k,p]."""
-        return sum(b.serve_mw[r, s, p] for r in by_site[s, p]) <= sum(
-            m.phasing.it_mw[s, k, p] for k in techs[s, p]
-        )
+        return sum(by_site[s, p]) <= sum(m.phasing.it_mw[s, k, p] for k in techs[s, p])
 
-    @b.Constraint([key for key in triples if key not in implied])
+    @b.Constraint([key for key, out in zip(triples, implied.tolist(), strict=True) if not out])
     def only_from_open(b: pyo.Block, r: str, s: str, p: str) -> object:
         """serve_mw[r,s,p] <= inference_demand_mw[r,p] * site_open[s,p]: a closed campus
         serves nothing, and no region needs more than its demand from one campus. Implied
@@ -117,35 +122,44 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         tight: the aggregated big-M (max_it_mw x site_open) alone opens campuses in part
         (``benchmarks/facility_location.py``). Left out where the demand is at least what
         the campus can deliver (implied, see the module docstring)."""
-        return b.serve_mw[r, s, p] <= need[r, p] * m.siting.site_open[s, p]
+        return serve_of[r, s, p] <= need[r, p] * site_open[s, p]
 
-    region_index = {r: i for i, r in enumerate(regions)}
-    m.cost_terms_musd["serving"] = sum(
-        b.serve_mw[r, s, p] * float(cost[region_index[r], site_index[s]]) * opex[p]
-        for r, s, p in triples
-    )
+    # (serve_mw * cost) * opex as before: cost * opex is the same product of two floats
+    weight = (cost[ri, si] * opex[pi]).tolist()
+    m.cost_terms_musd["serving"] = sum(v * w for v, w in zip(serve, weight, strict=True))
+    # the rules ran (Pyomo keeps them): free what only they needed, as the model lives on
+    serve_of.clear()
+    by_region.clear()
+    by_site.clear()
 
 
 def extract(m: pyo.ConcreteModel, data: xr.Dataset, plan: xr.Dataset) -> None:
     """Inference MW served per region, campus and period, with the demand and latencies."""
-    ri, si, pi = positions(data, "region"), positions(data, "site"), positions(data, "period")
     shape = (data.sizes["region"], data.sizes["site"], data.sizes["period"])
-    serve = solution(m.demand.serve_mw, shape, lambda i: (ri[i[0]], si[i[1]], pi[i[2]]))
+    served = np.fromiter((v.value for v in m.demand.serve_mw.values()), float)
+    serve = np.zeros(shape)
+    serve[m.demand.serve_positions] = served
     plan.coords["region"] = data["region"]
     put(plan, "inference_demand_mw", ("region", "period"), data["inference_demand_mw"], "MW")
     put(plan, "latency_ms", ("region", "site"), data["latency_ms"], "ms")
-    put(plan, "serve_mw", ("region", "site", "period"), serve, "MW")
+    put(plan, "serve_mw", ("region", "site", "period"), cleaned(serve), "MW")
 
 
 def serving_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Region x campus x period with MW served (non-zero rows) and the pair's latency."""
-    frame = ds["serve_mw"].to_dataframe().reset_index()
-    frame = frame[frame["serve_mw"] > 0].merge(
-        ds["latency_ms"].to_dataframe().reset_index(), on=["region", "site"]
+    """Region x campus x period with MW served (non-zero rows, in region, campus, period
+    order) and the pair's latency."""
+    serve = ds["serve_mw"].transpose("region", "site", "period").to_numpy()
+    r, s, p = np.nonzero(serve > 0)
+    latency = ds["latency_ms"].transpose("region", "site").to_numpy()
+    return pd.DataFrame(
+        {
+            "region_id": ds["region"].to_numpy()[r],
+            "site_id": ds["site"].to_numpy()[s],
+            "period": ds["period"].to_numpy()[p],
+            "serve_mw": serve[r, s, p],
+            "latency_ms": latency[r, s],
+        }
     )
-    return frame.rename(columns={"region": "region_id", "site": "site_id"})[
-        ["region_id", "site_id", "period", "serve_mw", "latency_ms"]
-    ].reset_index(drop=True)
 
 
 def _demand_short(index: Index, amount: float, data: xr.Dataset) -> Relaxation:

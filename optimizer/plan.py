@@ -194,17 +194,6 @@ class Plan:
                 out[index[s]].append(f"{u}@{when}")
         return out
 
-    def _it_by_cooling(self, i: int) -> dict[str, dict[str, float | None]]:
-        """Cumulative IT MW by cooling technology and period at site ``i``, for every
-        technology with capacity (one, unless the plan breaks the one-technology rule)."""
-        ds = self.dataset
-        it = ds["it_mw_by_cooling"].to_numpy()[i]  # (cooling, period)
-        return {
-            str(k): {p: _num(v) for p, v in zip(self.periods, row, strict=True)}
-            for k, row in zip(ds["cooling"].to_numpy(), it, strict=True)
-            if np.any(row > 0)
-        }
-
     def _site_records(self) -> list[dict[str, Any]]:
         """``plan.json``'s sites: decisions per candidate campus (none without a solution)."""
         if not self.has_solution:
@@ -212,16 +201,23 @@ class Plan:
         ds = self.dataset
         up = self._upgrades_by_site()
         it = ds["it_mw"].to_numpy()
+        is_open, open_period = ds["site_open"].to_numpy(), ds["site_open_period"].to_numpy()
+        development, cooling = (
+            ds["site_development_period"].to_numpy(),
+            ds["site_cooling"].to_numpy(),
+        )
+        by_cooling, coolings = ds["it_mw_by_cooling"].to_numpy(), ds["cooling"].to_numpy()
+        periods = self.periods  # (the arrays read once, not per campus)
         return [
             {
                 "site_id": str(s),
-                "open": bool(ds["site_open"].to_numpy()[i]),
-                "open_period": str(ds["site_open_period"].to_numpy()[i]) or None,
-                "development_period": str(ds["site_development_period"].to_numpy()[i]) or None,
-                "cooling": str(ds["site_cooling"].to_numpy()[i]) or None,
+                "open": bool(is_open[i]),
+                "open_period": str(open_period[i]) or None,
+                "development_period": str(development[i]) or None,
+                "cooling": str(cooling[i]) or None,
                 "upgrades": up[i],
-                "it_mw_by_period": dict(zip(self.periods, map(_num, it[i]), strict=True)),
-                "it_mw_by_cooling": self._it_by_cooling(i),
+                "it_mw_by_period": dict(zip(periods, map(_num, it[i]), strict=True)),
+                "it_mw_by_cooling": _by_cooling(by_cooling[i], coolings, periods),
             }
             for i, s in enumerate(ds["site"].to_numpy())
         ]
@@ -288,9 +284,10 @@ class Plan:
             },
         }
 
-    def _write_files(self, folder: Path) -> None:
+    def _write_files(self, folder: Path, doc: dict[str, Any] | None = None) -> None:
         """The tables (those of the concerns the plan holds), the dataset with the solve's
-        figures (``plan.nc``), marginal values and diagnosis, when there are."""
+        figures (``plan.nc``; ``doc``: :meth:`to_dict`'s, if made already), marginal values
+        and diagnosis, when there are."""
         if self.has_solution:
             tables = {"sites.csv": self.sites, "build.csv": self.build}
             tables.update(
@@ -302,17 +299,18 @@ class Plan:
             )
             for name, table in tables.items():
                 table.to_csv(folder / name, index=False, float_format="%.10g")
-        self.netcdf_dataset().to_netcdf(folder / "plan.nc", engine="netcdf4")
+        self.netcdf_dataset(doc).to_netcdf(folder / "plan.nc", engine="netcdf4")
         if self.marginal_values is not None:
             self.marginal_values.to_csv(folder / "marginal_values.csv", index=False)
         if self.diagnosis is not None:
             (folder / "diagnosis.json").write_text(json.dumps(self.diagnosis, indent=2) + "\n")
 
-    def netcdf_dataset(self) -> xr.Dataset:
+    def netcdf_dataset(self, doc: dict[str, Any] | None = None) -> xr.Dataset:
         """The dataset with everything ``plan.json`` holds besides: the solve's figures as
-        attributes, the marginal values as ``marginal_*`` arrays, the diagnosis as JSON."""
+        attributes, the marginal values as ``marginal_*`` arrays, the diagnosis as JSON
+        (``doc``: :meth:`to_dict`'s, if made already)."""
         ds = self.dataset.copy()
-        doc = self.to_dict()
+        doc = self.to_dict() if doc is None else doc
         for key in SOLVE_ATTRS:
             if doc[key] is not None:
                 ds.attrs[key] = doc[key]
@@ -338,12 +336,26 @@ class Plan:
         is replaced, in one atomic step, so the path holds the whole old or new plan."""
 
         def fill(tmp: Path) -> None:
-            (tmp / "plan.json").write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-            self._write_files(tmp)
+            doc = self.to_dict()
+            (tmp / "plan.json").write_text(json.dumps(doc, indent=2) + "\n")
+            self._write_files(tmp, doc)
             if extra is not None:
                 extra(tmp)
 
         return replace_folder(out_dir, fill)
+
+
+def _by_cooling(
+    it: np.ndarray, coolings: np.ndarray, periods: list[str]
+) -> dict[str, dict[str, float | None]]:
+    """Cumulative IT MW of a campus (``it``: cooling x period) by cooling technology and
+    period, for every technology with capacity (one, unless the plan breaks the
+    one-technology rule)."""
+    return {
+        str(k): {p: _num(v) for p, v in zip(periods, row, strict=True)}
+        for k, row in zip(coolings, it, strict=True)
+        if np.any(row > 0)
+    }
 
 
 def _num(x: Any) -> float | None:

@@ -554,7 +554,9 @@ def _hull_hours(columns: np.ndarray) -> np.ndarray:
     dropped hour is implied by kept rows directly or through hours dropped after it
     (whose rows are implied by hours kept at that time): by induction by the final set.
     Identical pairs (same weather station and technology) give one LP column."""
-    from scipy.optimize import linprog
+    from optimizer.solver import feasibility_test  # HiGHS, imported where the model is solved
+
+    feasible = feasibility_test()
 
     vectors = np.unique(columns, axis=0)
     n = vectors.shape[1]
@@ -571,14 +573,10 @@ def _hull_hours(columns: np.ndarray) -> np.ndarray:
         ):
             keep[h] = False
             continue
-        found = linprog(
-            np.zeros(others.size),
-            A_ub=-vectors[:, others],
-            b_ub=-(vectors[:, h] + HULL_MARGIN_PUE),
-            A_eq=np.ones((1, others.size)),
-            b_eq=[1.0],
-            bounds=(0, None),
-            method="highs-ds",
+        keep[h] = not feasible(  # no convex combination above it: the row can bind
+            -vectors[:, others],
+            -(vectors[:, h] + HULL_MARGIN_PUE),
+            np.ones((1, others.size)),
+            np.array([1.0]),
         )
-        keep[h] = found.status != 0  # no convex combination above it: the row can bind
     return keep

@@ -311,3 +311,49 @@ def test_the_start_lp_prices_serving_columns_in_by_reduced_cost(
     assert constructive_start(model, highs) == pytest.approx(brute_force())
     assert highs.start_bound_musd == pytest.approx(lp_bound_of(model), rel=1e-9)
     assert highs.relaxed_columns is not None and not highs.relaxed_columns.all()
+
+
+def test_serving_table_is_the_nonzero_cells_with_their_latency() -> None:
+    """The table from the array's nonzero cells equals the one a DataFrame of every cell,
+    filtered and merged with the latencies, gives (rows, order, values and dtypes)."""
+    import pandas as pd
+    import xarray as xr
+
+    from formulations.demand import serving_table
+
+    rng = np.random.default_rng(1)
+    serve = np.where(rng.random((3, 4, 2)) < 0.4, rng.random((3, 4, 2)) * 100, 0.0)
+    ds = xr.Dataset(
+        {
+            "serve_mw": (("region", "site", "period"), serve),
+            "latency_ms": (("region", "site"), rng.random((3, 4)) * 25),
+        },
+        coords={"region": ["r1", "r2", "r3"], "site": list("abcd"), "period": ["p1", "p2"]},
+    )
+    frame = ds["serve_mw"].to_dataframe().reset_index()
+    frame = frame[frame["serve_mw"] > 0].merge(
+        ds["latency_ms"].to_dataframe().reset_index(), on=["region", "site"]
+    )
+    expected = frame.rename(columns={"region": "region_id", "site": "site_id"})[
+        ["region_id", "site_id", "period", "serve_mw", "latency_ms"]
+    ].reset_index(drop=True)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(serving_table(ds), expected)
+
+
+def test_cost_terms_evaluate_as_pyomo_evaluates_them(tmp_path: Path) -> None:
+    """``optimizer.extract.evaluated`` gives the very float ``pyo.value`` gives for every cost
+    term and the objective of a model with demand regions, at arbitrary variable values."""
+    import random
+
+    import pyomo.environ as pyo
+
+    from optimizer.extract import evaluated
+
+    m = build_model(prepare(load_scenario(facility_location(Tiny(tmp_path)).write())))
+    draw = random.Random(0)
+    for v in m.component_data_objects(pyo.Var):
+        v.set_value(draw.randint(0, 1) if v.is_integer() else draw.random() * 100)
+    assert "serving" in m.cost_terms_musd
+    for expr in [*m.cost_terms_musd.values(), m.objective.total_cost_musd]:
+        assert evaluated(expr) == pyo.value(expr)

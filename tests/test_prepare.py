@@ -117,3 +117,23 @@ def test_reduction_keeps_extreme_days_and_weights(tmp_path: Path) -> None:
     assert np.all(np.abs(error["mean_error_frac"]) < 0.03)
     assert isinstance(reduced.frames["carbon_kg_per_mwh"], pd.DataFrame)
     assert np.allclose(reduced.frames["carbon_kg_per_mwh"]["z1"], 400.0)
+
+
+def test_the_hull_tests_highs_lp_answers_as_scipys_linprog() -> None:
+    """``optimizer.solver.feasibility_test`` (one HiGHS, no presolve) against
+    ``scipy.optimize.linprog(method="highs-ds")`` on the hull test's LPs (is a PUE vector
+    below a convex combination of others?) drawn at random, half of them feasible by
+    construction (the point below a mix of the others), half not (the point above them all)."""
+    from scipy.optimize import linprog
+
+    from optimizer.solver import feasibility_test
+
+    feasible = feasibility_test()
+    rng = np.random.default_rng(0)
+    for n in range(40):
+        others = 1.1 + 0.3 * rng.random((6, 12))  # (pairs, hours)
+        mix = rng.dirichlet(np.ones(12))
+        point = others @ mix - 0.01 if n % 2 else others.max(axis=1) + 0.01
+        args = (-others, -(point + 1e-6), np.ones((1, 12)), np.array([1.0]))
+        found = linprog(np.zeros(12), *args, bounds=(0, None), method="highs-ds")
+        assert feasible(*args) == (found.status == 0) == bool(n % 2)
