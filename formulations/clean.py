@@ -80,6 +80,15 @@ from formulations.core import (
 #: cut HiGHS holds within its tolerance is not found broken again.
 SEPARATION_TOL = 1e-7
 SEPARATION_FLOOR = 1e-3
+#: An hour counts as short (output at most load) up to this relative difference, and a cut's
+#: coefficients are rounded to ``CUT_DIGITS`` significant digits. Both make the cuts the same
+#: on every machine: the hourly output and load are matrix products whose last bits differ
+#: with the CPU's BLAS kernels, and at the LP's optimum many hours have output equal to load,
+#: so an exact comparison put those hours on either side (a cut is valid for every choice of
+#: short hours; this one is the same everywhere). Seen: the cfe-25 worked example solved to
+#: a different plan within its gap, 6,302 rows against 6,323, on another machine.
+TIE_TOL = 1e-9
+CUT_DIGITS = 12
 
 
 @dataclass
@@ -110,13 +119,17 @@ class Matching:
         """sum_{h in S} v_h output_h + sum_{h not in S} v_h load_h, S the ``short`` hours
         (output at most load), as an expression of the decisions."""
         on_output, on_load = weight * short, weight * ~short
-        terms = [
-            float(a) * v for a, v in zip(self.cf @ on_output, self.contracts, strict=True) if a
-        ]
-        terms += [float(a) * v for a, v in zip(self.pue_lf @ on_load, self.it, strict=True) if a]
+        terms = [a * v for a, v in zip(_rounded(self.cf @ on_output), self.contracts) if a]
+        terms += [a * v for a, v in zip(_rounded(self.pue_lf @ on_load), self.it) if a]
         hours = np.flatnonzero(on_load)
-        terms += [-float(on_load[h]) * option[h] for option in self.onsite for h in hours]
+        load_weight = _rounded(on_load)
+        terms += [-load_weight[h] * option[h] for option in self.onsite for h in hours]
         return sum(terms)
+
+
+def _rounded(x: np.ndarray) -> list[float]:
+    """``x`` rounded to ``CUT_DIGITS`` significant digits, as floats."""
+    return [float(f"{a:.{CUT_DIGITS}g}") for a in x]
 
 
 def _values(variables: list[Any]) -> np.ndarray:
@@ -262,7 +275,7 @@ def separate(m: pyo.ConcreteModel) -> list[Any]:
     added = []
     for key, matching in b.matching.items():
         output, load = matching.hourly()
-        short = output <= load
+        short = output <= load + TIE_TOL * np.maximum(1.0, np.abs(load))
         matched = np.minimum(output, load)
         for aggregate, var in (("mwh", b.matched_mwh), ("tco2", b.matched_tco2)):
             weight = matching.weights[aggregate]
