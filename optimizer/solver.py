@@ -732,6 +732,17 @@ run each, load 2-3): first solve 53.7 against 55.7-62.0, the 9 re-solves 34.5 ag
 the same optimum. Its optimal vertex differs, and so does the start rounded from it: at 200
 sites x 40 regions 0.87 % above the bound against 0.43 % (still within a 1 % gap)."""
 
+PRIMAL_SIMPLEX, DUAL_SIMPLEX = 4, 1
+"""HiGHS's ``simplex_strategy`` values. The start's LP re-solves by dual simplex after rows
+come back (its basis stays dual feasible) and by primal simplex after columns are priced in
+(it stays primal feasible); a round adds one or the other, rows first
+(:func:`_restricted_lp`). Measured at 1,000 sites x 200 regions (benchmarks/RESULTS.md, the
+start's LP alone, CPU s, load 1.4-3, back to back): the re-solves after the first 48-51 with
+rows and columns added together by dual simplex, 44 with rows first by dual simplex, 27-34
+with rows first and columns by primal simplex (the whole LP 105 -> 83-90); the same optimum.
+From a poor first basis (only the 25 cheapest pairs of each region first) primal re-solves
+were slow (112 s after 15,649 columns): it pays from the whole first LP's basis only."""
+
 ELASTIC_PENALTY = 1e3
 """Cost of a unit of an elastic column of the start's first LP (:func:`_restricted_lp`), as
 a multiple of the model's largest column cost."""
@@ -754,8 +765,9 @@ def _restricted_lp(
     A left-out row is put back once a solution breaks it; a left-out column is priced in
     once its reduced cost under the solution's duals (a left-out row's dual is 0) is
     negative (the ``PRICED_PER_ROW`` most negative of each row it helps to meet, per
-    round); then the LP is solved again from the basis (HiGHS keeps it across added rows
-    and columns). When no row is broken and no reduced cost negative, the solution is
+    round). A round brings back the broken rows if there are any, else the priced columns,
+    and the LP is solved again from the basis (HiGHS keeps it across added rows and
+    columns): by dual simplex after rows, by primal after columns (``PRIMAL_SIMPLEX``). When no row is broken and no reduced cost negative, the solution is
     optimal for the LP with every row and column: feasible for it (the left-out columns at
     0) and, with the same duals, dual feasible for the LP with the left-out rows free, which
     relaxes it. Rows and columns only come in after the pruning, so the loop ends. So that
@@ -838,7 +850,9 @@ def _restricted_lp(
         for name, value in START_LP_OPTIONS.items():
             h.setOptionValue(name, value)
     waiting = np.flatnonzero(~row_in)
+    strategy = DUAL_SIMPLEX
     while h is not None:
+        h.setOptionValue("simplex_strategy", strategy)
         h.run()
         status = h.getModelStatus()
         out = np.flatnonzero(local_col < 0)
@@ -846,6 +860,7 @@ def _restricted_lp(
             if not out.size or status not in _NO_SOLUTION:
                 return None  # (an LP stopped early has no bound either)
             _add_columns(h, a, out, cost, col_lower, col_upper, local_row, local_col)
+            strategy = PRIMAL_SIMPLEX
             continue
         solution = h.getSolution()
         values = np.asarray(solution.col_value)
@@ -874,10 +889,12 @@ def _restricted_lp(
             priced = out
         back = waiting[broken]
         waiting = waiting[~broken]
-        if back.size:
+        if back.size:  # rows first: the columns are priced again under the next duals
             _add_rows(h, by_row, back, row_lower, row_upper, local_row, local_col)
-        if priced.size:
+            strategy = DUAL_SIMPLEX
+        elif priced.size:
             _add_columns(h, a, priced, cost, col_lower, col_upper, local_row, local_col)
+            strategy = PRIMAL_SIMPLEX
     return None
 
 
