@@ -119,8 +119,10 @@ class Matching:
         """sum_{h in S} v_h output_h + sum_{h not in S} v_h load_h, S the ``short`` hours
         (output at most load), as an expression of the decisions."""
         on_output, on_load = weight * short, weight * ~short
-        terms = [a * v for a, v in zip(_rounded(self.cf @ on_output), self.contracts) if a]
-        terms += [a * v for a, v in zip(_rounded(self.pue_lf @ on_load), self.it) if a]
+        by_contract = _rounded(self.cf @ on_output)
+        by_it = _rounded(self.pue_lf @ on_load)
+        terms = [a * v for a, v in zip(by_contract, self.contracts, strict=True) if a]
+        terms += [a * v for a, v in zip(by_it, self.it, strict=True) if a]
         hours = np.flatnonzero(on_load)
         load_weight = _rounded(on_load)
         terms += [-load_weight[h] * option[h] for option in self.onsite for h in hours]

@@ -762,20 +762,19 @@ def _restricted_lp(
     reduced cost, or None if it has none. Left-out and pruned columns are at 0 (their lower
     bound must be 0).
 
-    A left-out row is put back once a solution breaks it; a left-out column is priced in
-    once its reduced cost under the solution's duals (a left-out row's dual is 0) is
-    negative (the ``PRICED_PER_ROW`` most negative of each row it helps to meet, per
-    round). A round brings back the broken rows if there are any, else the priced columns,
-    and the LP is solved again from the basis (HiGHS keeps it across added rows and
-    columns): by dual simplex after rows, by primal after columns (``PRIMAL_SIMPLEX``). When no row is broken and no reduced cost negative, the solution is
-    optimal for the LP with every row and column: feasible for it (the left-out columns at
-    0) and, with the same duals, dual feasible for the LP with the left-out rows free, which
-    relaxes it. Rows and columns only come in after the pruning, so the loop ends. So that
-    the first LP has a solution whichever columns it holds, each row a left-out column
-    could help to meet gets an elastic column at ``ELASTIC_PENALTY`` times the largest
-    cost; the loop ends only with them at 0, or, if they are not, with every column in and
-    them out (then it is the whole LP's verdict, as it is when a restricted LP has no
-    solution).
+    A left-out row is put back once a solution breaks it; a left-out column is priced in once
+    its reduced cost under the solution's duals (a left-out row's dual is 0) is negative (the
+    ``PRICED_PER_ROW`` most negative of each row it helps to meet, per round). A round brings
+    back the broken rows if there are any, else the priced columns, and the LP is solved again
+    from the basis (HiGHS keeps it across added rows and columns): by dual simplex after rows,
+    by primal after columns (``PRIMAL_SIMPLEX``). When no row is broken and no reduced cost
+    negative, the solution is optimal for the LP with every row and column: feasible for it (the
+    left-out columns at 0) and, with the same duals, dual feasible for the LP with the left-out
+    rows free, which relaxes it. Rows and columns only come in after the pruning, so the loop
+    ends. So that the first LP has a solution whichever columns it holds, each row a left-out
+    column could help to meet gets an elastic column at ``ELASTIC_PENALTY`` times the largest
+    cost; the loop ends only with them at 0, or, if they are not, with every column in and them
+    out (then it is the whole LP's verdict, as it is when a restricted LP has no solution).
 
     At 1,000 sites the zonal hour rows (18,798 rows, 60 % of the nonzeros) come back 1,326
     of them in 4 solves: 11.6 s of CPU against 18.8 s with them in but free, 33 s with
