@@ -1279,7 +1279,7 @@ def feasibility_test() -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     h = highspy.Highs()
     for option, value in (("output_flag", False), ("solver", "simplex"), ("presolve", "off")):
         h.setOptionValue(option, value)
-    h.setOptionValue("simplex_strategy", 1)  # dual
+    h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
 
     def feasible(a_ub: np.ndarray, b_ub: np.ndarray, a_eq: np.ndarray, b_eq: np.ndarray) -> bool:
         a = np.vstack((a_ub, a_eq)).T  # column by column
