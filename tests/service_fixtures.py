@@ -68,6 +68,11 @@ def free_port() -> int:
 #: external cluster's own re-run of an attempt stops at once (WorkerLost).
 DASK_RETRIES = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3"}
 
+#: Dask's local cluster closes the nanny of a worker that has not registered again this long
+#: after its process died, and starts no other (15 s by default: a worker killed again while
+#: it restarts on a loaded machine). 0 s makes every killed worker that case.
+NANNY_DROPPED_AT_ONCE = {"DASK_DISTRIBUTED__DEPLOY__LOST_WORKER_TIMEOUT": "0s"}
+
 
 def start_server(
     artifacts: Path, port: int, log: Path, *options: str, env: dict[str, str] | None = None

@@ -43,6 +43,7 @@ from optimizer.client import Client, ServiceError, zip_folder
 from optimizer.service.store import Store, sqlite_url
 from tests.service_fixtures import (
     DASK_RETRIES,
+    NANNY_DROPPED_AT_ONCE,
     Server,
     free_port,
     served,
@@ -57,7 +58,8 @@ MAX_UPLOAD_MB = 2.0
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     options = ("--lease", "3", "--max-upload-mb", str(MAX_UPLOAD_MB))
-    with served(tmp_path_factory.mktemp("service"), *options, env=DASK_RETRIES) as running:
+    env = {**DASK_RETRIES, **NANNY_DROPPED_AT_ONCE}  # every lost worker's nanny is closed
+    with served(tmp_path_factory.mktemp("service"), *options, env=env) as running:
         yield running
 
 
@@ -465,7 +467,9 @@ def test_a_job_whose_worker_dies_every_time_fails_with_the_reason(server: Server
     """Each SIGKILL of the worker is Dask's KilledWorker (the server's local cluster allows
     Dask no retry of its own, though the environment asks for 3); the job store re-queues
     the job (attempts 2, 3), and after the third lost worker (max_attempts 3) the job fails
-    saying why: never lost, never left running."""
+    saying why: never lost, never left running. Dask closes each dead worker's nanny (this
+    module's server: ``NANNY_DROPPED_AT_ONCE``) and the server starts another worker each
+    time: the next test's jobs run."""
     with server.client() as gs:
         default = gs.upload(DEFAULT_SCENARIO)["id"]
         job = gs.submit(default, "solve", SOLVE)["id"]
@@ -475,6 +479,8 @@ def test_a_job_whose_worker_dies_every_time_fails_with_the_reason(server: Server
         assert done["state"] == "failed" and done["attempts"] == 3, done
         assert done["error"].startswith("gave up after 3 attempts; attempt 3: KilledWorker")
         assert gs.jobs(state="running") == [] and gs.jobs(state="queued") == []
+    log = (server.artifacts.parent / "server.log").read_text()
+    assert log.count("local worker lost for good, starting another") == 3
 
 
 def test_on_an_external_cluster_that_retries_by_itself_the_store_counts_every_run(

@@ -105,6 +105,7 @@ class JobService:
         ]
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
+        self._short_of_workers = False
 
     # Start and stop -------------------------------------------------------------------
 
@@ -280,10 +281,27 @@ class JobService:
             with self._lock:
                 del self._running[run.job.job_id]
         assert self._client is not None
+        self._keep_local_workers()
         free = sum(self._client.nthreads().values()) - len(self._running)
         while free > 0 and (claimed := self.store.claim(self.owner, self.settings.lease_s)):
             self._dispatch(claimed)
             free -= 1
+
+    def _keep_local_workers(self) -> None:
+        """Start the local cluster's worker processes that Dask gave up on.
+
+        A nanny restarts its worker when the process dies, but the cluster closes the nanny
+        of a worker that has not come back within ``distributed.deploy.lost-worker-timeout``
+        (15 s): a worker killed again while it restarts on a loaded machine. Dask never
+        starts another, and a server without a worker would claim no job again."""
+        if self._cluster is None:
+            return
+        missing = self.settings.workers - len(self._cluster.workers)
+        if missing > 0:
+            if not self._short_of_workers:
+                _log("local worker lost for good, starting another", missing=missing)
+            self._cluster.scale(self.settings.workers)  # opens the missing ones
+        self._short_of_workers = missing > 0
 
     def _beat(self) -> None:
         """Renew the leases of the jobs this server runs, on a thread of its own so that
