@@ -23,6 +23,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from formulations import build_model
+from optimizer.api import gc_paused
 from optimizer.extract import extract_plan
 from optimizer.heuristic import constructive_start, start_wanted
 from optimizer.output import replace_folder
@@ -88,6 +89,7 @@ def plan_metrics(plan: Plan) -> dict[str, float]:
     }
 
 
+@gc_paused
 def pareto_front(
     scenario: Scenario, first: str, second: str, points: int, options: SolveOptions
 ) -> Front:

@@ -33,7 +33,7 @@ from pyomo.core.expr.visitor import identify_variables
 from formulations import build_model
 from formulations.core import positions
 from formulations.core import previous as previous_period
-from optimizer.api import options_for, solve
+from optimizer.api import gc_paused, options_for, solve
 from optimizer.commitments import Commitments, commitments_from
 from optimizer.diagnose import diagnose
 from optimizer.extract import extract_plan
@@ -45,6 +45,7 @@ from optimizer.scenario import Scenario
 from optimizer.solver import HighsModel, ReusableHighs, SolveOptions, violated_constraints
 
 
+@gc_paused
 def reoptimize(
     scenario: Scenario,
     previous: Plan,

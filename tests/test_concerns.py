@@ -3,6 +3,7 @@ planner's own concern (``solve(..., extra=[...])``) constrains and costs as work
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from formulations import (
     ordered,
 )
 from optimizer import load_scenario, solve
+from optimizer.api import OutOfTimeError, RunClock
 from optimizer.prepare import prepare
 from optimizer.solver import solve_model
 from tests.tiny import EXACT, Tiny, site
@@ -129,6 +131,33 @@ def test_an_infeasible_cap_is_diagnosed_by_solve(two_regions: Tiny) -> None:
     (relaxation,) = plan.diagnosis["relaxations"]
     assert relaxation["family"] == "phasing.within_site_max" and relaxation["subject"] == "b"
     assert relaxation["amount"] == pytest.approx(20.0)
+
+
+def test_the_garbage_collector_rests_while_the_model_lives_and_resumes_after(
+    tiny: Tiny,
+) -> None:
+    """``solve`` pauses Python's garbage collector for its whole run (its full collections
+    walk every Pyomo object): a planner's cut callback, called during the solve, sees it
+    paused; it runs again once the plan is back, and after a run stopped by its time limit
+    before the build."""
+    seen: list[bool] = []
+
+    def separate(m: pyo.ConcreteModel) -> list[object]:
+        seen.append(gc.isenabled())
+        return []
+
+    def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
+        m.watch = pyo.Block()
+
+    scenario = load_scenario(tiny.write())
+    watch = Concern("watch", add_to, separate=separate)
+    assert gc.isenabled()
+    assert solve(scenario, EXACT, extra=[watch]).result.objective_musd == pytest.approx(100.0)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    with pytest.raises(OutOfTimeError):
+        solve(scenario, EXACT, clock=RunClock(0.0))
+    assert gc.isenabled()
 
 
 def test_the_build_order_follows_needs_not_the_list(tiny: Tiny) -> None:
