@@ -76,6 +76,8 @@ def build_model(
     order = ordered([*concerns, *extra])
     # The build makes millions of small objects and no cycles worth collecting: pausing the
     # garbage collector halves it at 1,000 sites (benchmarks/RESULTS.md), as Pyomo's writers do.
+    # Alone this pause puts the full collection over the new model off to the first
+    # allocation after it; a whole run pauses it throughout (``optimizer.api.gc_paused``).
     with PauseGC():
         m = pyo.ConcreteModel(name=str(data.attrs.get("scenario", "gridsite")))
         add_sets(m, data, drop_dominated=not extra)
