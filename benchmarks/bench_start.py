@@ -19,6 +19,12 @@ from typing import Any
 
 
 def main() -> None:
+    from optimizer.api import gc_paused
+
+    gc_paused(run)()  # as a run (``optimizer.api.solve``) has it: the collector paused
+
+
+def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario")
     parser.add_argument("--gap", type=float, default=0.01)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,38 @@ import pyomo.environ as pyo
 import xarray as xr
 
 CostTerm = Callable[[pyo.ConcreteModel], pyo.Expression]
+
+
+@dataclass(frozen=True)
+class ArrayRows:
+    """A large ``<=`` constraint family also held as arrays, so that the solver compiles it
+    without walking its Pyomo expressions (``optimizer.solver.compiled``): the i-th row of
+    ``constraint`` (in its order) is
+
+        sum_t coefficients[t][i] * variables[t][i] <= upper[i]
+
+    The Pyomo rows stay in the model, as every other family's, for whatever reads them (names,
+    duals, the diagnosis); the arrays must state the same rows, which
+    ``tests/test_demand.py`` checks against Pyomo's own compile. A concern registers one with
+    :func:`hold_as_arrays`."""
+
+    constraint: pyo.Constraint
+    variables: tuple[list[Any], ...]
+    coefficients: tuple[np.ndarray, ...]
+    upper: np.ndarray
+
+
+def hold_as_arrays(m: pyo.ConcreteModel, rows: ArrayRows) -> None:
+    """Register ``rows`` with the model (``m.array_rows``, read by the solver's compile)."""
+    n = len(rows.constraint)
+    if rows.upper.shape != (n,) or any(
+        len(v) != n or c.shape != (n,)
+        for v, c in zip(rows.variables, rows.coefficients, strict=True)
+    ):
+        raise ValueError(f"{rows.constraint.name}: arrays of another length than its {n} rows")
+    if not hasattr(m, "array_rows"):
+        m.array_rows = []
+    m.array_rows.append(rows)
 
 
 def add_sets(m: pyo.ConcreteModel, data: xr.Dataset, drop_dominated: bool = True) -> None:

@@ -34,7 +34,15 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from formulations.concern import Coefficients, Concern, Family, Index, Relax, Relaxation, View
-from formulations.core import buildable_sites, cleaned, masked, put, times
+from formulations.core import (
+    ArrayRows,
+    buildable_sites,
+    cleaned,
+    hold_as_arrays,
+    masked,
+    put,
+    times,
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -113,7 +121,9 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         """sum_r serve_mw[r,s,p] <= sum_k it_mw[s,k,p]."""
         return sum(by_site[s, p]) <= sum(m.phasing.it_mw[s, k, p] for k in techs[s, p])
 
-    @b.Constraint([key for key, out in zip(triples, implied.tolist(), strict=True) if not out])
+    rows = [key for key, out in zip(triples, implied.tolist(), strict=True) if not out]
+
+    @b.Constraint(rows)
     def only_from_open(b: pyo.Block, r: str, s: str, p: str) -> object:
         """serve_mw[r,s,p] <= inference_demand_mw[r,p] * site_open[s,p]: a closed campus
         serves nothing, and no region needs more than its demand from one campus. Implied
@@ -123,6 +133,22 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         (``benchmarks/facility_location.py``). Left out where the demand is at least what
         the campus can deliver (implied, see the module docstring)."""
         return serve_of[r, s, p] <= need[r, p] * site_open[s, p]
+
+    # the same rows as arrays (serve_mw - demand x site_open <= 0), for the solver's compile:
+    # 811 k of them at 1,000 sites x 200 regions, half of the compile's seconds through Pyomo
+    held = ~implied
+    hold_as_arrays(
+        m,
+        ArrayRows(
+            b.only_from_open,
+            variables=(
+                [v for v, keep in zip(serve, held.tolist(), strict=True) if keep],
+                [site_open[s, p] for _, s, p in rows],
+            ),
+            coefficients=(np.ones(len(rows)), -demand[ri[held], pi[held]].astype(float)),
+            upper=np.zeros(len(rows)),
+        ),
+    )
 
     # (serve_mw * cost) * opex as before: cost * opex is the same product of two floats
     weight = (cost[ri, si] * opex[pi]).tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -357,3 +358,61 @@ def test_cost_terms_evaluate_as_pyomo_evaluates_them(tmp_path: Path) -> None:
     assert "serving" in m.cost_terms_musd
     for expr in [*m.cost_terms_musd.values(), m.objective.total_cost_musd]:
         assert evaluated(expr) == pyo.value(expr)
+
+
+def _inference_model(tmp_path: Path) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "inference", Path(__file__).resolve().parent.parent / "data" / "examples" / "inference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return build_model(prepare(load_scenario(example.main(tmp_path / "scenario"))))
+
+
+def _same_form(fast: Any, plain: Any) -> None:
+    """Two compiles state the same model: matrix (entries in the same order), right-hand
+    sides, rows (constraint and sense, in order), columns and objective."""
+    a, b = fast.A.tocsc(), plain.A.tocsc()
+    assert a.shape == b.shape
+    for name in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(np.asarray(fast.rhs), np.asarray(plain.rhs))
+    assert [(r.constraint, r.bound_type) for r in fast.rows] == [
+        (r.constraint, r.bound_type) for r in plain.rows
+    ]
+    assert list(fast.columns) == list(plain.columns)
+    np.testing.assert_array_equal(fast.c.toarray(), plain.c.toarray())
+
+
+def test_only_from_open_compiled_from_its_arrays_is_the_compilers_own(tmp_path: Path) -> None:
+    """The worked inference example: the solver compiles ``only_from_open`` from the arrays
+    the demand block holds (``solver.compiled``), not by walking its Pyomo rows; the result is
+    Pyomo's own compile entry for entry, the rows where the compiler puts them (between
+    within_capacity and the next concern's). With a row switched off, or a variable of the
+    family fixed, the family goes to the compiler (rhs moved, row left out) and still agrees."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from optimizer.solver import compiled
+
+    model = _inference_model(tmp_path)
+    rows = model.demand.only_from_open
+    assert [f.constraint for f in model.array_rows] == [rows]
+    fast = compiled(model)
+    plain = LinearStandardFormCompiler().write(model, mixed_form=True)
+    assert fast.A.shape[0] > len(rows) > 0
+    first = next(i for i, r in enumerate(fast.rows) if r.constraint.parent_component() is rows)
+    assert 0 < first < fast.A.shape[0] - len(rows)  # spliced in, not appended
+    _same_form(fast, plain)
+    # a broken array (a coefficient off) would show: the check is not vacuous
+    model.array_rows[0].coefficients[1][0] *= 2
+    with pytest.raises(AssertionError):
+        _same_form(compiled(model), plain)
+    model.array_rows[0].coefficients[1][0] /= 2
+    next(iter(rows.values())).deactivate()
+    _same_form(compiled(model), LinearStandardFormCompiler().write(model, mixed_form=True))
+    next(iter(rows.values())).activate()
+    model.array_rows[0].variables[1][0].fix(1)
+    _same_form(compiled(model), LinearStandardFormCompiler().write(model, mixed_form=True))
