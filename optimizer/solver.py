@@ -1033,8 +1033,10 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     :class:`formulations.core.ArrayRows`) compiled from those arrays: the same matrix, rows and
     columns, where the compiler puts them, without walking their expressions (at 1,000 sites x
     200 regions the compile 14.6 -> 7.7 CPU s without ``demand.only_from_open``'s 811 k rows,
-    benchmarks/RESULTS.md). A family with a row switched off, or with a variable that is
-    fixed or in no other row, is left to the compiler."""
+    benchmarks/RESULTS.md). A fixed variable is a constant, moved to the row's bound as the
+    compiler moves it (a re-plan fixes ``site_open`` in its committed periods). A family
+    with a row switched off, a variable in no other row or a row left without a variable
+    is left to the compiler."""
     held = [f for f in getattr(model, "array_rows", ()) if _arrays_apply(f)]
     if not held:
         return LinearStandardFormCompiler().write(model, mixed_form=True)
@@ -1053,32 +1055,37 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     column = {id(v): j for j, v in enumerate(form.columns)}
     parts = []
     for family in held:
-        cols = [
-            np.fromiter((column.get(id(v), -1) for v in variables), np.int64, len(variables))
-            for variables in family.variables
-        ]
-        if any((c < 0).any() for c in cols):  # a variable fixed or in no other row
-            return LinearStandardFormCompiler().write(model, mixed_form=True)
-        parts.append((order[id(family.constraint)], family, cols))
+        n = len(family.upper)
+        upper = np.asarray(family.upper, dtype=float).copy()
+        entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for variables, coefficients in zip(family.variables, family.coefficients, strict=True):
+            cols = np.fromiter((column.get(id(v), -1) for v in variables), np.int64, n)
+            out = np.flatnonzero(cols < 0)
+            if any(not variables[i].fixed for i in out):  # in no other row: not a column
+                return LinearStandardFormCompiler().write(model, mixed_form=True)
+            # a fixed variable is a constant, moved to the bound as the compiler does
+            fixed = np.array([variables[i].value for i in out], dtype=float)
+            upper[out] -= coefficients[out] * fixed
+            keep = cols >= 0
+            entries.append((np.flatnonzero(keep), cols[keep], coefficients[keep]))
+        if np.bincount(np.concatenate([e[0] for e in entries]), minlength=n).min() == 0:
+            return LinearStandardFormCompiler().write(model, mixed_form=True)  # a constant row
+        parts.append((order[id(family.constraint)], family, entries, upper))
     rows_of = [order[id(row.constraint.parent_component())] for row in form.rows]
     a = form.A.tocsr()
     rhs = np.asarray(form.rhs, dtype=float)
     blocks, rows, rhs_parts, at = [], [], [], 0
-    for k, family, cols in sorted(parts, key=lambda part: part[0]):
+    for k, family, entries, upper in sorted(parts, key=lambda part: part[0]):
         position = bisect.bisect_right(rows_of, k)  # after the rows of earlier components
         blocks.append(a[at:position])
         rows += form.rows[at:position]
         rhs_parts.append(rhs[at:position])
-        n = len(family.upper)
-        coo_rows = np.tile(np.arange(n), len(cols))
+        row_index, col_index, value = (np.concatenate(e) for e in zip(*entries, strict=True))
         blocks.append(
-            sparse.csr_matrix(
-                (np.concatenate(family.coefficients), (coo_rows, np.concatenate(cols))),
-                shape=(n, a.shape[1]),
-            )
+            sparse.csr_matrix((value, (row_index, col_index)), shape=(len(upper), a.shape[1]))
         )
         rows += [RowEntry(con, 1) for con in family.constraint.values()]
-        rhs_parts.append(np.asarray(family.upper, dtype=float))
+        rhs_parts.append(upper)
         at = position
     blocks.append(a[at:])
     rows += form.rows[at:]
@@ -1100,14 +1107,9 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
 
 def _arrays_apply(family: Any) -> bool:
     """Whether ``family`` (an :class:`formulations.core.ArrayRows`) can be compiled from its
-    arrays: the component and every row of it switched on, no variable of it fixed."""
+    arrays: the component and every row of it switched on."""
     con = family.constraint
-    return (
-        con.active
-        and len(con) > 0
-        and all(c.active for c in con.values())
-        and not any(v.fixed for variables in family.variables for v in variables)
-    )
+    return con.active and len(con) > 0 and all(c.active for c in con.values())
 
 
 def _highs_lp(form: Any, integer: np.ndarray) -> highspy.HighsLp:

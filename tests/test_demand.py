@@ -391,8 +391,8 @@ def test_only_from_open_compiled_from_its_arrays_is_the_compilers_own(tmp_path: 
     """The worked inference example: the solver compiles ``only_from_open`` from the arrays
     the demand block holds (``solver.compiled``), not by walking its Pyomo rows; the result is
     Pyomo's own compile entry for entry, the rows where the compiler puts them (between
-    within_capacity and the next concern's). With a row switched off, or a variable of the
-    family fixed, the family goes to the compiler (rhs moved, row left out) and still agrees."""
+    within_capacity and the next concern's); with a site_open fixed (a re-plan's commitment)
+    too. With a row switched off the family goes to the compiler and still agrees."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     from optimizer.solver import compiled
@@ -414,5 +414,13 @@ def test_only_from_open_compiled_from_its_arrays_is_the_compilers_own(tmp_path: 
     next(iter(rows.values())).deactivate()
     _same_form(compiled(model), LinearStandardFormCompiler().write(model, mixed_form=True))
     next(iter(rows.values())).activate()
-    model.array_rows[0].variables[1][0].fix(1)
-    _same_form(compiled(model), LinearStandardFormCompiler().write(model, mixed_form=True))
+    # a re-plan fixes site_open in its committed periods: a constant, moved to the bound
+    held = model.array_rows[0]
+    for i in (0, len(rows) - 1):
+        held.variables[1][i].fix(1 - i // (len(rows) - 1))  # open (rhs = demand), closed
+    fixed = LinearStandardFormCompiler().write(model, mixed_form=True)
+    assert fixed.A.shape[1] < plain.A.shape[1]
+    _same_form(compiled(model), fixed)
+    held.coefficients[0][1] = 2.0  # still from the arrays: a change shows
+    with pytest.raises(AssertionError):
+        _same_form(compiled(model), fixed)
