@@ -20,13 +20,19 @@ import xarray as xr
 CostTerm = Callable[[pyo.ConcreteModel], pyo.Expression]
 
 
+SENSES = {"<=": 1, ">=": -1, "==": 0}
+"""An :class:`ArrayRows` family's sense, as Pyomo's standard-form compiler marks a row's
+(``RowEntry.bound_type``)."""
+
+
 @dataclass(frozen=True)
 class ArrayRows:
-    """A large ``<=`` constraint family also held as arrays, so that the solver compiles it
-    without walking its Pyomo expressions (``optimizer.solver.compiled``): the i-th row of
-    ``constraint`` (in its order) is
+    """A large constraint family also held as arrays, so that the solver compiles it without
+    walking its Pyomo expressions (``optimizer.solver.compiled``). Entry e puts
+    ``coefficients[e] x variables[e]`` in row ``rows[e]`` (rows numbered in the component's
+    order), and row i reads
 
-        sum_t coefficients[t][i] * variables[t][i] <= upper[i]
+        sum_{e: rows[e] = i} coefficients[e] * variables[e]  (sense)  bound[i]
 
     The Pyomo rows stay in the model, as every other family's, for whatever reads them (names,
     duals, the diagnosis); the arrays must state the same rows, which
@@ -34,19 +40,23 @@ class ArrayRows:
     :func:`hold_as_arrays`."""
 
     constraint: pyo.Constraint
-    variables: tuple[list[Any], ...]
-    coefficients: tuple[np.ndarray, ...]
-    upper: np.ndarray
+    rows: np.ndarray
+    variables: list[Any]
+    coefficients: np.ndarray
+    bound: np.ndarray
+    sense: str = "<="
 
 
 def hold_as_arrays(m: pyo.ConcreteModel, rows: ArrayRows) -> None:
     """Register ``rows`` with the model (``m.array_rows``, read by the solver's compile)."""
-    n = len(rows.constraint)
-    if rows.upper.shape != (n,) or any(
-        len(v) != n or c.shape != (n,)
-        for v, c in zip(rows.variables, rows.coefficients, strict=True)
-    ):
-        raise ValueError(f"{rows.constraint.name}: arrays of another length than its {n} rows")
+    n, name = len(rows.constraint), rows.constraint.name
+    entries = len(rows.variables)
+    if rows.bound.shape != (n,) or {rows.rows.shape, rows.coefficients.shape} != {(entries,)}:
+        raise ValueError(f"{name}: arrays of other lengths than its {n} rows and {entries} entries")
+    if entries and not (rows.rows.min() >= 0 and rows.rows.max() < n):
+        raise ValueError(f"{name}: an entry in a row it does not have")
+    if rows.sense not in SENSES:
+        raise ValueError(f"{name}: sense {rows.sense!r}, not one of {', '.join(SENSES)}")
     if not hasattr(m, "array_rows"):
         m.array_rows = []
     m.array_rows.append(rows)

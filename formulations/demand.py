@@ -134,19 +134,45 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         the campus can deliver (implied, see the module docstring)."""
         return serve_of[r, s, p] <= need[r, p] * site_open[s, p]
 
-    # the same rows as arrays (serve_mw - demand x site_open <= 0), for the solver's compile:
-    # 811 k of them at 1,000 sites x 200 regions, half of the compile's seconds through Pyomo
-    held = ~implied
+    # the three families as arrays too, for the solver's compile (at 1,000 sites x 200
+    # regions their 4 M entries were 60 % of the compile's seconds through Pyomo): serving
+    # column e is in meets_demand's row of (r, p) and within_capacity's of (s, p)
+    n = len(serve)
+    ones = np.ones(n)
+    demand_row = np.full(demand.shape, -1)
+    demand_row[demand > 0] = np.arange(len(demand_rows))  # region-major, as demand_rows
+    hold_as_arrays(
+        m,
+        ArrayRows(b.meets_demand, demand_row[ri, pi], serve, ones, demand[demand > 0], ">="),
+    )
+    site_rows = {key: i for i, key in enumerate(b.within_capacity)}
+    it_keys = [(i, (s, k, p)) for (s, p), i in site_rows.items() for k in techs[s, p]]
+    it_mw = m.phasing.it_mw
+    hold_as_arrays(
+        m,
+        ArrayRows(
+            b.within_capacity,
+            np.concatenate(
+                (
+                    np.fromiter((site_rows[s, p] for _, s, p in triples), np.int64, n),
+                    np.array([i for i, _ in it_keys], dtype=np.int64),
+                )
+            ),
+            serve + [it_mw[key] for _, key in it_keys],
+            np.concatenate((ones, -np.ones(len(it_keys)))),
+            np.zeros(len(site_rows)),
+        ),
+    )
+    held = ~implied  # (serve_mw - demand x site_open <= 0)
     hold_as_arrays(
         m,
         ArrayRows(
             b.only_from_open,
-            variables=(
-                [v for v, keep in zip(serve, held.tolist(), strict=True) if keep],
-                [site_open[s, p] for _, s, p in rows],
-            ),
-            coefficients=(np.ones(len(rows)), -demand[ri[held], pi[held]].astype(float)),
-            upper=np.zeros(len(rows)),
+            np.tile(np.arange(len(rows)), 2),
+            [v for v, keep in zip(serve, held.tolist(), strict=True) if keep]
+            + [site_open[s, p] for _, s, p in rows],
+            np.concatenate((ones[held], -demand[ri[held], pi[held]])),
+            np.zeros(len(rows)),
         ),
     )
 

@@ -38,6 +38,8 @@ from pyomo.repn.plugins.standard_form import (
 )
 from scipy import sparse
 
+from formulations.core import SENSES
+
 Termination = Literal[
     "optimal",
     "time_limit",
@@ -1055,40 +1057,36 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     column = {id(v): j for j, v in enumerate(form.columns)}
     parts = []
     for family in held:
-        n = len(family.upper)
-        upper = np.asarray(family.upper, dtype=float).copy()
-        entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for variables, coefficients in zip(family.variables, family.coefficients, strict=True):
-            cols = np.fromiter((column.get(id(v), -1) for v in variables), np.int64, n)
-            out = np.flatnonzero(cols < 0)
-            if any(not variables[i].fixed for i in out):  # in no other row: not a column
-                return LinearStandardFormCompiler().write(model, mixed_form=True)
-            # a fixed variable is a constant, moved to the bound as the compiler does
-            fixed = np.array([variables[i].value for i in out], dtype=float)
-            upper[out] -= coefficients[out] * fixed
-            keep = cols >= 0
-            entries.append((np.flatnonzero(keep), cols[keep], coefficients[keep]))
-        if np.bincount(np.concatenate([e[0] for e in entries]), minlength=n).min() == 0:
-            return LinearStandardFormCompiler().write(model, mixed_form=True)  # a constant row
-        parts.append((order[id(family.constraint)], family, entries, upper))
+        variables, coefficients, rows = family.variables, family.coefficients, family.rows
+        cols = np.fromiter((column.get(id(v), -1) for v in variables), np.int64, len(variables))
+        out = np.flatnonzero(cols < 0)
+        if any(not variables[e].fixed for e in out):  # in no other row: not a column
+            return LinearStandardFormCompiler().write(model, mixed_form=True)
+        # a fixed variable is a constant, moved to the bound as the compiler moves it
+        fixed = np.array([variables[e].value for e in out], dtype=float)
+        n = len(family.bound)
+        bound = family.bound - np.bincount(rows[out], coefficients[out] * fixed, minlength=n)
+        keep = cols >= 0
+        if np.bincount(rows[keep], minlength=n).min() == 0:  # a row without a variable
+            return LinearStandardFormCompiler().write(model, mixed_form=True)
+        entries = sparse.csr_matrix(
+            (coefficients[keep], (rows[keep], cols[keep])), shape=(n, len(form.columns))
+        )
+        parts.append((order[id(family.constraint)], family, entries, bound))
     rows_of = [order[id(row.constraint.parent_component())] for row in form.rows]
     a = form.A.tocsr()
     rhs = np.asarray(form.rhs, dtype=float)
-    blocks, rows, rhs_parts, at = [], [], [], 0
-    for k, family, entries, upper in sorted(parts, key=lambda part: part[0]):
+    blocks, entries_of, rhs_parts, at = [], [], [], 0
+    for k, family, entries, bound in sorted(parts, key=lambda part: part[0]):
         position = bisect.bisect_right(rows_of, k)  # after the rows of earlier components
-        blocks.append(a[at:position])
-        rows += form.rows[at:position]
-        rhs_parts.append(rhs[at:position])
-        row_index, col_index, value = (np.concatenate(e) for e in zip(*entries, strict=True))
-        blocks.append(
-            sparse.csr_matrix((value, (row_index, col_index)), shape=(len(upper), a.shape[1]))
-        )
-        rows += [RowEntry(con, 1) for con in family.constraint.values()]
-        rhs_parts.append(upper)
+        blocks += [a[at:position], entries]
+        sense = SENSES[family.sense]
+        entries_of += form.rows[at:position]
+        entries_of += [RowEntry(con, sense) for con in family.constraint.values()]
+        rhs_parts += [rhs[at:position], bound]
         at = position
     blocks.append(a[at:])
-    rows += form.rows[at:]
+    entries_of += form.rows[at:]
     rhs_parts.append(rhs[at:])
     matrix = sparse.vstack(blocks, format="csc")
     matrix.sum_duplicates()
@@ -1098,7 +1096,7 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
         form.c_offset,
         matrix,
         np.concatenate(rhs_parts),
-        rows,
+        entries_of,
         form.columns,
         form.objectives,
         form.eliminated_vars,

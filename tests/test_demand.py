@@ -387,40 +387,54 @@ def _same_form(fast: Any, plain: Any) -> None:
     np.testing.assert_array_equal(fast.c.toarray(), plain.c.toarray())
 
 
-def test_only_from_open_compiled_from_its_arrays_is_the_compilers_own(tmp_path: Path) -> None:
-    """The worked inference example: the solver compiles ``only_from_open`` from the arrays
-    the demand block holds (``solver.compiled``), not by walking its Pyomo rows; the result is
-    Pyomo's own compile entry for entry, the rows where the compiler puts them (between
-    within_capacity and the next concern's); with a site_open fixed (a re-plan's commitment)
-    too. With a row switched off the family goes to the compiler and still agrees."""
+def test_serving_rows_compiled_from_their_arrays_are_the_compilers_own(tmp_path: Path) -> None:
+    """The worked inference example: the solver compiles the demand block's three families
+    from the arrays it holds (``solver.compiled``), not by walking their Pyomo rows; the
+    result is Pyomo's own compile entry for entry, the rows where the compiler puts them
+    (after the concerns before demand, before those after it); with a site_open fixed open
+    and another closed (a re-plan's commitments) and an it_mw fixed too. With a row switched
+    off its family goes to the compiler and still agrees."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     from optimizer.solver import compiled
 
+    def plain() -> Any:
+        return LinearStandardFormCompiler().write(model, mixed_form=True)
+
     model = _inference_model(tmp_path)
-    rows = model.demand.only_from_open
-    assert [f.constraint for f in model.array_rows] == [rows]
+    block = model.demand
+    held = {f.constraint.local_name: f for f in model.array_rows}
+    assert list(held) == ["meets_demand", "within_capacity", "only_from_open"]
+    rows = block.only_from_open
     fast = compiled(model)
-    plain = LinearStandardFormCompiler().write(model, mixed_form=True)
     assert fast.A.shape[0] > len(rows) > 0
-    first = next(i for i, r in enumerate(fast.rows) if r.constraint.parent_component() is rows)
-    assert 0 < first < fast.A.shape[0] - len(rows)  # spliced in, not appended
-    _same_form(fast, plain)
-    # a broken array (a coefficient off) would show: the check is not vacuous
-    model.array_rows[0].coefficients[1][0] *= 2
-    with pytest.raises(AssertionError):
-        _same_form(compiled(model), plain)
-    model.array_rows[0].coefficients[1][0] /= 2
+    first = next(i for i, r in enumerate(fast.rows) if r.constraint.parent_block() is block)
+    assert 0 < first < fast.A.shape[0] - len(block.meets_demand) - len(block.within_capacity)
+    _same_form(fast, plain())
+    # a changed coefficient, row or bound shows: the arrays are what is compared
+    for change in ("coefficients", "rows", "bound"):
+        for family in held.values():
+            array = getattr(family, change)
+            was = array[0]
+            array[0] = was + 1 if change != "rows" else (was + 1) % len(family.bound)
+            with pytest.raises(AssertionError):
+                _same_form(compiled(model), plain())
+            array[0] = was
+    _same_form(compiled(model), plain())
     next(iter(rows.values())).deactivate()
-    _same_form(compiled(model), LinearStandardFormCompiler().write(model, mixed_form=True))
+    _same_form(compiled(model), plain())
     next(iter(rows.values())).activate()
-    # a re-plan fixes site_open in its committed periods: a constant, moved to the bound
-    held = model.array_rows[0]
-    for i in (0, len(rows) - 1):
-        held.variables[1][i].fix(1 - i // (len(rows) - 1))  # open (rhs = demand), closed
-    fixed = LinearStandardFormCompiler().write(model, mixed_form=True)
-    assert fixed.A.shape[1] < plain.A.shape[1]
+    # a re-plan fixes site_open and it_mw in its committed periods: constants, to the bounds
+    family = held["only_from_open"]
+    opens = [v for v in family.variables if v.parent_component() is model.siting.site_open]
+    opens[0].fix(1)
+    opens[-1].fix(0)
+    capacity = held["within_capacity"]
+    it_mw = [v for v in capacity.variables if v.parent_component() is model.phasing.it_mw]
+    it_mw[0].fix(300.0)
+    fixed = plain()
+    assert fixed.A.shape[1] == fast.A.shape[1] - 3
     _same_form(compiled(model), fixed)
-    held.coefficients[0][1] = 2.0  # still from the arrays: a change shows
+    family.coefficients[0] += 1  # still from the arrays: a change shows
     with pytest.raises(AssertionError):
         _same_form(compiled(model), fixed)
