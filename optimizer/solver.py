@@ -1034,7 +1034,7 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     families a concern also holds as arrays (``model.array_rows``,
     :class:`formulations.core.ArrayRows`) compiled from those arrays: the same matrix, rows and
     columns, where the compiler puts them, without walking their expressions (at 1,000 sites x
-    200 regions the compile 14.6 -> 7.7 CPU s without ``demand.only_from_open``'s 811 k rows,
+    200 regions the demand block's three families, 4 M entries: hand-off 45.2 -> 19.4 CPU s,
     benchmarks/RESULTS.md). A fixed variable is a constant, moved to the row's bound as the
     compiler moves it (a re-plan fixes ``site_open`` in its committed periods). A family
     with a row switched off, a variable in no other row or a row left without a variable

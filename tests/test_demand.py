@@ -438,3 +438,28 @@ def test_serving_rows_compiled_from_their_arrays_are_the_compilers_own(tmp_path:
     family.coefficients[0] += 1  # still from the arrays: a change shows
     with pytest.raises(AssertionError):
         _same_form(compiled(model), fixed)
+
+
+def test_arrays_that_do_not_fit_their_family_are_refused() -> None:
+    """hold_as_arrays checks the arrays against the family: one bound per row, an entry per
+    variable, every entry in a row the family has, a sense the compiler knows."""
+    import pyomo.environ as pyo
+
+    from formulations.core import ArrayRows, hold_as_arrays
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var([0, 1])
+    m.c = pyo.Constraint([0, 1], rule=lambda m, i: m.x[i] <= 1)
+    xs = [m.x[0], m.x[1]]
+    fits = ArrayRows(m.c, np.array([0, 1]), xs, np.ones(2), np.ones(2))
+    hold_as_arrays(m, fits)
+    assert m.array_rows == [fits]
+    for bad, words in (
+        (ArrayRows(m.c, np.array([0, 1]), xs, np.ones(2), np.ones(3)), "other lengths"),
+        (ArrayRows(m.c, np.array([0, 1]), xs, np.ones(1), np.ones(2)), "other lengths"),
+        (ArrayRows(m.c, np.array([0, 2]), xs, np.ones(2), np.ones(2)), "a row it does not"),
+        (ArrayRows(m.c, np.array([0, 1]), xs, np.ones(2), np.ones(2), "<"), "sense '<'"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            hold_as_arrays(m, bad)
+    assert m.array_rows == [fits]
