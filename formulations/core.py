@@ -37,7 +37,8 @@ class ArrayRows:
     The Pyomo rows stay in the model, as every other family's, for whatever reads them (names,
     duals, the diagnosis); the arrays must state the same rows, which
     ``tests/test_demand.py`` checks against Pyomo's own compile. A concern registers one with
-    :func:`hold_as_arrays`."""
+    :func:`hold_as_arrays`; whatever changes the rows afterwards drops them
+    (:func:`release_arrays`)."""
 
     constraint: pyo.Constraint
     rows: np.ndarray
@@ -60,6 +61,16 @@ def hold_as_arrays(m: pyo.ConcreteModel, rows: ArrayRows) -> None:
     if not hasattr(m, "array_rows"):
         m.array_rows = []
     m.array_rows.append(rows)
+
+
+def release_arrays(constraint: pyo.Constraint) -> None:
+    """Drop the arrays held for ``constraint`` (a family whose rows were changed, as the
+    diagnosis's slacks change them): from then on the solver compiles it from its Pyomo
+    rows. Every change to a held family's rows goes through here (``optimizer.surgery``)."""
+    m = constraint.model()
+    held = getattr(m, "array_rows", None)
+    if held:
+        m.array_rows = [f for f in held if f.constraint is not constraint]
 
 
 def add_sets(m: pyo.ConcreteModel, data: xr.Dataset, drop_dominated: bool = True) -> None:

@@ -1037,8 +1037,9 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     200 regions the demand block's three families, 4 M entries: hand-off 45.2 -> 19.4 CPU s,
     benchmarks/RESULTS.md). A fixed variable is a constant, moved to the row's bound as the
     compiler moves it (a re-plan fixes ``site_open`` in its committed periods). A family
-    with a row switched off, a variable in no other row or a row left without a variable
-    is left to the compiler."""
+    with a row switched off is compiled by Pyomo; with a variable in no other row or a row
+    left without a variable, the whole model is (which then also raises for an infeasible
+    constant row)."""
     held = [f for f in getattr(model, "array_rows", ()) if _arrays_apply(f)]
     if not held:
         return LinearStandardFormCompiler().write(model, mixed_form=True)
@@ -1076,17 +1077,17 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     rows_of = [order[id(row.constraint.parent_component())] for row in form.rows]
     a = form.A.tocsr()
     rhs = np.asarray(form.rhs, dtype=float)
-    blocks, entries_of, rhs_parts, at = [], [], [], 0
+    blocks, row_entries, rhs_parts, at = [], [], [], 0
     for k, family, entries, bound in sorted(parts, key=lambda part: part[0]):
         position = bisect.bisect_right(rows_of, k)  # after the rows of earlier components
         blocks += [a[at:position], entries]
         sense = SENSES[family.sense]
-        entries_of += form.rows[at:position]
-        entries_of += [RowEntry(con, sense) for con in family.constraint.values()]
+        row_entries += form.rows[at:position]
+        row_entries += [RowEntry(con, sense) for con in family.constraint.values()]
         rhs_parts += [rhs[at:position], bound]
         at = position
     blocks.append(a[at:])
-    entries_of += form.rows[at:]
+    row_entries += form.rows[at:]
     rhs_parts.append(rhs[at:])
     matrix = sparse.vstack(blocks, format="csc")
     matrix.sum_duplicates()
@@ -1096,7 +1097,7 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
         form.c_offset,
         matrix,
         np.concatenate(rhs_parts),
-        entries_of,
+        row_entries,
         form.columns,
         form.objectives,
         form.eliminated_vars,

@@ -17,6 +17,8 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from formulations.core import release_arrays
+
 
 def add_slacks(
     model: pyo.ConcreteModel, name: str, keys: Sequence[Hashable]
@@ -28,7 +30,10 @@ def add_slacks(
 
 
 def stretch(con: pyo.ConstraintData, slack: pyo.Var) -> None:
-    """Let ``slack`` stretch the row: ``body - slack <= upper`` or ``body + slack >= lower``."""
+    """Let ``slack`` stretch the row: ``body - slack <= upper`` or ``body + slack >= lower``.
+    Arrays held for the row's family (``formulations.core.ArrayRows``) no longer state it:
+    they are dropped, and the solver compiles the family from its Pyomo rows."""
+    release_arrays(con.parent_component())
     if con.upper is not None:
         con.set_value(con.body - slack <= con.upper)
     else:

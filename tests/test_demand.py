@@ -463,3 +463,22 @@ def test_arrays_that_do_not_fit_their_family_are_refused() -> None:
         with pytest.raises(ValueError, match=words):
             hold_as_arrays(m, bad)
     assert m.array_rows == [fits]
+
+
+def test_a_row_stretched_by_the_diagnosis_drops_its_familys_arrays(tmp_path: Path) -> None:
+    """The diagnosis gives meets_demand a slack (``surgery.stretch``): the arrays no longer
+    state that family, so they are dropped and it is compiled from its Pyomo rows, slack
+    included; the other two stay held. (Kept, the slack's column would be missing.)"""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from optimizer.solver import compiled
+    from optimizer.surgery import add_slacks, stretch
+
+    model = _inference_model(tmp_path)
+    slack = add_slacks(model, "slack_demand", ["short"])["short"]
+    stretch(next(iter(model.demand.meets_demand.values())), slack)
+    held = [f.constraint.local_name for f in model.array_rows]
+    assert held == ["within_capacity", "only_from_open"]
+    fast = compiled(model)
+    assert any(v is slack for v in fast.columns)
+    _same_form(fast, LinearStandardFormCompiler().write(model, mixed_form=True))
