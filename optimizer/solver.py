@@ -1042,7 +1042,7 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     constant row)."""
     held = [f for f in getattr(model, "array_rows", ()) if _arrays_apply(f)]
     if not held:
-        return LinearStandardFormCompiler().write(model, mixed_form=True)
+        return _by_pyomo(model)
     # the compiler's order of rows: by component, as its default (ORDERED) sorts them
     components = model.component_objects(
         pyo.Constraint, active=True, sort=SortComponents.ORDERED_INDICES
@@ -1051,7 +1051,7 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     for family in held:
         family.constraint.deactivate()
     try:
-        form = LinearStandardFormCompiler().write(model, mixed_form=True)
+        form = _by_pyomo(model)
     finally:
         for family in held:
             family.constraint.activate()
@@ -1062,14 +1062,14 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
         cols = np.fromiter((column.get(id(v), -1) for v in variables), np.int64, len(variables))
         out = np.flatnonzero(cols < 0)
         if any(not variables[e].fixed for e in out):  # in no other row: not a column
-            return LinearStandardFormCompiler().write(model, mixed_form=True)
+            return _by_pyomo(model)
         # a fixed variable is a constant, moved to the bound as the compiler moves it
         fixed = np.array([variables[e].value for e in out], dtype=float)
         n = len(family.bound)
         bound = family.bound - np.bincount(rows[out], coefficients[out] * fixed, minlength=n)
         keep = cols >= 0
         if np.bincount(rows[keep], minlength=n).min() == 0:  # a row without a variable
-            return LinearStandardFormCompiler().write(model, mixed_form=True)
+            return _by_pyomo(model)
         entries = sparse.csr_matrix(
             (coefficients[keep], (rows[keep], cols[keep])), shape=(n, len(form.columns))
         )
@@ -1102,6 +1102,11 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
         form.objectives,
         form.eliminated_vars,
     )
+
+
+def _by_pyomo(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
+    """``model`` compiled by Pyomo's compiler alone (mixed form: rows keep their sense)."""
+    return LinearStandardFormCompiler().write(model, mixed_form=True)
 
 
 def _arrays_apply(family: Any) -> bool:
