@@ -17,7 +17,15 @@ import pyomo.environ as pyo
 import xarray as xr
 from pyomo.common.numeric_types import native_numeric_types, native_types
 from pyomo.core.base.var import VarData
-from pyomo.core.expr.numeric_expr import MonomialTermExpression
+from pyomo.core.expr.numeric_expr import (
+    DivisionExpression,
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
+from pyomo.core.expr.numvalue import is_potentially_variable
 from pyomo.repn import generate_standard_repn
 
 from formulations import CONCERNS, Concern, ordered
@@ -96,18 +104,15 @@ def evaluated(expr: Any) -> Any:
 def cost_by_period(model: pyo.ConcreteModel, periods: list[str]) -> xr.DataArray:
     """NPV of each registered cost term by period, M USD: every term of a cost is counted in
     the period its variable is indexed by (the opex tail after the horizon in the last
-    period); a constant, if any, in the first period."""
+    period), a fixed variable too (a re-plan fixes the committed periods' campuses: their
+    costs stay in their own periods); a constant, if any, in the first period."""
     known = set(periods)
     out: dict[str, dict[str, float]] = {}
     for term, expr in model.cost_terms_musd.items():
         row: dict[str, float] = defaultdict(float)
-        if isinstance(expr, (int, float)):
-            row[periods[0]] += float(expr)
-            out[term] = row
-            continue
-        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
-        row[periods[0]] += float(repn.constant)
-        for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+        terms: list[tuple[float, Any]] = []
+        row[periods[0]] += float(_linear(expr, 1.0, terms))
+        for coef, var in terms:
             index = var.index()
             period = periods[0]
             for i in index if isinstance(index, tuple) else (index,):
@@ -120,3 +125,51 @@ def cost_by_period(model: pyo.ConcreteModel, periods: list[str]) -> xr.DataArray
     return xr.DataArray(
         values, dims=("term", "period"), coords={"term": list(out), "period": periods}
     )
+
+
+def _linear(expr: Any, scale: float, terms: list[tuple[float, Any]]) -> float:
+    """Append ``scale`` x ``expr``'s (coefficient, variable) terms to ``terms``, fixed
+    variables among them, and return ``scale`` x its constant. The cost terms' own forms
+    (sums, coefficient x variable, products and quotients by a constant, named expressions)
+    are read directly: at 1,000 sites x 200 regions the serving cost has 881 k monomials,
+    which Pyomo's ``generate_standard_repn`` took seconds over; anything else (a planner's
+    own cost term) goes to it, where a fixed variable counts as a constant."""
+    cls = expr.__class__
+    if cls in native_numeric_types:
+        return scale * expr
+    if cls is MonomialTermExpression:
+        coef, var = expr.args
+        terms.append((scale * pyo.value(coef), var))
+        return 0.0
+    if cls is VarData or (not expr.is_expression_type() and expr.is_variable_type()):
+        terms.append((scale, expr))
+        return 0.0
+    if not expr.is_potentially_variable():
+        return scale * pyo.value(expr)
+    if expr.is_named_expression_type():
+        return _linear(expr.expr, scale, terms)
+    if cls in (SumExpression, LinearExpression):
+        constant = 0.0
+        for arg in expr.args:  # mostly coefficient x variable: read here, without a call
+            if arg.__class__ is MonomialTermExpression:
+                coef, var = arg.args
+                if coef.__class__ not in native_numeric_types:
+                    coef = pyo.value(coef)
+                terms.append((scale * coef, var))
+            else:
+                constant += _linear(arg, scale, terms)
+        return constant
+    if cls is NegationExpression:
+        return _linear(expr.args[0], -scale, terms)
+    if cls is ProductExpression:
+        a, b = expr.args
+        if not is_potentially_variable(a):
+            return _linear(b, scale * pyo.value(a), terms)
+        if not is_potentially_variable(b):
+            return _linear(a, scale * pyo.value(b), terms)
+    if cls is DivisionExpression and not is_potentially_variable(expr.args[1]):
+        return _linear(expr.args[0], scale / pyo.value(expr.args[1]), terms)
+    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+    pairs = zip(repn.linear_coefs, repn.linear_vars, strict=True)
+    terms.extend((scale * coef, var) for coef, var in pairs)
+    return scale * float(repn.constant)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from optimizer import load_scenario
@@ -170,3 +171,18 @@ def test_cancelled_upgrade_is_diagnosed(tmp_path: Path) -> None:
         for line in plan.diagnosis["summary"]
     )
     assert "broken commitment: 2027H1: committed upgrade u1" in " ".join(plan.warnings)
+
+
+def test_committed_costs_stay_in_their_periods(tmp_path: Path) -> None:
+    """The plan's costs by period do not move when a re-plan fixes the committed periods'
+    campuses (their variables are fixed, Pyomo's linear form would count them as a constant).
+    At 10 USD/MWh: 100 MW x PUE 1.25 x 8,760 h x 0.5 years x 10 USD/MWh = 5.475 M USD of
+    energy in 2026H2, 10.95 in 2027H1, committed or not."""
+    tiny = three_periods(tmp_path)
+    tiny.price = {"z1": [10.0, 10.0]}
+    previous = tiny.solve("before")
+    late = reoptimize(load_scenario(tiny.write("after")), previous, "2027H1", EXACT)
+    assert late.result.objective_musd == pytest.approx(previous.result.objective_musd)
+    energy = late.dataset["cost_musd"].sel(term="energy").to_numpy()
+    assert energy[:2] == pytest.approx([5.475, 10.95])
+    assert energy == pytest.approx(previous.dataset["cost_musd"].sel(term="energy").to_numpy())
