@@ -41,6 +41,7 @@ from formulations.core import (
     hold_as_arrays,
     masked,
     put,
+    summed,
     times,
 )
 
@@ -114,12 +115,12 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         """sum_s serve_mw[r,s,p] >= inference_demand_mw[r,p]."""
         if not by_region[r, p]:
             return pyo.Constraint.Infeasible
-        return sum(by_region[r, p]) >= need[r, p]
+        return summed(by_region[r, p]) >= need[r, p]
 
     @b.Constraint(sorted(by_site))
     def within_capacity(b: pyo.Block, s: str, p: str) -> object:
         """sum_r serve_mw[r,s,p] <= sum_k it_mw[s,k,p]."""
-        return sum(by_site[s, p]) <= sum(m.phasing.it_mw[s, k, p] for k in techs[s, p])
+        return summed(by_site[s, p]) <= sum(m.phasing.it_mw[s, k, p] for k in techs[s, p])
 
     rows = [key for key, out in zip(triples, implied.tolist(), strict=True) if not out]
 
@@ -178,7 +179,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
 
     # (serve_mw * cost) * opex as before: cost * opex is the same product of two floats
     weight = (cost[ri, si] * opex[pi]).tolist()
-    m.cost_terms_musd["serving"] = sum(v * w for v, w in zip(serve, weight, strict=True))
+    m.cost_terms_musd["serving"] = summed([v * w for v, w in zip(serve, weight, strict=True)])
     # the rules ran (Pyomo keeps them): free what only they needed, as the model lives on
     serve_of.clear()
     by_region.clear()
