@@ -78,6 +78,7 @@ from formulations.core import (
     positions,
     put,
     solution,
+    summed,
     times,
     used_pairs,
 )
@@ -266,10 +267,12 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     def within_zone_limit(b: pyo.Block, z: str, p: str, h: int) -> object:
         """sum_{s in z, k} it_mw[s,k,p] * pue[s,k,h] <= import_limit_mw_z."""
         return (
-            sum(
-                m.phasing.it_mw[s, k, p] * float(pue[site_index[s], cool_index[k], h])
-                for s in members[z]
-                for k in techs[s, p]
+            summed(
+                [
+                    m.phasing.it_mw[s, k, p] * float(pue[site_index[s], cool_index[k], h])
+                    for s in members[z]
+                    for k in techs[s, p]
+                ]
             )
             <= limit[z]
         )
