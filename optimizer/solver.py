@@ -792,12 +792,7 @@ def _restricted_lp(
     regions (serving columns and their ``only_from_open`` rows 92 % of the model) 87 s
     against 150-194 s with the rows in but free (benchmarks/RESULTS.md), the same optimum."""
     n_row, n_col = int(lp.num_row_), int(lp.num_col_)
-    m = lp.a_matrix_
-    parts = (np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_))
-    if m.format_ == highspy.MatrixFormat.kColwise:
-        a = sparse.csc_matrix(parts, shape=(n_row, n_col))
-    else:
-        a = sparse.csr_matrix(parts, shape=(n_row, n_col)).tocsc()
+    a = _matrix(lp).tocsc()
     by_row = a.tocsr()
     cost = np.asarray(lp.col_cost_, dtype=float)
     col_lower, col_upper = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
@@ -1350,18 +1345,27 @@ def violated_constraints(live: HighsModel, tol: float = 1e-6) -> list[Any]:
         return []
     lp = live.highs.getLp()
     x = np.array([np.nan if v.value is None else float(v.value) for v in live.columns])
-    a = lp.a_matrix_
-    starts, rows = np.asarray(a.start_), np.asarray(a.index_)
-    cols = np.repeat(np.arange(lp.num_col_), np.diff(starts))
-    activity = np.zeros(lp.num_row_)
-    np.add.at(activity, rows, np.asarray(a.value_, dtype=float) * x[cols])
+    activity = _matrix(lp) @ x
     scale = tol * np.maximum(1.0, np.abs(activity))
     with np.errstate(invalid="ignore"):
         broken = (activity < np.asarray(lp.row_lower_) - scale) | (
             activity > np.asarray(lp.row_upper_) + scale
         )
-    constraint_of = {i: con for con, i in live.row_of.items()}
-    return [constraint_of[int(i)] for i in np.flatnonzero(broken) if int(i) in constraint_of]
+    if not broken.any():
+        return []
+    rows = {int(i) for i in np.flatnonzero(broken)}
+    found = [(i, con) for con, i in live.row_of.items() if i in rows]
+    return [con for _, con in sorted(found, key=lambda pair: pair[0])]
+
+
+def _matrix(lp: highspy.HighsLp) -> sparse.csc_matrix | sparse.csr_matrix:
+    """The constraint matrix of ``lp`` as scipy holds it (rows x columns)."""
+    m = lp.a_matrix_
+    parts = (np.asarray(m.value_, dtype=float), np.asarray(m.index_), np.asarray(m.start_))
+    shape = (int(lp.num_row_), int(lp.num_col_))
+    if m.format_ == highspy.MatrixFormat.kColwise:
+        return sparse.csc_matrix(parts, shape=shape)
+    return sparse.csr_matrix(parts, shape=shape)
 
 
 def feasibility_test() -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], bool]:
