@@ -132,8 +132,9 @@ def diagnose(
     result = solve_model(model, exact)
     diagnosis.termination = result.termination
     if result.solution == "none":
-        diagnosis.notes.append(f"the elastic model did not solve ({result.termination})")
-        return diagnosis
+        # less IT does not help: a rule fails whatever is energized (a demand region that
+        # the campuses within its reach cannot serve, say)
+        return _everything_gives(model, families, committed, data, diagnosis, exact)
     diagnosis.relaxations = [
         f.relax.describe(key, float(var.value), data)
         for f in committed
@@ -169,6 +170,46 @@ def diagnose(
         f.relax.describe(key, float(var.value), data)
         for f in families.values()
         if not f.relax.shortfall
+        for key, var in f.slacks.items()
+        if float(var.value or 0.0) > 1e-6
+    ]
+    return diagnosis
+
+
+def _everything_gives(
+    model: pyo.ConcreteModel,
+    families: dict[str, _Elastic],
+    committed: list[_Elastic],
+    data: xr.Dataset,
+    diagnosis: Diagnosis,
+    exact: SolveOptions,
+) -> Diagnosis:
+    """Stage 1 has no solution: every relaxable family gives at once, the ramp too, at the
+    weights of stage 2 (a commitment at :data:`COMMITMENT_WEIGHT` times its own); the
+    non-zero slacks are the relaxations."""
+    for var in _all_slacks(families, shortfall=True) + _all_slacks(families, shortfall=False):
+        var.unfix()
+    ids = {id(f) for f in committed}
+    replace_objective(
+        model,
+        "diagnosis_objective",
+        sum(
+            (COMMITMENT_WEIGHT if id(f) in ids else 1.0) * f.relax.weight_of(key, data) * var
+            for f in families.values()
+            for key, var in f.slacks.items()
+        ),
+    )
+    result = solve_model(model, exact)
+    if result.solution == "none":
+        diagnosis.notes.append(f"the elastic model did not solve ({result.termination})")
+        return diagnosis
+    diagnosis.notes.append(
+        "the portfolio ramp giving way alone cannot make the scenario feasible: every "
+        "relaxable rule was let give"
+    )
+    diagnosis.relaxations = [
+        f.relax.describe(key, float(var.value), data)
+        for f in families.values()
         for key, var in f.slacks.items()
         if float(var.value or 0.0) > 1e-6
     ]

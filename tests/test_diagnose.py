@@ -186,3 +186,17 @@ def test_cfe_target(tiny: Tiny) -> None:
     case.contracts[0]["max_mw"] = 100.0
     d = diagnose(load_scenario(case.write()), EXACT)
     assert only(d) == ("clean.meets_target", "portfolio", "2026H2", pytest.approx(777_450.0))
+
+
+def test_demand_the_campuses_cannot_hold_is_named(tiny: Tiny) -> None:
+    """The facility-location instance of tests/test_demand.py with 270 MW of inference demand
+    (r1 200, r2 40, r3 30) against campuses of 100 + 100 + 50 MW: no ramp shortfall helps
+    (the target is 0), so every relaxable rule gives at once. The smallest relaxation is 20 MW,
+    as demand short or as more IT at a campus (the same weight per MW)."""
+    from tests.test_demand import facility_location
+
+    d = run(facility_location(tiny, {"r1": 200.0, "r2": 40.0, "r3": 30.0}))
+    assert not d.feasible and not d.shortfalls
+    assert not any("did not solve" in n for n in d.notes), d.lines()
+    assert {r.family for r in d.relaxations} <= {"demand.meets_demand", "phasing.within_site_max"}
+    assert sum(r.amount for r in d.relaxations) == pytest.approx(20.0)
