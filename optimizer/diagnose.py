@@ -15,6 +15,10 @@ family has a non-negative slack:
    does not exist). The non-zero slacks, mapped back to campuses, zones, upgrades and
    periods, are the smallest set of relaxations that makes the plan feasible.
 
+Where stage 1 has no solution (no shortfall of the ramp helps: a demand region that the
+campuses within its reach cannot serve, say), every relaxable family gives at once, the ramp
+too, at the weights of stage 2, and the diagnosis notes it.
+
 Which families are relaxable, with which weight and words, is declared by each concern
 (``Family.relax``; :mod:`formulations.concern`); a family no concern declares is an error.
 
