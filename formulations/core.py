@@ -64,6 +64,37 @@ def hold_as_arrays(m: pyo.ConcreteModel, rows: ArrayRows) -> None:
     m.array_rows.append(rows)
 
 
+@dataclass(frozen=True)
+class ArrayCost:
+    """A cost term of many coefficient x variable terms, a named ``pyo.Expression`` in
+    ``m.cost_terms_musd``, also held as arrays, so that the solver compiles the objective
+    without walking it (``optimizer.solver.compiled``): the term reads
+
+        sum_e coefficients[e] * variables[e]
+
+    with the variables in their component's order and every coefficient non-zero. Where the
+    term stands in the model's objective as it is, the compile reads these arrays instead of
+    the expression, which stays for whatever else reads it (the plan's costs, a constraint on
+    the cost); ``tests/test_demand.py`` checks the compile against Pyomo's own. A concern
+    registers one with :func:`hold_cost_as_arrays`."""
+
+    expression: Any
+    variables: list[Any]
+    coefficients: np.ndarray
+
+
+def hold_cost_as_arrays(m: pyo.ConcreteModel, cost: ArrayCost) -> None:
+    """Register ``cost`` with the model (``m.array_costs``, read by the solver's compile)."""
+    name = cost.expression.name
+    if cost.coefficients.shape != (len(cost.variables),):
+        raise ValueError(f"{name}: {len(cost.variables)} variables, other coefficients")
+    if not cost.expression.is_named_expression_type():
+        raise ValueError(f"{name}: not a named Expression")
+    if not hasattr(m, "array_costs"):
+        m.array_costs = []
+    m.array_costs.append(cost)
+
+
 def release_arrays(constraint: pyo.Constraint) -> None:
     """Drop the arrays held for ``constraint`` (a family whose rows were changed, as the
     diagnosis's slacks change them): from then on the solver compiles it from its Pyomo

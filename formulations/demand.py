@@ -35,10 +35,12 @@ import xarray as xr
 
 from formulations.concern import Coefficients, Concern, Family, Index, Relax, Relaxation, View
 from formulations.core import (
+    ArrayCost,
     ArrayRows,
     buildable_sites,
     cleaned,
     hold_as_arrays,
+    hold_cost_as_arrays,
     masked,
     put,
     summed,
@@ -178,8 +180,14 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     )
 
     # (serve_mw * cost) * opex as before: cost * opex is the same product of two floats
-    weight = (cost[ri, si] * opex[pi]).tolist()
-    m.cost_terms_musd["serving"] = summed([v * w for v, w in zip(serve, weight, strict=True)])
+    weight = cost[ri, si] * opex[pi]
+    b.serving_cost_musd = pyo.Expression(
+        expr=summed([v * w for v, w in zip(serve, weight.tolist(), strict=True)]),
+        doc="NPV of the network cost of serving inference, million USD",
+    )
+    m.cost_terms_musd["serving"] = b.serving_cost_musd
+    if np.all(weight != 0):  # (v * 0 is no term: held only where every pair costs)
+        hold_cost_as_arrays(m, ArrayCost(b.serving_cost_musd, serve, weight))
     # the rules ran (Pyomo keeps them): free what only they needed, as the model lives on
     serve_of.clear()
     by_region.clear()

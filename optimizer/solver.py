@@ -29,7 +29,9 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.common.numeric_types import native_types
 from pyomo.core.base import SortComponents
+from pyomo.core.expr.numeric_expr import LinearExpression, SumExpression
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import (
     LinearStandardFormCompiler,
@@ -1024,7 +1026,7 @@ def _unique(name: str, taken: set[str]) -> str:
     return out
 
 
-def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
+def compiled(model: pyo.ConcreteModel, with_costs: bool = True) -> LinearStandardFormInfo:
     """``model`` in Pyomo's mixed standard form (``LinearStandardFormCompiler``), with the
     families a concern also holds as arrays (``model.array_rows``,
     :class:`formulations.core.ArrayRows`) compiled from those arrays: the same matrix, rows and
@@ -1034,9 +1036,17 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     compiler moves it (a re-plan fixes ``site_open`` in its committed periods). A family
     with a row switched off is compiled by Pyomo; with a variable in no other row or a row
     left without a variable, the whole model is (which then also raises for an infeasible
-    constant row)."""
+    constant row).
+
+    Likewise a cost term held as arrays (``model.array_costs``,
+    :class:`formulations.core.ArrayCost`) where it stands in the objective as it is: the
+    compiler sees its first coefficient x variable only (so it numbers the term's columns as
+    before), and the others are added from the arrays (at 1,000 sites x 200 regions the
+    serving cost's 881 k terms: hand-off 18.2-18.7 -> 15.4 CPU s). ``with_costs=False``
+    compiles every cost term with Pyomo."""
     held = [f for f in getattr(model, "array_rows", ()) if _arrays_apply(f)]
-    if not held:
+    objective, stand_in, costs = _costs_in_objective(model) if with_costs else (None, None, [])
+    if not held and not costs:
         return _by_pyomo(model)
     # the compiler's order of rows: by component, as its default (ORDERED) sorts them
     components = model.component_objects(
@@ -1045,11 +1055,20 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     order = {id(c): k for k, c in enumerate(components)}
     for family in held:
         family.constraint.deactivate()
+    if objective is not None:
+        whole, objective.expr = objective.expr, stand_in
     try:
         form = _by_pyomo(model)
     finally:
         for family in held:
             family.constraint.activate()
+        if objective is not None:
+            objective.expr = whole
+    for cost in costs:
+        with_cost = _cost_columns(form, cost)
+        if with_cost is None:  # its columns are not where the compiler puts them: by Pyomo
+            return compiled(model, with_costs=False)
+        form = with_cost
     column = {id(v): j for j, v in enumerate(form.columns)}
     parts = []
     for family in held:
@@ -1094,6 +1113,83 @@ def compiled(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
         np.concatenate(rhs_parts),
         row_entries,
         form.columns,
+        form.objectives,
+        form.eliminated_vars,
+    )
+
+
+def _costs_in_objective(model: pyo.ConcreteModel) -> tuple[Any, Any, list[Any]]:
+    """The model's one active objective, its expression with each cost term held as arrays
+    (``model.array_costs``, :class:`formulations.core.ArrayCost`) that stands in it once, as a
+    direct part of its sums, replaced by its first coefficient x variable, and those terms;
+    (None, None, []) if none does. The compiler meets the term's variable component where it
+    met it before, so it numbers its columns as before (every index of a component at once,
+    when it first meets one of them)."""
+    objectives = list(model.component_data_objects(pyo.Objective, active=True))
+    costs = getattr(model, "array_costs", ())
+    if len(objectives) != 1 or not costs:
+        return None, None, []
+    expr, found = objectives[0].expr, []
+    for cost in costs:
+        first = cost.variables[0] if cost.variables else None
+        if first is None or first.fixed:
+            continue
+        replaced, times = _replaced(expr, cost.expression, float(cost.coefficients[0]) * first)
+        if times == 1:
+            expr = replaced
+            found.append(cost)
+    return (objectives[0], expr, found) if found else (None, None, [])
+
+
+def _replaced(expr: Any, target: Any, by: Any) -> tuple[Any, int]:
+    """``expr`` with ``target`` replaced by ``by`` where it is a part of its sums and named
+    expressions (not further down), and how many times."""
+    if expr is target:
+        return by, 1
+    if expr.__class__ in native_types or isinstance(expr, LinearExpression):
+        return expr, 0  # (a LinearExpression holds no named expression)
+    if expr.is_named_expression_type():
+        inner, times = _replaced(expr.expr, target, by)
+        return (inner if times else expr), times
+    if isinstance(expr, SumExpression):
+        parts = [_replaced(arg, target, by) for arg in expr.args]
+        times = sum(t for _, t in parts)
+        return (SumExpression([p for p, _ in parts]) if times else expr), times
+    return expr, 0
+
+
+def _cost_columns(form: LinearStandardFormInfo, cost: Any) -> LinearStandardFormInfo | None:
+    """``form``, compiled with ``cost``'s term replaced by its first coefficient x variable,
+    with the term's other variables added as the columns the compiler gives them (right after
+    the first, in their component's order; a fixed one is a constant, to the objective's
+    offset) and their coefficients; None if the first is not a column or another one already
+    is."""
+    column = {id(v): j for j, v in enumerate(form.columns)}
+    at = column.get(id(cost.variables[0]))
+    rest = cost.variables[1:]
+    if at is None or form.c.shape[0] != 1 or any(id(v) in column for v in rest):
+        return None
+    free = np.array([not v.fixed for v in rest], dtype=bool)
+    added = [v for v, keep in zip(rest, free.tolist(), strict=True) if keep]
+    coefficients = np.asarray(cost.coefficients[1:], dtype=float)
+    values = np.array([v.value for v, keep in zip(rest, free, strict=True) if not keep], float)
+    offset = np.asarray(form.c_offset, dtype=float) + coefficients[~free] @ values
+    a = form.A.tocsc()
+    start = np.concatenate(
+        (a.indptr[: at + 2], np.full(len(added), a.indptr[at + 1]), a.indptr[at + 2 :])
+    )
+    n = a.shape[1] + len(added)
+    matrix = sparse.csc_matrix((a.data, a.indices, start), shape=(a.shape[0], n))
+    c = form.c.toarray()[0]
+    c = np.concatenate((c[: at + 1], coefficients[free], c[at + 1 :]))
+    columns = [*form.columns[: at + 1], *added, *form.columns[at + 1 :]]
+    return LinearStandardFormInfo(
+        sparse.csr_matrix(c.reshape(1, n)),
+        offset,
+        matrix,
+        form.rhs,
+        form.rows,
+        columns,
         form.objectives,
         form.eliminated_vars,
     )

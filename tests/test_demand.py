@@ -385,6 +385,7 @@ def _same_form(fast: Any, plain: Any) -> None:
     ]
     assert list(fast.columns) == list(plain.columns)
     np.testing.assert_array_equal(fast.c.toarray(), plain.c.toarray())
+    np.testing.assert_array_equal(np.asarray(fast.c_offset), np.asarray(plain.c_offset))
 
 
 def test_serving_rows_compiled_from_their_arrays_are_the_compilers_own(tmp_path: Path) -> None:
@@ -438,6 +439,45 @@ def test_serving_rows_compiled_from_their_arrays_are_the_compilers_own(tmp_path:
     family.coefficients[0] += 1  # still from the arrays: a change shows
     with pytest.raises(AssertionError):
         _same_form(compiled(model), fixed)
+
+
+def test_the_serving_cost_compiled_from_its_arrays_is_the_compilers_own(tmp_path: Path) -> None:
+    """The objective's serving term (881 k terms at 1,000 sites x 200 regions) is compiled from
+    the arrays the demand block holds (``formulations.core.ArrayCost``): the objective, the
+    columns in the compiler's order and the rest equal Pyomo's own compile; a changed
+    coefficient shows; a fixed serving column goes to the objective's offset as the compiler
+    moves it. Where the term is not in the objective as it is (the Pareto front puts the cost
+    in a constraint), Pyomo compiles it, and still agrees."""
+    import pyomo.environ as pyo
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from optimizer.solver import _costs_in_objective, compiled
+
+    def plain() -> Any:
+        return LinearStandardFormCompiler().write(model, mixed_form=True)
+
+    model = _inference_model(tmp_path)
+    (cost,) = model.array_costs
+    assert cost.expression is model.demand.serving_cost_musd
+    assert _costs_in_objective(model)[2] == [cost]
+    _same_form(compiled(model), plain())
+    for e in (0, len(cost.variables) // 2, len(cost.variables) - 1):
+        was = float(cost.coefficients[e])
+        cost.coefficients[e] = was * 2
+        with pytest.raises(AssertionError):
+            _same_form(compiled(model), plain())
+        cost.coefficients[e] = was
+    cost.variables[7].fix(3.0)
+    fixed = plain()
+    assert float(fixed.c_offset[0]) > 0
+    _same_form(compiled(model), fixed)
+    cost.variables[7].unfix()
+    # the cost as a constraint, another objective (as the Pareto front has it)
+    model.objective.minimize_cost.deactivate()
+    model.cap = pyo.Constraint(expr=model.objective.total_cost_musd <= 1e6)
+    model.other = pyo.Objective(expr=sum(model.demand.serve_mw.values()))
+    assert _costs_in_objective(model)[2] == []
+    _same_form(compiled(model), plain())
 
 
 def test_arrays_that_do_not_fit_their_family_are_refused() -> None:
