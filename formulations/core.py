@@ -76,7 +76,8 @@ class ArrayCost:
     term stands in the model's objective as it is, the compile reads these arrays instead of
     the expression, which stays for whatever else reads it (the plan's costs, a constraint on
     the cost); ``tests/test_demand.py`` checks the compile against Pyomo's own. A concern
-    registers one with :func:`hold_cost_as_arrays`."""
+    registers one with :func:`hold_cost_as_arrays`; whatever changes the term afterwards
+    takes it out of ``m.array_costs``."""
 
     expression: Any
     variables: list[Any]

@@ -1184,7 +1184,7 @@ def _cost_columns(form: LinearStandardFormInfo, cost: Any) -> LinearStandardForm
     c = np.concatenate((c[: at + 1], coefficients[free], c[at + 1 :]))
     columns = [*form.columns[: at + 1], *added, *form.columns[at + 1 :]]
     return LinearStandardFormInfo(
-        sparse.csr_matrix(c.reshape(1, n)),
+        form.c.__class__(c.reshape(1, n)),  # (as the compiler gave it: csr or csc)
         offset,
         matrix,
         form.rhs,
