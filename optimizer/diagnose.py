@@ -29,7 +29,7 @@ from the data, as no relaxation can place IT there.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -139,12 +139,7 @@ def diagnose(
         # less IT does not help: a rule fails whatever is energized (a demand region that
         # the campuses within its reach cannot serve, say)
         return _everything_gives(model, families, committed, data, diagnosis, exact)
-    diagnosis.relaxations = [
-        f.relax.describe(key, float(var.value), data)
-        for f in committed
-        for key, var in f.slacks.items()
-        if float(var.value or 0.0) > 1e-6
-    ]
+    diagnosis.relaxations = _relaxations(committed, data)
     if diagnosis.relaxations:
         return diagnosis
     diagnosis.shortfalls = _shortfalls(families, unreachable, data)
@@ -154,29 +149,15 @@ def diagnose(
 
     # Stage 2: the ramp holds, everything else gives.
     _hold(families, shortfall=True)
-    replace_objective(
-        model,
-        "diagnosis_objective",
-        sum(
-            f.relax.weight_of(key, data) * var
-            for f in families.values()
-            if not f.relax.shortfall
-            for key, var in f.slacks.items()
-        ),
-    )
+    others = [f for f in families.values() if not f.relax.shortfall]
+    replace_objective(model, "diagnosis_objective", _weighted(others, data))
     result = solve_model(model, exact)
     if result.solution == "none":
         diagnosis.notes.append(
             f"no relaxation of the listed families meets the ramp ({result.termination})"
         )
         return diagnosis
-    diagnosis.relaxations = [
-        f.relax.describe(key, float(var.value), data)
-        for f in families.values()
-        if not f.relax.shortfall
-        for key, var in f.slacks.items()
-        if float(var.value or 0.0) > 1e-6
-    ]
+    diagnosis.relaxations = _relaxations(others, data)
     return diagnosis
 
 
@@ -193,15 +174,8 @@ def _everything_gives(
     non-zero slacks are the relaxations."""
     for var in _all_slacks(families, shortfall=True) + _all_slacks(families, shortfall=False):
         var.unfix()
-    ids = {id(f) for f in committed}
     replace_objective(
-        model,
-        "diagnosis_objective",
-        sum(
-            (COMMITMENT_WEIGHT if id(f) in ids else 1.0) * f.relax.weight_of(key, data) * var
-            for f in families.values()
-            for key, var in f.slacks.items()
-        ),
+        model, "diagnosis_objective", _weighted(families.values(), data, heavier=committed)
     )
     result = solve_model(model, exact)
     if result.solution == "none":
@@ -211,13 +185,31 @@ def _everything_gives(
         "the portfolio ramp giving way alone cannot make the scenario feasible: every "
         "relaxable rule was let give"
     )
-    diagnosis.relaxations = [
+    diagnosis.relaxations = _relaxations(families.values(), data)
+    return diagnosis
+
+
+def _weighted(
+    families: Iterable[_Elastic], data: xr.Dataset, heavier: Sequence[_Elastic] = ()
+) -> Any:
+    """The weighted relaxation of ``families``' slacks, those of ``heavier`` (a re-plan's
+    commitments) at :data:`COMMITMENT_WEIGHT` times their weight."""
+    ids = {id(f) for f in heavier}
+    return sum(
+        (COMMITMENT_WEIGHT if id(f) in ids else 1.0) * f.relax.weight_of(key, data) * var
+        for f in families
+        for key, var in f.slacks.items()
+    )
+
+
+def _relaxations(families: Iterable[_Elastic], data: xr.Dataset) -> list[Relaxation]:
+    """The non-zero slacks of ``families``, in the planner's words."""
+    return [
         f.relax.describe(key, float(var.value), data)
-        for f in families.values()
+        for f in families
         for key, var in f.slacks.items()
         if float(var.value or 0.0) > 1e-6
     ]
-    return diagnosis
 
 
 # --------------------------------------------------------------------------- building
