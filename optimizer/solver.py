@@ -31,6 +31,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.common.numeric_types import native_types
 from pyomo.core.base import SortComponents
+from pyomo.core.base.component import ActiveComponent
 from pyomo.core.expr.numeric_expr import LinearExpression, SumExpression
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import (
@@ -1053,15 +1054,18 @@ def compiled(model: pyo.ConcreteModel, with_costs: bool = True) -> LinearStandar
         pyo.Constraint, active=True, sort=SortComponents.ORDERED_INDICES
     )
     order = {id(c): k for k, c in enumerate(components)}
+    # the held families switched off as components only (the compiler then skips them
+    # whole), not row by row as ``deactivate`` does: 1.4 CPU s for the 830 k rows at 1,000
+    # sites x 200 regions, off and on again
     for family in held:
-        family.constraint.deactivate()
+        ActiveComponent.deactivate(family.constraint)
     if objective is not None:
         whole, objective.expr = objective.expr, stand_in
     try:
         form = _by_pyomo(model)
     finally:
         for family in held:
-            family.constraint.activate()
+            ActiveComponent.activate(family.constraint)
         if objective is not None:
             objective.expr = whole
     for cost in costs:
