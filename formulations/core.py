@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,8 +38,10 @@ class ArrayRows:
     The Pyomo rows stay in the model, as every other family's, for whatever reads them (names,
     duals, the diagnosis); the arrays must state the same rows, which
     ``tests/test_demand.py`` checks against Pyomo's own compile. A concern registers one with
-    :func:`hold_as_arrays`; whatever changes the rows afterwards drops them
-    (:func:`release_arrays`)."""
+    :func:`hold_as_arrays`. The arrays state the rows as they were made: ``stated`` keeps each
+    row's expression, and a row rewritten since (``ConstraintData.set_value``: the
+    diagnosis's slacks, a planner's own change) has another one, so the solver compiles that
+    family from its Pyomo rows (:meth:`states_its_rows`)."""
 
     constraint: pyo.Constraint
     rows: np.ndarray
@@ -47,6 +49,22 @@ class ArrayRows:
     coefficients: np.ndarray
     bound: np.ndarray
     sense: str = "<="
+    stated: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stated", tuple(c.expr for c in self.constraint.values()))
+
+    def states_its_rows(self) -> bool:
+        """Whether the arrays still state the family: the component and every row switched
+        on, the same rows, each with the expression it was made with."""
+        con = self.constraint
+        return (
+            con.active
+            and 0 < len(con) == len(self.stated)
+            and all(
+                c.active and c.expr is e for c, e in zip(con.values(), self.stated, strict=True)
+            )
+        )
 
 
 def hold_as_arrays(m: pyo.ConcreteModel, rows: ArrayRows) -> None:
@@ -76,12 +94,21 @@ class ArrayCost:
     term stands in the model's objective as it is, the compile reads these arrays instead of
     the expression, which stays for whatever else reads it (the plan's costs, a constraint on
     the cost); ``tests/test_demand.py`` checks the compile against Pyomo's own. A concern
-    registers one with :func:`hold_cost_as_arrays`; whatever changes the term afterwards
-    takes it out of ``m.array_costs``."""
+    registers one with :func:`hold_cost_as_arrays`. ``stated`` keeps the term's expression as
+    it was made: set anew since (``Expression.set_value``), the compile reads the term from
+    Pyomo (:meth:`states_its_term`)."""
 
     expression: Any
     variables: list[Any]
     coefficients: np.ndarray
+    stated: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stated", getattr(self.expression, "expr", None))
+
+    def states_its_term(self) -> bool:
+        """Whether the arrays still state the term: its expression the one it was made with."""
+        return self.expression.expr is self.stated
 
 
 def hold_cost_as_arrays(m: pyo.ConcreteModel, cost: ArrayCost) -> None:
@@ -94,16 +121,6 @@ def hold_cost_as_arrays(m: pyo.ConcreteModel, cost: ArrayCost) -> None:
     if not hasattr(m, "array_costs"):
         m.array_costs = []
     m.array_costs.append(cost)
-
-
-def release_arrays(constraint: pyo.Constraint) -> None:
-    """Drop the arrays held for ``constraint`` (a family whose rows were changed, as the
-    diagnosis's slacks change them): from then on the solver compiles it from its Pyomo
-    rows. Every change to a held family's rows goes through here (``optimizer.surgery``)."""
-    m = constraint.model()
-    held = getattr(m, "array_rows", None)
-    if held:
-        m.array_rows = [f for f in held if f.constraint is not constraint]
 
 
 def add_sets(m: pyo.ConcreteModel, data: xr.Dataset, drop_dominated: bool = True) -> None:

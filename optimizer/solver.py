@@ -1035,17 +1035,17 @@ def compiled(model: pyo.ConcreteModel, with_costs: bool = True) -> LinearStandar
     200 regions the demand block's three families, 4 M entries: hand-off 45.2 -> 19.4 CPU s,
     benchmarks/RESULTS.md). A fixed variable is a constant, moved to the row's bound as the
     compiler moves it (a re-plan fixes ``site_open`` in its committed periods). A family
-    with a row switched off is compiled by Pyomo; with a variable in no other row or a row
-    left without a variable, the whole model is (which then also raises for an infeasible
-    constant row).
+    with a row switched off or rewritten since it was made (``ArrayRows.states_its_rows``) is
+    compiled by Pyomo; with a variable in no other row or a row left without a variable, the
+    whole model is (which then also raises for an infeasible constant row).
 
     Likewise a cost term held as arrays (``model.array_costs``,
     :class:`formulations.core.ArrayCost`) where it stands in the objective as it is: the
     compiler sees its first coefficient x variable only (so it numbers the term's columns as
     before), and the others are added from the arrays (at 1,000 sites x 200 regions the
-    serving cost's 881 k terms: hand-off 18.2-18.7 -> 15.4 CPU s). ``with_costs=False``
-    compiles every cost term with Pyomo."""
-    held = [f for f in getattr(model, "array_rows", ()) if _arrays_apply(f)]
+    serving cost's 881 k terms: hand-off 18.2-18.7 -> 15.4 CPU s); a term set anew since it
+    was made is compiled by Pyomo. ``with_costs=False`` compiles every cost term with Pyomo."""
+    held = [f for f in getattr(model, "array_rows", ()) if f.states_its_rows()]
     objective, stand_in, costs = _costs_in_objective(model) if with_costs else (None, None, [])
     if not held and not costs:
         return _by_pyomo(model)
@@ -1136,7 +1136,7 @@ def _costs_in_objective(model: pyo.ConcreteModel) -> tuple[Any, Any, list[Any]]:
     expr, found = objectives[0].expr, []
     for cost in costs:
         first = cost.variables[0] if cost.variables else None
-        if first is None or first.fixed:
+        if first is None or first.fixed or not cost.states_its_term():
             continue
         replaced, times = _replaced(expr, cost.expression, float(cost.coefficients[0]) * first)
         if times == 1:
@@ -1202,13 +1202,6 @@ def _cost_columns(form: LinearStandardFormInfo, cost: Any) -> LinearStandardForm
 def _by_pyomo(model: pyo.ConcreteModel) -> LinearStandardFormInfo:
     """``model`` compiled by Pyomo's compiler alone (mixed form: rows keep their sense)."""
     return LinearStandardFormCompiler().write(model, mixed_form=True)
-
-
-def _arrays_apply(family: Any) -> bool:
-    """Whether ``family`` (an :class:`formulations.core.ArrayRows`) can be compiled from its
-    arrays: the component and every row of it switched on."""
-    con = family.constraint
-    return con.active and len(con) > 0 and all(c.active for c in con.values())
 
 
 def _highs_lp(form: Any, integer: np.ndarray) -> highspy.HighsLp:

@@ -17,8 +17,6 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from formulations.core import release_arrays
-
 
 def add_slacks(
     model: pyo.ConcreteModel, name: str, keys: Sequence[Hashable]
@@ -31,9 +29,8 @@ def add_slacks(
 
 def stretch(con: pyo.ConstraintData, slack: pyo.Var) -> None:
     """Let ``slack`` stretch the row: ``body - slack <= upper`` or ``body + slack >= lower``.
-    Arrays held for the row's family (``formulations.core.ArrayRows``) no longer state it:
-    they are dropped, and the solver compiles the family from its Pyomo rows."""
-    release_arrays(con.parent_component())
+    Arrays held for the row's family (``formulations.core.ArrayRows``) no longer state it
+    (the row has a new expression), so the solver compiles the family from its Pyomo rows."""
     if con.upper is not None:
         con.set_value(con.body - slack <= con.upper)
     else:

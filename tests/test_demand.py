@@ -507,8 +507,8 @@ def test_arrays_that_do_not_fit_their_family_are_refused() -> None:
 
 def test_a_row_stretched_by_the_diagnosis_drops_its_familys_arrays(tmp_path: Path) -> None:
     """The diagnosis gives meets_demand a slack (``surgery.stretch``): the arrays no longer
-    state that family, so they are dropped and it is compiled from its Pyomo rows, slack
-    included; the other two stay held. (Kept, the slack's column would be missing.)"""
+    state that family (its row has a new expression), so it is compiled from its Pyomo rows,
+    slack included; the other two stay held. (Kept, the slack's column would be missing.)"""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     from optimizer.solver import compiled
@@ -517,8 +517,48 @@ def test_a_row_stretched_by_the_diagnosis_drops_its_familys_arrays(tmp_path: Pat
     model = _inference_model(tmp_path)
     slack = add_slacks(model, "slack_demand", ["short"])["short"]
     stretch(next(iter(model.demand.meets_demand.values())), slack)
-    held = [f.constraint.local_name for f in model.array_rows]
+    held = [f.constraint.local_name for f in model.array_rows if f.states_its_rows()]
     assert held == ["within_capacity", "only_from_open"]
     fast = compiled(model)
     assert any(v is slack for v in fast.columns)
     _same_form(fast, LinearStandardFormCompiler().write(model, mixed_form=True))
+
+
+def test_a_row_or_the_cost_rewritten_in_place_is_compiled_from_pyomo(tmp_path: Path) -> None:
+    """A change made in place on the built model without a word to the arrays (a planner's
+    own, say): one ``only_from_open`` row set anew as serve <= need/2 x site_open, and the
+    serving cost set anew at twice its weights. That family and that term are then compiled
+    from the Pyomo model, with the change (by hand: the row's site_open coefficient goes
+    from -need to -need/2; each serving column's cost doubles); the other families stay
+    held. Read from the arrays, the change would be lost."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from optimizer.solver import _costs_in_objective, compiled
+
+    def plain() -> Any:
+        return LinearStandardFormCompiler().write(model, mixed_form=True)
+
+    model = _inference_model(tmp_path)
+    block = model.demand
+    before = compiled(model)
+    row = next(iter(block.only_from_open.values()))
+    r, s, p = row.index()
+    serve, opened = block.serve_mw[r, s, p], model.siting.site_open[s, p]
+    at = next(i for i, e in enumerate(before.rows) if e.constraint is row)
+    col = {id(v): j for j, v in enumerate(before.columns)}
+    need = -before.A.tocsr()[at, col[id(opened)]]
+    assert need > 0
+    row.set_value(serve <= need / 2 * opened)
+    held = [f.constraint.local_name for f in model.array_rows if f.states_its_rows()]
+    assert held == ["meets_demand", "within_capacity"]
+    after = compiled(model)
+    _same_form(after, plain())
+    assert after.A.tocsr()[at, col[id(opened)]] == pytest.approx(-need / 2)
+
+    term = block.serving_cost_musd
+    term.set_value(2 * term.expr)
+    assert _costs_in_objective(model)[2] == []
+    doubled = compiled(model)
+    _same_form(doubled, plain())
+    j = col[id(serve)]
+    assert doubled.c.toarray()[0, j] == pytest.approx(2 * before.c.toarray()[0, j])
