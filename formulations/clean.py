@@ -213,7 +213,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             ) - (m.onsite.output_mwh_per_year[p] if hasattr(m, "onsite") else 0)
             return b.matched_mwh_per_year[p] >= target * grid
 
-    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    opex = series(data, "opex_weight_years")
     strike = series(data, "contract_price_musd_per_mwh")
     weight = data["hour_weight_h"].to_numpy()
     cf = data["capacity_factor_frac"].to_numpy()

@@ -55,8 +55,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     capex = dict(
         zip(m.COOLING_TECHS, data["cooling_capex_musd_per_mw"].to_numpy().tolist(), strict=True)
     )
-    df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
-    opex = dict(zip(m.PERIODS, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    df = series(data, "discount_factor")
+    opex = series(data, "opex_weight_years")
     last = last_period(m)
     techs: dict[str, list[str]] = defaultdict(list)
     for s, k in m.SITE_COOLING:
@@ -89,7 +89,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     m.cost_terms_musd["cooling"] = sum(
         m.phasing.new_it_mw[s, k, p] * capex[k] * df[p] for s, k, p in m.SITE_COOLING_PERIODS
     )
-    years = dict(zip(m.PERIODS, data["period_years"].to_numpy().tolist(), strict=True))
+    years = series(data, "period_years")
     water_m3 = pair_table(data, "water_m3_per_mw_year")
     m.metrics["water_m3"] = sum(
         m.phasing.it_mw[s, k, p] * water_m3[s, k] * years[p]

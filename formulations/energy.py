@@ -36,7 +36,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from formulations.concern import Coefficients, Concern
-from formulations.core import attribute, masked, pair_table, put, times, used_pairs, weigh
+from formulations.core import attribute, masked, pair_table, put, series, times, used_pairs, weigh
 
 
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
@@ -44,8 +44,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     mwh = pair_table(data, "energy_mwh_per_mw_year")
     cost = pair_table(data, "energy_cost_musd_per_mw_year")
     carbon = pair_table(data, "carbon_t_per_mw_year")
-    years = dict(zip(m.PERIODS, data["period_years"].to_numpy().tolist(), strict=True))
-    opex = dict(zip(m.PERIODS, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    years = series(data, "period_years")
+    opex = series(data, "opex_weight_years")
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for s, k, p in m.SITE_COOLING_PERIODS:
         pairs[p].append((s, k))

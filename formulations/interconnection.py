@@ -77,6 +77,7 @@ from formulations.core import (
     pair_table,
     positions,
     put,
+    series,
     solution,
     summed,
     times,
@@ -88,7 +89,7 @@ from formulations.units import USD_PER_MUSD
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.interconnection = pyo.Block()
     periods = list(m.PERIODS)
-    df = dict(zip(periods, data["discount_factor"].to_numpy().tolist(), strict=True))
+    df = series(data, "discount_factor")
     peak = pair_table(data, "peak_pue")
     headroom_mw = data["headroom_mw"].to_numpy()
     headroom = {
@@ -222,7 +223,7 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
         return draw - onsite_output.get((s, p, h), 0) <= supply
 
     lost = data["lost_compute_musd_per_mwh"].to_numpy()
-    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    opex = series(data, "opex_weight_years")
     group_weight = {
         key: float(stressed[site_index[key[0]], members].sum())
         for key, members in b.stressed_hours.items()

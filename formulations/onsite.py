@@ -167,8 +167,8 @@ def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
             return pyo.Constraint.Skip
         return b.emissions_tco2_per_year[o, p] <= float(permit[o])
 
-    df = dict(zip(periods, data["discount_factor"].to_numpy().tolist(), strict=True))
-    opex = dict(zip(periods, data["opex_weight_years"].to_numpy().tolist(), strict=True))
+    df = series(data, "discount_factor")
+    opex = series(data, "opex_weight_years")
     capex = series(data, "onsite_capex_musd_per_mw")
     fixed = series(data, "onsite_fixed_musd_per_mw_year")
     marginal = series(data, "onsite_marginal_musd_per_mwh")

@@ -29,7 +29,7 @@ from formulations.core import (
 def add_to(m: pyo.ConcreteModel, data: xr.Dataset) -> None:
     b = m.siting = pyo.Block()
     dev = series(data, "development_capex_musd")
-    df = dict(zip(m.PERIODS, data["discount_factor"].to_numpy().tolist(), strict=True))
+    df = series(data, "discount_factor")
 
     b.site_open = pyo.Var(
         m.SITE_PERIODS, within=pyo.Binary, doc="1 once the campus is open (stays open)"
