@@ -2,6 +2,7 @@
 
     python benchmarks/facility_location.py [--campuses 100] [--regions 1000] [--seed 0]
                                            [--binding] [--time-limit 600] [--gap 1e-4]
+                                           [--json]
 
 Writes a seeded instance as a gridsite scenario, then solves it twice, each in a fresh
 process with HiGHS on 1 thread: ``gridsite`` (load, prepare, build, solve through the
@@ -253,6 +254,7 @@ def main() -> None:
     parser.add_argument("--binding", action="store_true")
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--gap", type=float, default=1e-4)
+    parser.add_argument("--json", action="store_true", help="also print each run as JSON")
     parser.add_argument("--solver", choices=["gridsite", "textbook"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -280,6 +282,8 @@ def main() -> None:
                 f"{100 * (r['gap'] or 0):>7.3f}% {r['open']:>5} {r['solve_s']:>8.1f} "
                 f"{r['total_s']:>8.1f} {r['total_cpu_s']:>7.1f}  {r['termination']}"
             )
+            if args.json:
+                print(json.dumps({"model": solver, **r}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""benchmarks/bench_targets.py reads what it reports from the runs themselves: no timing is
+asserted here (speed targets are the benchmark's to print), only that the figures it reads
+are the run's own."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_targets", BENCHMARKS / "bench_targets.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_generated_solve_reports_the_plans_own_figures(bench: Any) -> None:
+    """A small generated instance solved by ``gridsite solve`` in its own process: the gap,
+    objective and termination are those of its plan.json, the wall time covers the build,
+    hand-off and solve the plan records, and the memory is the child's (at least the
+    ~100 MB that Python, Pyomo and HiGHS take)."""
+    r = bench._solved(
+        ["--sites", "12", "--periods", "2", "--typical-days", "2", "--cooling", "2", "--seed", "1"],
+        0.05,
+    )
+    assert r["termination"] == "optimal"
+    assert 0.0 <= r["gap"] <= 0.05
+    assert r["objective_musd"] > 0.0
+    assert r["wall_s"] >= r["build_s"] + r["handoff_s"] + r["solve_s"]
+    assert r["cpu_s"] > 0.0
+    assert 0.1 <= r["peak_rss_gb"] < 24.0
+
+
+def test_the_facility_location_benchmark_prints_each_run_as_json(
+    bench: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``facility_location.py --json`` prints, beside its table, one JSON line per model with
+    the keys bench_targets reads; a 4 x 10 instance, both models at the same optimum."""
+    monkeypatch.setattr(
+        sys, "argv", ["facility_location.py", "--campuses", "4", "--regions", "10", "--json"]
+    )
+    spec = importlib.util.spec_from_file_location(
+        "facility_location", BENCHMARKS / "facility_location.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main()
+    runs = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert [r["model"] for r in runs] == ["textbook", "gridsite"]
+    for r in runs:
+        assert {"objective_musd", "total_s", "termination"} <= set(r)
+        assert r["termination"].lower() == "optimal"
+    assert runs[0]["objective_musd"] == pytest.approx(runs[1]["objective_musd"], rel=1e-4)
