@@ -217,7 +217,7 @@ def last_period(m: pyo.ConcreteModel) -> str:
 
 
 def series(data: xr.Dataset, name: str) -> dict[str, Any]:
-    """A one-dimensional variable of the data (per site, per on-site option, ...) as a plain
+    """A one-dimensional variable of the data (per site, period, on-site option, ...) as a plain
     dict keyed by the ids of its dimension."""
     (dim,) = data[name].dims
     ids = [str(i) for i in data[dim].to_numpy()]
