@@ -282,8 +282,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--repeats", type=int, default=1, help="runs per case; the median")
-    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--json", type=Path, help="also write every figure to this new file")
     args = parser.parse_args()
+    if args.json is not None and args.json.exists():  # written only new, never over a file
+        raise SystemExit(f"{args.json} exists: give a new file for --json")
     global REPEATS
     REPEATS = max(1, args.repeats)
     print(f"{'target':<38} {'met':<4} {'target':<18} measured", flush=True)
