@@ -16,7 +16,6 @@ and bounds, not wall seconds.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -25,19 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def _example():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "clean_energy", ROOT / "data" / "examples" / "clean_energy.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(ROOT / "data" / "examples"))  # the worked examples
 
 
 def main() -> None:
+    import clean_energy
+
     from formulations import build_model
     from optimizer import load_scenario, options_for
     from optimizer.prepare import prepare
@@ -51,7 +43,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-clean-")) / "scenario"
-    folder = _example().main(out, args.target)
+    folder = clean_energy.main(out, args.target)
     scenario = load_scenario(folder)
     data = prepare(scenario)
     cpu = time.process_time()

@@ -4,25 +4,18 @@ are the run's own."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from tests.scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_targets", BENCHMARKS / "bench_targets.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_targets.py")
 
 
 def test_a_generated_solve_reports_the_plans_own_figures(bench: Any) -> None:
@@ -50,13 +43,7 @@ def test_the_facility_location_benchmark_prints_each_run_as_json(
     monkeypatch.setattr(
         sys, "argv", ["facility_location.py", "--campuses", "4", "--regions", "10", "--json"]
     )
-    spec = importlib.util.spec_from_file_location(
-        "facility_location", BENCHMARKS / "facility_location.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main()
+    load_script("benchmarks/facility_location.py").main()
     runs = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
     assert [r["model"] for r in runs] == ["textbook", "gridsite"]
     for r in runs:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from optimizer.plan import Plan
+from tests.scripts import load_script
 from tests.tiny import Tiny
 
 BASE_MUSD = 100.0 + 125 * (50 + 10) * 2190 / 1e6  # building + energy = 116.425
@@ -120,17 +121,10 @@ def test_clean_energy_worked_example_builds_and_solves_at_target_zero(tmp_path: 
     through windpowerlib (means 0.31-0.49). At target 0 (the baseline of the README's
     comparison) the 55 USD/MWh strike does not pay, so nothing is signed; the plan passes the
     audit. (The 25 % run is a golden case, tests/test_golden.py.)"""
-    import importlib.util
-
     from optimizer import load_scenario, options_for, solve
     from optimizer.audit import audit_plan
 
-    spec = importlib.util.spec_from_file_location(
-        "clean_energy", Path(__file__).resolve().parent.parent / "data/examples/clean_energy.py"
-    )
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_script("data/examples/clean_energy.py")
     scenario = load_scenario(example.main(tmp_path / "scenario", 0.0))
     factors = scenario.profiles.frames["capacity_factor_frac"].mean()
     assert factors.between(0.3, 0.5).all()

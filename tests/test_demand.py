@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from scipy.optimize import linprog
 from formulations import build_model
 from optimizer import load_scenario
 from optimizer.prepare import great_circle_km, prepare
+from tests.scripts import load_script
 from tests.tiny import Tiny, site
 
 FIXED = {"A": 50.0, "B": 40.0, "C": 35.0}  # M USD
@@ -198,17 +198,10 @@ def test_worked_example_on_the_default_scenario(tmp_path: Path) -> None:
     as inference within 25 ms. Los Angeles is more than 25 ms from every campus east of the
     Texas Panhandle, so a western campus must serve it from the first period; the plan
     passes the audit and every region is served each period."""
-    import importlib.util
-
     from optimizer import load_scenario, options_for, solve
     from optimizer.audit import audit_plan
 
-    spec = importlib.util.spec_from_file_location(
-        "inference", Path(__file__).resolve().parent.parent / "data" / "examples" / "inference.py"
-    )
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_script("data/examples/inference.py")
     scenario = load_scenario(example.main(tmp_path / "scenario"))
     plan = solve(scenario, options_for(scenario))
     assert plan.status in ("optimal", "feasible")
@@ -233,14 +226,7 @@ def test_generated_regions_are_in_reach_and_need_their_share_of_the_target(
     4.65 ms), and each period
     the regions need 30 % of the target between them (up to rounding to 0.1 MW each); the
     rest of the instance is the one generated without regions."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location("generate_instances", path)
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = gen  # its dataclasses look their module up
-    spec.loader.exec_module(gen)
+    gen = load_script("benchmarks/generate.py")
     with_regions = load_scenario(
         gen.generate(gen.Spec(sites=12, periods=2, regions=6), tmp_path / "r")
     )
@@ -361,14 +347,7 @@ def test_cost_terms_evaluate_as_pyomo_evaluates_them(tmp_path: Path) -> None:
 
 
 def _inference_model(tmp_path: Path) -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "inference", Path(__file__).resolve().parent.parent / "data" / "examples" / "inference.py"
-    )
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_script("data/examples/inference.py")
     return build_model(prepare(load_scenario(example.main(tmp_path / "scenario"))))
 
 

@@ -14,7 +14,6 @@ these examples are checked against the same files, so they cannot drift.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import pytest
 
 from optimizer import DEFAULT_SCENARIO, Plan, load_scenario, options_for, solve
 from optimizer.audit import audit_plan
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -36,11 +36,7 @@ TIME_LIMIT_S = 3600.0
 
 
 def _example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "data" / "examples" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"data/examples/{name}.py")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.solver import solve_model
+from tests.scripts import load_script
 from tests.tiny import EXACT, Tiny, lp_bound_of, onsite_option, site
 
 HALF_YEAR_H = 4380.0
@@ -339,17 +340,10 @@ def test_flexible_worked_example_on_the_default_scenario(tmp_path: Path) -> None
     """data/examples/site_power.py flexible: every campus may draw 50 % above its firm
     headroom within a 0.5 % curtailment budget. The plan passes the audit, some campuses use
     their tier and shed IT only in stressed hours, within the budget."""
-    import importlib.util
-
     from optimizer import load_scenario, options_for, solve
     from optimizer.audit import audit_plan
 
-    spec = importlib.util.spec_from_file_location(
-        "site_power", Path(__file__).resolve().parent.parent / "data/examples/site_power.py"
-    )
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_script("data/examples/site_power.py")
     scenario = load_scenario(example.flexible(tmp_path / "scenario"))
     plan = solve(scenario, options_for(scenario))
     assert plan.status in ("optimal", "feasible")
