@@ -18,9 +18,6 @@ import pyomo.environ as pyo
 import xarray as xr
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-CostTerm = Callable[[pyo.ConcreteModel], pyo.Expression]
-
-
 SENSES = {"<=": 1, ">=": -1, "==": 0}
 """An :class:`ArrayRows` family's sense, as Pyomo's standard-form compiler marks a row's
 (``RowEntry.bound_type``)."""
