@@ -70,7 +70,6 @@ DEFAULT_BASE = ROOT / "data" / "default"
 #: Facility MW per IT MW used to size limits and check feasibility (as data/build_default.py).
 DESIGN_PUE = 1.25
 ZONE_LIMIT_STEP_MW = 100.0
-HEADROOM_STEP_MW = 50.0
 SITES_PER_ZONE = 8
 """Zones when none are given: ``max(default zones, sites // SITES_PER_ZONE)``."""
 INFERENCE_SHARE_FRAC = 0.30
